@@ -1,0 +1,61 @@
+/**
+ * Durable state: one small interface, two real implementations (Azure Table
+ * storage for Azure, a directory for the CLI and laptops). Every write can be
+ * conditional, so that of two concurrent writers exactly one wins — the basis of
+ * the rotation lease, webhook de-duplication and incident updates.
+ *
+ * Values are plain JSON. A secret value is never stored (tests scan for it).
+ */
+
+/** The collections the product keeps. One Table partition / one sub-directory each. */
+export type Collection =
+  | "runs" // last pass results, for /api/health
+  | "events" // accepted webhook notification ids (de-duplication)
+  | "incidents" // open and resolved incidents
+  | "deliveries" // alert deliveries not yet acknowledged by a sink (re-driven)
+  | "rotation" // rotation records and the single-flight lease
+  | "grants"; // grants tracked by migration (still on a superseded secret)
+
+export const COLLECTIONS: readonly Collection[] = [
+  "runs",
+  "events",
+  "incidents",
+  "deliveries",
+  "rotation",
+  "grants",
+];
+
+export interface StoredItem<T> {
+  key: string;
+  value: T;
+  /** Opaque version tag; pass it back as `ifMatch` to update only if nobody wrote since. */
+  etag: string;
+}
+
+export interface WriteOptions {
+  /** Write only if the item still has this etag. */
+  ifMatch?: string;
+  /** Write only if the item does not exist yet (create). */
+  ifNotExists?: boolean;
+}
+
+/** `ok: false` means the condition failed: someone else wrote first (or the item exists/is gone). */
+export type WriteResult = { ok: true; etag: string } | { ok: false };
+
+export interface DeleteOptions {
+  ifMatch?: string;
+}
+
+export interface StateStore {
+  /** A short description for logs and `health` ("table watchdog@…", "dir .watchdog"). Never a secret. */
+  readonly description: string;
+  get<T>(collection: Collection, key: string): Promise<StoredItem<T> | undefined>;
+  /** Unconditional by default; see WriteOptions. */
+  put<T>(collection: Collection, key: string, value: T, options?: WriteOptions): Promise<WriteResult>;
+  /** Returns false when the item was absent or the etag did not match. */
+  delete(collection: Collection, key: string, options?: DeleteOptions): Promise<boolean>;
+  /** Every item of a collection, streamed (memory stays flat). Order is unspecified. */
+  list<T>(collection: Collection): AsyncIterable<StoredItem<T>>;
+  /** Releases connections / timers. */
+  close?(): Promise<void>;
+}
