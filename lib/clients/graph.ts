@@ -1,0 +1,377 @@
+/**
+ * Microsoft Graph as this product needs it: application registrations and their
+ * credentials, plus what `doctor` reads (service principals, consent grants,
+ * app role assignments). Built on the official client, whose RetryHandler
+ * already retries 429/503/504 honouring Retry-After (3 times); `$batch`
+ * sub-responses are throttled one by one, so those are retried here.
+ */
+import type { Client } from "@microsoft/microsoft-graph-client";
+import type { TokenCredential } from "@azure/identity";
+import { HttpError } from "../errors.js";
+import type { Clock } from "../clock.js";
+import type { Logger } from "../logger.js";
+import { graphScope } from "./credential.js";
+import { parseRetryAfter } from "./http.js";
+
+export interface PasswordCredential {
+  keyId: string;
+  displayName: string | null;
+  /** First three characters of the secret; Graph never returns the rest. */
+  hint: string | null;
+  startDateTime: string | null;
+  endDateTime: string | null;
+}
+
+export interface KeyCredential {
+  keyId: string;
+  displayName: string | null;
+  startDateTime: string | null;
+  endDateTime: string | null;
+  type: string | null;
+  usage: string | null;
+}
+
+export interface RequiredResourceAccess {
+  resourceAppId: string;
+  resourceAccess: { id: string; type: string }[];
+}
+
+export interface GraphApplication {
+  id: string;
+  appId: string;
+  displayName: string | null;
+  signInAudience?: string;
+  passwordCredentials: PasswordCredential[];
+  keyCredentials: KeyCredential[];
+  web?: { redirectUris: string[] };
+  spa?: { redirectUris: string[] };
+  publicClient?: { redirectUris: string[] };
+  requiredResourceAccess?: RequiredResourceAccess[];
+}
+
+/** What `addPassword` returns: the only moment the secret value exists outside Entra. */
+export interface NewPassword extends PasswordCredential {
+  secretText: string;
+}
+
+export interface ServicePrincipal {
+  id: string;
+  appId: string;
+  displayName: string | null;
+  oauth2PermissionScopes?: { id: string; value: string }[];
+  appRoles?: { id: string; value: string | null }[];
+}
+
+export interface OAuth2PermissionGrant {
+  id: string;
+  clientId: string;
+  consentType: string;
+  principalId: string | null;
+  resourceId: string;
+  scope: string;
+}
+
+export interface AppRoleAssignment {
+  id: string;
+  principalId: string;
+  resourceId: string;
+  appRoleId: string;
+}
+
+/** The properties a credential scan needs; `$select` keeps pages small. */
+export const CREDENTIAL_SELECT = [
+  "id",
+  "appId",
+  "displayName",
+  "passwordCredentials",
+  "keyCredentials",
+] as const;
+
+/** Graph's documented maximum page size for /applications. */
+export const MAX_APPLICATIONS_PAGE = 999;
+/** Graph's documented maximum requests per `$batch`. */
+export const MAX_BATCH = 20;
+
+export interface GraphClientOptions {
+  credential: TokenCredential;
+  /** Graph root without version, e.g. https://graph.microsoft.com (sovereign clouds: no version in it). */
+  endpoint: string;
+  clock: Clock;
+  logger: Logger;
+}
+
+interface RawGraphError {
+  statusCode?: number;
+  code?: string | null;
+  requestId?: string | null;
+  body?: string | null;
+  message?: string;
+  headers?: Headers;
+}
+
+const REMEDIATION: Record<number, string> = {
+  401: " The Graph token was refused: check AZURE_TENANT_ID and the watchdog's credential (AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, or the managed identity).",
+  403: " The watchdog's identity lacks permission: grant it the Microsoft Graph application permission Application.ReadWrite.OwnedBy and add it as an owner of the app registration (README, 'Graph permission'), or grant Application.ReadWrite.All.",
+  429: " Graph is throttling this tenant; the call was retried. Try again later.",
+};
+
+/** Turns a GraphError (or anything thrown by the Graph client) into an HttpError that says what to do. */
+export function toGraphHttpError(error: unknown, what: string): HttpError {
+  if (error instanceof HttpError) return error;
+  const e = error as RawGraphError;
+  const status = typeof e.statusCode === "number" && e.statusCode > 0 ? e.statusCode : 0;
+  let detail = e.message ?? String(error);
+  if (typeof e.body === "string") {
+    try {
+      const parsed = JSON.parse(e.body) as { error?: { message?: string } };
+      detail = parsed.error?.message ?? detail;
+    } catch {
+      // Not JSON: keep the client's message.
+    }
+  }
+  return new HttpError(
+    `graph: ${what} failed${status ? ` (${status}${e.code ? ` ${e.code}` : ""})` : ""}: ${detail}${REMEDIATION[status] ?? (status === 0 ? " Check that GRAPH_ENDPOINT is reachable." : "")}`,
+    {
+      service: "graph",
+      statusCode: status,
+      code: e.code ?? undefined,
+      requestId: e.requestId ?? undefined,
+      body: typeof e.body === "string" ? e.body : undefined,
+      retryAfterMs: parseRetryAfter(e.headers?.get?.("retry-after") ?? null, Date.now()),
+      ambiguous: status === 0 || status >= 500,
+      cause: error,
+    },
+  );
+}
+
+interface BatchResponse {
+  responses: { id: string; status: number; headers?: Record<string, string>; body?: unknown }[];
+}
+
+function normalizeApp(raw: Partial<GraphApplication> & { id: string; appId: string }): GraphApplication {
+  return {
+    ...raw,
+    displayName: raw.displayName ?? null,
+    passwordCredentials: raw.passwordCredentials ?? [],
+    keyCredentials: raw.keyCredentials ?? [],
+  };
+}
+
+export class GraphClient {
+  readonly endpoint: string;
+  readonly #client: Client;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+
+  private constructor(client: Client, options: GraphClientOptions) {
+    this.#client = client;
+    this.endpoint = options.endpoint;
+    this.#clock = options.clock;
+    this.#logger = options.logger;
+  }
+
+  /** Loads the Graph SDK on demand (cold start: the webhook path never needs it). */
+  static async create(options: GraphClientOptions): Promise<GraphClient> {
+    const [{ Client }, { TokenCredentialAuthenticationProvider }] = await Promise.all([
+      import("@microsoft/microsoft-graph-client"),
+      import("@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js"),
+    ]);
+    const host = new URL(options.endpoint).hostname;
+    const client = Client.initWithMiddleware({
+      authProvider: new TokenCredentialAuthenticationProvider(options.credential, {
+        scopes: [graphScope(options.endpoint)],
+      }),
+      baseUrl: options.endpoint.replace(/\/+$/, "") + "/",
+      defaultVersion: "v1.0",
+      // The client sends the token only to hosts it knows; sovereign and test hosts must be named.
+      customHosts: new Set([host]),
+    });
+    return new GraphClient(client, options);
+  }
+
+  async #get<T>(what: string, path: string, query: Record<string, string> = {}): Promise<T> {
+    try {
+      let request = this.#client.api(path);
+      for (const [k, v] of Object.entries(query)) request = request.query({ [k]: v });
+      return (await request.get()) as T;
+    } catch (error) {
+      throw toGraphHttpError(error, what);
+    }
+  }
+
+  /** An app registration by its application (client) id, or undefined when this tenant has none. */
+  async getApplicationByAppId(
+    appId: string,
+    select: readonly string[] = CREDENTIAL_SELECT,
+  ): Promise<GraphApplication | undefined> {
+    try {
+      const raw = await this.#get<GraphApplication>(
+        `reading application ${appId}`,
+        `/applications(appId='${encodeURIComponent(appId)}')`,
+        { $select: select.join(",") },
+      );
+      return normalizeApp(raw);
+    } catch (error) {
+      if (error instanceof HttpError && error.statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Many apps by application id through `$batch`, 20 per request. Each
+   * sub-request is throttled on its own, so a sub-response 429 is retried alone
+   * after its Retry-After. Yields every requested id once, with undefined when
+   * the tenant has no such app.
+   */
+  async *getApplicationsByAppIds(
+    appIds: readonly string[],
+    select: readonly string[] = CREDENTIAL_SELECT,
+  ): AsyncGenerator<{ appId: string; app: GraphApplication | undefined }> {
+    for (let i = 0; i < appIds.length; i += MAX_BATCH) {
+      let pending = appIds.slice(i, i + MAX_BATCH);
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        const requests = pending.map((appId, n) => ({
+          id: String(n),
+          method: "GET",
+          url: `/applications(appId='${encodeURIComponent(appId)}')?$select=${select.join(",")}`,
+        }));
+        let batch: BatchResponse;
+        try {
+          batch = (await this.#client.api("/$batch").post({ requests })) as BatchResponse;
+        } catch (error) {
+          throw toGraphHttpError(error, "reading applications ($batch)");
+        }
+        const retry: string[] = [];
+        let waitMs = 0;
+        for (const response of batch.responses) {
+          const appId = pending[Number(response.id)];
+          if (appId === undefined) continue;
+          if (response.status === 200) {
+            yield { appId, app: normalizeApp(response.body as GraphApplication) };
+          } else if (response.status === 404) {
+            yield { appId, app: undefined };
+          } else if (
+            (response.status === 429 || response.status === 503 || response.status === 504) &&
+            attempt < 5
+          ) {
+            retry.push(appId);
+            const after = parseRetryAfter(
+              response.headers?.["Retry-After"] ?? response.headers?.["retry-after"] ?? null,
+              Date.now(),
+            );
+            waitMs = Math.max(waitMs, Math.min(after ?? 2 ** attempt * 500, 60_000));
+          } else {
+            const body = JSON.stringify(response.body ?? {});
+            throw toGraphHttpError(
+              {
+                statusCode: response.status,
+                code: (response.body as { error?: { code?: string } } | undefined)?.error?.code,
+                body,
+                message: `status ${response.status}`,
+              },
+              `reading application ${appId} ($batch)`,
+            );
+          }
+        }
+        if (retry.length > 0) {
+          this.#logger.warn(
+            `graph: ${retry.length} batched read(s) throttled; retrying in ${Math.round(waitMs / 1000)} s`,
+          );
+          await this.#clock.sleep(waitMs);
+        }
+        pending = retry;
+      }
+    }
+  }
+
+  /** Every application the identity can read, a page (≤999) at a time, following @odata.nextLink. */
+  async *listApplicationPages(
+    select: readonly string[] = CREDENTIAL_SELECT,
+    top = MAX_APPLICATIONS_PAGE,
+  ): AsyncGenerator<GraphApplication[]> {
+    let page = await this.#get<{ value: GraphApplication[]; "@odata.nextLink"?: string }>(
+      "listing applications",
+      "/applications",
+      { $select: select.join(","), $top: String(top) },
+    );
+    for (;;) {
+      if (page.value.length > 0) yield page.value.map(normalizeApp);
+      const next = page["@odata.nextLink"];
+      if (next === undefined) return;
+      // The whole nextLink is followed as given: its $skiptoken is opaque.
+      page = await this.#get<typeof page>("listing applications (next page)", next);
+    }
+  }
+
+  /** Creates a secret. The returned `secretText` must go straight to its one consumer and nowhere else. */
+  async addPassword(
+    objectId: string,
+    credential: { displayName: string; endDateTime: string },
+  ): Promise<NewPassword> {
+    try {
+      return (await this.#client
+        .api(`/applications/${encodeURIComponent(objectId)}/addPassword`)
+        .post({ passwordCredential: credential })) as NewPassword;
+    } catch (error) {
+      throw toGraphHttpError(error, "adding a client secret");
+    }
+  }
+
+  async removePassword(objectId: string, keyId: string): Promise<void> {
+    try {
+      await this.#client.api(`/applications/${encodeURIComponent(objectId)}/removePassword`).post({ keyId });
+    } catch (error) {
+      throw toGraphHttpError(error, `removing client secret ${keyId}`);
+    }
+  }
+
+  async getServicePrincipalByAppId(
+    appId: string,
+    select?: readonly string[],
+  ): Promise<ServicePrincipal | undefined> {
+    const result = await this.#get<{ value: ServicePrincipal[] }>(
+      `finding the service principal of ${appId}`,
+      "/servicePrincipals",
+      { $filter: `appId eq '${appId}'`, ...(select ? { $select: select.join(",") } : {}) },
+    );
+    return result.value[0];
+  }
+
+  async listOAuth2PermissionGrants(clientServicePrincipalId: string): Promise<OAuth2PermissionGrant[]> {
+    return this.#collect<OAuth2PermissionGrant>(
+      "listing delegated permission grants",
+      "/oauth2PermissionGrants",
+      {
+        $filter: `clientId eq '${clientServicePrincipalId}'`,
+      },
+    );
+  }
+
+  async listAppRoleAssignments(servicePrincipalId: string): Promise<AppRoleAssignment[]> {
+    return this.#collect<AppRoleAssignment>(
+      "listing app role assignments",
+      `/servicePrincipals/${encodeURIComponent(servicePrincipalId)}/appRoleAssignments`,
+    );
+  }
+
+  async listOwnerIds(applicationObjectId: string): Promise<string[]> {
+    const owners = await this.#collect<{ id: string }>(
+      "listing application owners",
+      `/applications/${encodeURIComponent(applicationObjectId)}/owners`,
+      { $select: "id" },
+    );
+    return owners.map((o) => o.id);
+  }
+
+  // Small collections only (grants of one app, owners): bounded by Graph's own limits.
+  async #collect<T>(what: string, path: string, query: Record<string, string> = {}): Promise<T[]> {
+    const out: T[] = [];
+    let page = await this.#get<{ value: T[]; "@odata.nextLink"?: string }>(what, path, query);
+    for (;;) {
+      out.push(...page.value);
+      const next = page["@odata.nextLink"];
+      if (next === undefined) return out;
+      page = await this.#get<typeof page>(what, next);
+    }
+  }
+}
