@@ -1,0 +1,133 @@
+/**
+ * A single-flight lease over any StateStore: at most one holder runs rotation at
+ * a time, across timer invocations, instances and the CLI. Taken and renewed
+ * with conditional writes, so of two concurrent acquirers exactly one wins; a
+ * lease whose holder died expires after its TTL and can be taken over (again
+ * conditionally, on the etag of the expired record).
+ */
+import type { Clock } from "../clock.js";
+import type { Collection, StateStore } from "./store.js";
+
+export const LEASE_COLLECTION: Collection = "rotation";
+
+/** What the store holds under `lease:<name>`. */
+export interface LeaseRecord {
+  holder: string;
+  acquiredAt: string;
+  expiresAt: string;
+}
+
+export interface LeaseOptions {
+  /** Who is asking: unique per attempt (e.g. invocation id), shown to whoever is refused. */
+  holder: string;
+  ttlMs: number;
+  clock: Clock;
+}
+
+export interface Lease {
+  readonly name: string;
+  readonly holder: string;
+  /** When the lease lapses unless renewed. */
+  readonly expiresAt: Date;
+  /** Extends the lease by its TTL from now. False: it was lost (taken over after it expired, or released). */
+  renew(): Promise<boolean>;
+  /** Gives the lease up. False: it was no longer ours (taken over, or already released). */
+  release(): Promise<boolean>;
+}
+
+export function leaseKey(name: string): string {
+  return `lease:${name}`;
+}
+
+/**
+ * Takes the lease `name`, or returns undefined when someone else holds an
+ * unexpired one (or won the race for it just now).
+ */
+export async function acquireLease(
+  store: StateStore,
+  name: string,
+  options: LeaseOptions,
+): Promise<Lease | undefined> {
+  if (name === "") throw new TypeError("acquireLease: the lease needs a name.");
+  if (options.holder === "") throw new TypeError("acquireLease: holder must identify the caller.");
+  if (!(Number.isFinite(options.ttlMs) && options.ttlMs > 0)) {
+    throw new RangeError(
+      `acquireLease: ttlMs must be a positive number of milliseconds, got ${options.ttlMs}.`,
+    );
+  }
+  const key = leaseKey(name);
+  const now = options.clock.now();
+  const record: LeaseRecord = {
+    holder: options.holder,
+    acquiredAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + options.ttlMs).toISOString(),
+  };
+  const current = await store.get<unknown>(LEASE_COLLECTION, key);
+  if (current !== undefined) {
+    const expiresAt = expiryOf(current.value);
+    // A record that is not a lease (edited by hand) counts as expired.
+    if (expiresAt !== undefined && expiresAt > now.getTime()) return undefined;
+  }
+  const result =
+    current === undefined
+      ? await store.put(LEASE_COLLECTION, key, record, { ifNotExists: true })
+      : await store.put(LEASE_COLLECTION, key, record, { ifMatch: current.etag });
+  if (!result.ok) return undefined;
+  return new StoredLease(store, name, options, record, result.etag);
+}
+
+class StoredLease implements Lease {
+  readonly name: string;
+  readonly holder: string;
+  readonly #store: StateStore;
+  readonly #options: LeaseOptions;
+  #record: LeaseRecord;
+  /** Undefined once released or lost. */
+  #etag: string | undefined;
+
+  constructor(store: StateStore, name: string, options: LeaseOptions, record: LeaseRecord, etag: string) {
+    this.name = name;
+    this.holder = options.holder;
+    this.#store = store;
+    this.#options = options;
+    this.#record = record;
+    this.#etag = etag;
+  }
+
+  get expiresAt(): Date {
+    return new Date(this.#record.expiresAt);
+  }
+
+  async renew(): Promise<boolean> {
+    if (this.#etag === undefined) return false;
+    const record: LeaseRecord = {
+      ...this.#record,
+      expiresAt: new Date(this.#options.clock.now().getTime() + this.#options.ttlMs).toISOString(),
+    };
+    const result = await this.#store.put(LEASE_COLLECTION, leaseKey(this.name), record, {
+      ifMatch: this.#etag,
+    });
+    if (!result.ok) {
+      this.#etag = undefined;
+      return false;
+    }
+    this.#record = record;
+    this.#etag = result.etag;
+    return true;
+  }
+
+  async release(): Promise<boolean> {
+    const etag = this.#etag;
+    if (etag === undefined) return false;
+    this.#etag = undefined;
+    return this.#store.delete(LEASE_COLLECTION, leaseKey(this.name), { ifMatch: etag });
+  }
+}
+
+function expiryOf(value: unknown): number | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const expiresAt = (value as Partial<LeaseRecord>).expiresAt;
+  if (typeof expiresAt !== "string") return undefined;
+  const ms = Date.parse(expiresAt);
+  return Number.isNaN(ms) ? undefined : ms;
+}
