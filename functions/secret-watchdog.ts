@@ -1,0 +1,19 @@
+import { app, type InvocationContext, type Timer } from "@azure/functions";
+import { runtimeDeps, withInvocationLogger } from "../lib/runtime.js";
+import { runWatchdogPass } from "../lib/watchdog-pass.js";
+
+/** Timer `%WATCHDOG_SCHEDULE%`: one watch pass. Throws on failure so the platform records and alerts it. */
+export async function secretWatchdog(timer: Timer, context: InvocationContext): Promise<void> {
+  await withInvocationLogger(context, async () => {
+    if (timer.isPastDue) context.warn("secretWatchdog: running late (the previous schedule was missed)");
+    const result = await runWatchdogPass(runtimeDeps());
+    context.info(
+      `secretWatchdog: ${result.scan.credentials} credential(s) in ${result.scan.apps} app(s); attention: ${result.attention}`,
+    );
+  });
+}
+
+app.timer("secretWatchdog", {
+  schedule: "%WATCHDOG_SCHEDULE%",
+  handler: secretWatchdog,
+});

@@ -1,0 +1,8 @@
+/** Every CLI command, in the order `watchdog --help` lists them. */
+import type { Command } from "./main.js";
+import { scanCommand } from "./scan-command.js";
+import { grantsCommand } from "./grants-command.js";
+import { sweepCommand } from "./sweep-command.js";
+import { serveCommand } from "./serve-command.js";
+
+export const COMMANDS: readonly Command[] = [scanCommand, grantsCommand, sweepCommand, serveCommand];

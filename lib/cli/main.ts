@@ -1,0 +1,114 @@
+/**
+ * `watchdog <command>`: parses argv, builds deps, calls the same `lib/` code the
+ * Functions call, and maps results to the contract's exit codes
+ * (0 ok · 1 attention · 2 bad usage/config · 3 service unreachable or refusing).
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ConfigError, HttpError, UsageError, errorMessage } from "../errors.js";
+import { streamLogger } from "../logger.js";
+import { EXIT, type CliIo, type ExitCode } from "./io.js";
+
+export interface CommandContext {
+  io: CliIo;
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Longer help: what it does, exit codes. */
+  help: string;
+  options: NonNullable<ParseArgsConfig["options"]>;
+  run(context: CommandContext): Promise<ExitCode>;
+}
+
+const COMMON_OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  verbose: { type: "boolean", short: "v" },
+} as const;
+
+export function commandLogger(io: CliIo, values: CommandContext["values"]) {
+  return streamLogger((line) => io.err(line), { verbose: values.verbose === true });
+}
+
+function overview(commands: readonly Command[]): string {
+  const width = Math.max(...commands.map((c) => c.usage.length));
+  return [
+    "secret-watchdog: keeps the Azure client secret behind your Nylas Microsoft connector from expiring.",
+    "",
+    "Usage: watchdog <command> [options]",
+    "",
+    "Commands:",
+    ...commands.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    "",
+    "Run 'watchdog <command> --help' for details. Settings come from the environment (see README).",
+    "Exit codes: 0 ok · 1 needs attention · 2 bad usage or configuration · 3 a service could not be reached or refused.",
+    "",
+  ].join("\n");
+}
+
+function commandHelp(command: Command): string {
+  const opts = Object.entries(command.options)
+    .map(([name, o]) => `  --${name}${o.type === "string" ? " <value>" : ""}`)
+    .join("\n");
+  return `Usage: watchdog ${command.usage}\n\n${command.help.trim()}\n${opts ? `\nOptions:\n${opts}\n  --help\n  --verbose\n` : ""}`;
+}
+
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo,
+  commands: readonly Command[],
+): Promise<ExitCode> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    const topic = name === "help" ? commands.find((c) => c.name === rest[0]) : undefined;
+    io.out(topic ? commandHelp(topic) : overview(commands));
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (command === undefined) {
+    io.err(`watchdog: unknown command "${name}".\n\n${overview(commands)}`);
+    return EXIT.usage;
+  }
+
+  let parsed: { values: CommandContext["values"]; positionals: string[] };
+  try {
+    const result = parseArgs({
+      args: [...rest],
+      options: { ...COMMON_OPTIONS, ...command.options },
+      allowPositionals: true,
+      strict: true,
+    });
+    parsed = { values: result.values, positionals: result.positionals };
+  } catch (error) {
+    io.err(`watchdog ${command.name}: ${errorMessage(error)}\n\n${commandHelp(command)}`);
+    return EXIT.usage;
+  }
+  if (parsed.values.help === true) {
+    io.out(commandHelp(command));
+    return EXIT.ok;
+  }
+
+  try {
+    return await command.run({ io, values: parsed.values, positionals: parsed.positionals });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(`watchdog ${command.name}: ${error.message}\nNothing was done.\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof UsageError) {
+      io.err(`watchdog ${command.name}: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof HttpError) {
+      io.err(
+        `watchdog ${command.name}: ${error.message}${error.requestId ? ` (request id ${error.requestId})` : ""}\n`,
+      );
+      return EXIT.service;
+    }
+    io.err(`watchdog ${command.name}: unexpected error: ${errorMessage(error)}\n`);
+    throw error;
+  }
+}

@@ -1,0 +1,50 @@
+import { loadConfig } from "../config.js";
+import { createDeps } from "../deps.js";
+import { scanCredentials, scanExitCode } from "../watch/scan.js";
+import { ScanJsonWriter, formatScanTable } from "../watch/format-scan.js";
+import { commandLogger, type Command } from "./main.js";
+
+export const scanCommand: Command = {
+  name: "scan",
+  summary: "read-only: every watched credential with its days left",
+  usage: "scan [--json]",
+  help: `
+Reads the app registration in the Nylas Microsoft connector and every app in
+WATCH_APP_IDS from Microsoft Graph, and lists each client secret and
+certificate with its days left (whole days until endDateTime, rounded down).
+Changes nothing.
+
+--json prints one JSON document (schema secret-watchdog.scan/v1) on stdout.
+
+Exit: 0 healthy · 1 something is expired, within ALERT_BEFORE_DAYS, or could
+not be checked · 2 bad configuration · 3 Nylas or Graph unreachable/refusing.`,
+  options: { json: { type: "boolean" } },
+  async run({ io, values }) {
+    const config = loadConfig(io.env);
+    const deps = createDeps(config, commandLogger(io, values));
+    const thresholds = {
+      alertBeforeDays: config.alerts.alertBeforeDays,
+      rotateBeforeDays: config.rotation.rotateBeforeDays,
+    };
+    const json =
+      values.json === true ? new ScanJsonWriter((t) => io.out(t), deps.clock.now(), thresholds) : undefined;
+    let lastProgress = 0;
+    const summary = await scanCredentials(deps, {
+      watchAppIds: config.watchAppIds,
+      thresholds,
+      ...(json ? { onCredential: (r) => json.credential(r) } : {}),
+      onProgress: (apps) => {
+        // Progress only for people watching a terminal, and only for long scans.
+        if (io.stderrIsTTY && apps - lastProgress >= 1000) {
+          lastProgress = apps;
+          io.err(`\rscanned ${apps.toLocaleString("en-US")} apps…`);
+        }
+      },
+    });
+    if (lastProgress > 0) io.err("\n");
+    const code = scanExitCode(summary);
+    if (json) json.finish(summary, code);
+    else io.out(formatScanTable(summary, thresholds));
+    return code;
+  },
+};

@@ -1,0 +1,28 @@
+import { loadConfig } from "../config.js";
+import { createDeps } from "../deps.js";
+import { sweepGrants } from "../grants/grant-passes.js";
+import { commandLogger, type Command } from "./main.js";
+
+export const sweepCommand: Command = {
+  name: "sweep",
+  summary: "one grantSweep pass: invalid grants → incidents",
+  usage: "sweep [--json]",
+  help: `
+Runs one grantSweep pass, exactly as the timer does: pages every Nylas grant,
+opens an incident for each invalid one, resolves incidents of grants valid
+again, re-drives interrupted notifications and re-sends pending alerts.
+
+Exit: 0 done · 2 bad configuration · 3 Nylas or the state store unreachable.`,
+  options: { json: { type: "boolean" } },
+  async run({ io, values }) {
+    const deps = createDeps(loadConfig(io.env), commandLogger(io, values));
+    const result = await sweepGrants(deps);
+    if (values.json === true) io.out(`${JSON.stringify(result)}\n`);
+    else {
+      io.out(
+        `Swept ${result.grants} grant(s): ${result.invalid} invalid (${result.raised} new incident(s)), ${result.resolved} resolved, ${result.redriven} notification(s) re-driven.\n`,
+      );
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,90 @@
+/**
+ * Builds everything a pass needs from the config, once. Heavy SDKs are created
+ * on first use (Graph + @azure/identity are most of the cold start), so the
+ * webhook path, which needs neither, stays fast. Tests pass overrides instead of
+ * mocking modules.
+ */
+import type { Config } from "./config.js";
+import { systemClock, type Clock } from "./clock.js";
+import { Redactor, redactingLogger, type Logger } from "./logger.js";
+import { NylasClient } from "./clients/nylas.js";
+import type { GraphClient } from "./clients/graph.js";
+import type { StateStore } from "./state/store.js";
+import type { IncidentManager } from "./incidents/incident-store.js";
+
+export interface Deps {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  redactor: Redactor;
+  nylas: NylasClient;
+  graph: () => Promise<GraphClient>;
+  state: () => Promise<StateStore>;
+  /** Incidents and their delivery to the configured sinks. */
+  alerts: () => Promise<IncidentManager>;
+}
+
+export interface DepsOverrides {
+  clock?: Clock;
+  graph?: () => Promise<GraphClient>;
+  state?: () => Promise<StateStore>;
+  /** Used by sinks (tests point it at local receivers). */
+  fetch?: typeof fetch;
+}
+
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= make().catch((error: unknown) => {
+      // A failed construction (bad credential config) is retried on the next call, not cached forever.
+      value = undefined;
+      throw error;
+    });
+    return value;
+  };
+}
+
+export function createDeps(config: Config, baseLogger: Logger, overrides: DepsOverrides = {}): Deps {
+  const redactor = new Redactor();
+  redactor.add(...config.secretValues);
+  const logger = redactingLogger(baseLogger, redactor);
+  const clock = overrides.clock ?? systemClock;
+  const nylas = new NylasClient({ apiKey: config.nylas.apiKey, apiUri: config.nylas.apiUri, clock, logger });
+  const graph =
+    overrides.graph ??
+    once(async () => {
+      const [{ createGraphCredential }, { GraphClient }] = await Promise.all([
+        import("./clients/credential.js"),
+        import("./clients/graph.js"),
+      ]);
+      return GraphClient.create({
+        credential: await createGraphCredential(config.azure),
+        endpoint: config.azure.graphEndpoint,
+        clock,
+        logger,
+      });
+    });
+  const state =
+    overrides.state ??
+    once(async () => {
+      const { createStateStore } = await import("./state/create-store.js");
+      return createStateStore(config.state);
+    });
+  const alerts = once(async () => {
+    const [{ IncidentManager }, { Outbox }, { createSinks }] = await Promise.all([
+      import("./incidents/incident-store.js"),
+      import("./incidents/outbox.js"),
+      import("./incidents/sinks/create-sinks.js"),
+    ]);
+    const store = await state();
+    const outbox = new Outbox({
+      store,
+      clock,
+      logger,
+      sinks: createSinks(config.alerts.sinks),
+      ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+    });
+    return new IncidentManager({ store, clock, logger, repeatHours: config.alerts.repeatHours, outbox });
+  });
+  return { config, clock, logger, redactor, nylas, graph, state, alerts };
+}

@@ -1,0 +1,41 @@
+/**
+ * The grant-side passes bound to the shared deps: what the `nylasWebhook` and
+ * `grantSweep` triggers (and the CLI's `sweep`) call.
+ */
+import type { Deps } from "../deps.js";
+import { handleNylasWebhook, type WebhookInput, type WebhookOutput } from "./handle-nylas-webhook.js";
+import { runGrantSweep, type SweepResult } from "./sweep.js";
+
+export async function receiveNylasWebhook(deps: Deps, input: WebhookInput): Promise<WebhookOutput> {
+  return handleNylasWebhook(input, {
+    config: deps.config,
+    clock: deps.clock,
+    logger: deps.logger,
+    state: deps.state,
+    nylas: deps.nylas,
+    // Built only for a verified notification: forged requests touch nothing.
+    incidents: {
+      raise: async (signal) => (await deps.alerts()).raise(signal),
+      resolve: async (key, note) => (await deps.alerts()).resolve(key, note),
+      get: async (key) => (await deps.alerts()).get(key),
+    },
+    deliverPending: async (deadlineMs) => {
+      await (await deps.alerts()).deliver({ deadlineMs });
+    },
+  });
+}
+
+export async function sweepGrants(deps: Deps): Promise<SweepResult> {
+  const [state, incidents] = await Promise.all([deps.state(), deps.alerts()]);
+  return runGrantSweep({
+    config: deps.config,
+    clock: deps.clock,
+    logger: deps.logger,
+    nylas: deps.nylas,
+    state,
+    incidents,
+    deliverPending: async (deadlineMs) => {
+      await incidents.deliver({ deadlineMs });
+    },
+  });
+}

@@ -1,0 +1,176 @@
+/**
+ * The Nylas webhook endpoint, independent of the host (Azure Functions or
+ * `watchdog serve`). Order matters and each rejection has its own status
+ * (octokit/webhooks.js does the same):
+ *
+ *   GET ?challenge → 200 text/plain, the value exactly (Nylas's handshake)
+ *   no NYLAS_WEBHOOK_SECRET → 503, every POST refused (fail closed)
+ *   > 1 MiB → 413 · not JSON content type → 415 · bad/missing signature → 401
+ *   (all before parsing) · invalid JSON or envelope → 400 · unknown type → 200
+ *
+ * An accepted notification is recorded durably and de-duplicated by its id
+ * before the 200, and alert delivery is bounded so the answer comes well
+ * inside Nylas's 10 s window; whatever is not delivered stays pending for the
+ * next sweep.
+ */
+import { z } from "zod";
+import type { Config } from "../config.js";
+import type { Clock } from "../clock.js";
+import type { Logger } from "../logger.js";
+import type { StateStore } from "../state/store.js";
+import { errorMessage } from "../errors.js";
+import { verifyNylasSignature } from "./verify-nylas-signature.js";
+import { processGrantEvent, type GrantEvent, type GrantEventDeps } from "./process-grant-event.js";
+
+/** Nylas's payload limit is 1 MB; anything larger is not from Nylas. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Time budget for alert delivery inside one webhook answer (Nylas gives up at 10 s). */
+export const DELIVERY_BUDGET_MS = 4_000;
+
+export const GRANT_EVENT_TYPES = [
+  "grant.expired",
+  "grant.updated",
+  "grant.created",
+  "grant.deleted",
+] as const;
+
+export interface WebhookInput {
+  method: string;
+  query: URLSearchParams;
+  headers: { get(name: string): string | null };
+  /** The raw body, exactly as received (the signature covers these bytes). */
+  body(): Promise<Buffer>;
+}
+
+export interface WebhookOutput {
+  status: number;
+  body: string;
+  headers: Record<string, string>;
+}
+
+export interface WebhookDeps extends Omit<GrantEventDeps, "state"> {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  state: () => Promise<StateStore>;
+  /** Sends pending alerts, stopping at the deadline; what is left is re-driven later. */
+  deliverPending: (deadlineMs: number) => Promise<void>;
+}
+
+const Envelope = z.object({
+  id: z.string().min(1).max(256),
+  type: z.string().min(1).max(128),
+  time: z.number().optional(),
+  data: z.object({ object: z.record(z.string(), z.unknown()) }),
+});
+
+const GrantObject = z.object({
+  grant_id: z.string().min(1).max(256),
+  provider: z.string().max(64).optional(),
+  email: z.string().max(320).optional(),
+  grant_updated_at: z.number().optional(),
+});
+
+export interface EventRecord {
+  type: string;
+  grantId: string;
+  receivedAt: string;
+  status: "received" | "processed";
+  event: GrantEvent;
+}
+
+function reply(status: number, body: string, contentType = "application/json"): WebhookOutput {
+  return { status, body, headers: { "content-type": contentType } };
+}
+
+const json = (status: number, value: unknown) => reply(status, JSON.stringify(value));
+
+export async function handleNylasWebhook(input: WebhookInput, deps: WebhookDeps): Promise<WebhookOutput> {
+  const method = input.method.toUpperCase();
+  if (method === "GET") {
+    const challenge = input.query.get("challenge");
+    if (challenge === null) return json(400, { error: "missing challenge parameter" });
+    // The handshake: echo the value exactly, as plain text, no JSON quoting.
+    return reply(200, challenge, "text/plain; charset=utf-8");
+  }
+  if (method !== "POST")
+    return {
+      ...json(405, { error: "method not allowed" }),
+      headers: { allow: "GET, POST", "content-type": "application/json" },
+    };
+
+  const secret = deps.config.nylas.webhookSecret;
+  if (secret === undefined) {
+    deps.logger.error(
+      "nylasWebhook: NYLAS_WEBHOOK_SECRET is not set, so no notification can be verified; refusing every POST. Set it to the webhook_secret Nylas returned when the webhook was created.",
+    );
+    return json(503, { error: "webhook secret not configured" });
+  }
+
+  const declared = Number(input.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) return json(413, { error: "payload too large" });
+  const contentType = (input.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (contentType !== "application/json")
+    return json(415, { error: "content type must be application/json" });
+
+  const raw = await input.body();
+  if (raw.length > MAX_BODY_BYTES) return json(413, { error: "payload too large" });
+  if (!verifyNylasSignature(raw, input.headers.get("x-nylas-signature"), secret)) {
+    deps.logger.warn("nylasWebhook: rejected a POST with a missing or invalid x-nylas-signature");
+    return json(401, { error: "invalid signature" });
+  }
+
+  let envelope: z.infer<typeof Envelope>;
+  try {
+    envelope = Envelope.parse(JSON.parse(raw.toString("utf8")));
+  } catch {
+    deps.logger.warn("nylasWebhook: signed body is not a Nylas notification (invalid JSON or envelope)");
+    return json(400, { error: "invalid notification body" });
+  }
+
+  if (!(GRANT_EVENT_TYPES as readonly string[]).includes(envelope.type)) {
+    return json(200, { status: "ignored", type: envelope.type });
+  }
+  const object = GrantObject.safeParse(envelope.data.object);
+  if (!object.success) return json(400, { error: "grant notification without grant_id" });
+
+  const event: GrantEvent = {
+    id: envelope.id,
+    type: envelope.type as GrantEvent["type"],
+    grantId: object.data.grant_id,
+    provider: object.data.provider ?? "unknown",
+    email: object.data.email,
+    grantUpdatedAt: object.data.grant_updated_at,
+    time: envelope.time,
+  };
+
+  const state = await deps.state();
+  const record: EventRecord = {
+    type: event.type,
+    grantId: event.grantId,
+    receivedAt: deps.clock.now().toISOString(),
+    status: "received",
+    event,
+  };
+  // Record first: once this write succeeds the event cannot be lost, even if we crash before answering.
+  const created = await state.put("events", event.id, record, { ifNotExists: true });
+  if (!created.ok) {
+    const existing = await state.get<EventRecord>("events", event.id);
+    if (existing?.value.status === "processed") return json(200, { status: "duplicate" });
+    // Received before but not finished (crash or concurrent delivery): processing is idempotent.
+  }
+
+  try {
+    const outcome = await processGrantEvent(event, { ...deps, state });
+    await state.put("events", event.id, { ...record, status: "processed" });
+    await deps.deliverPending(DELIVERY_BUDGET_MS).catch((error: unknown) => {
+      deps.logger.warn(`nylasWebhook: alert delivery deferred to the next sweep: ${errorMessage(error)}`);
+    });
+    return json(200, { status: "accepted", outcome });
+  } catch (error) {
+    // Recorded but not processed: the sweep re-drives it. Answer 200 anyway? No: a 5xx makes Nylas retry,
+    // which is the faster path to processing it once the cause (e.g. state or Nylas API down) clears.
+    deps.logger.error(`nylasWebhook: could not process ${event.type} ${event.id}: ${errorMessage(error)}`);
+    return json(503, { error: "temporarily unable to process; will be retried" });
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The scan's two faces: a table for people (soonest first) and one JSON
+ * document for machines (schema `secret-watchdog.scan/v1`, documented in the
+ * README), streamed so a 50,000-app tenant never sits in memory.
+ */
+import type { CredentialReport, ScanSummary } from "./scan.js";
+import type { Thresholds } from "./classify.js";
+
+export const SCAN_SCHEMA = "secret-watchdog.scan/v1";
+
+/** Writes `{"schema":…,"credentials":[ … ], "summary":…}` piece by piece. */
+export class ScanJsonWriter {
+  #count = 0;
+  constructor(
+    private readonly write: (text: string) => void,
+    generatedAt: Date,
+    thresholds: Thresholds,
+  ) {
+    write(
+      `{"schema":"${SCAN_SCHEMA}","generatedAt":${JSON.stringify(generatedAt.toISOString())},"thresholds":${JSON.stringify(thresholds)},"credentials":[`,
+    );
+  }
+
+  credential(report: CredentialReport): void {
+    this.write(`${this.#count++ === 0 ? "\n" : ",\n"}${JSON.stringify(report)}`);
+  }
+
+  finish(summary: ScanSummary, exitCode: number): void {
+    const { connector, apps, credentials, counts, problems } = summary;
+    this.write(
+      `\n],"connector":${JSON.stringify(connector)},"summary":${JSON.stringify({
+        apps,
+        credentials,
+        expired: counts.expired,
+        critical: counts.critical,
+        rotationDue: counts["rotation-due"],
+        ok: counts.ok,
+      })},"problems":${JSON.stringify(problems)},"exitCode":${exitCode}}\n`,
+    );
+  }
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text.slice(0, width - 1) + "…" : text.padEnd(width);
+}
+
+function shortDate(iso: string | null): string {
+  return iso === null ? "never" : iso.replace("T", " ").slice(0, 16);
+}
+
+const STATUS_LABEL = {
+  expired: "EXPIRED",
+  critical: "CRITICAL",
+  "rotation-due": "rotate soon",
+  ok: "ok",
+} as const;
+
+export function formatScanTable(summary: ScanSummary, thresholds: Thresholds): string {
+  const lines: string[] = [];
+  const c = summary.connector;
+  lines.push(
+    c === null
+      ? "Nylas Microsoft connector: none"
+      : `Nylas Microsoft connector: client_id ${c.clientId ?? "(none)"}, tenant ${c.tenant ?? "(none)"}, ${c.scope.length} scope(s)`,
+  );
+  lines.push("");
+  const header = `${pad("APP", 34)} ${pad("SOURCE", 10)} ${pad("TYPE", 7)} ${pad("KEY ID", 9)} ${pad("HINT", 5)} ${pad("EXPIRES (UTC)", 17)} ${"DAYS".padStart(5)}  STATUS`;
+  lines.push(header);
+  lines.push("-".repeat(header.length));
+  for (const r of summary.soonest) {
+    const app = `${r.appDisplayName ?? "(no name)"} (${r.appId.slice(0, 8)})`;
+    lines.push(
+      `${pad(app, 34)} ${pad(r.source, 10)} ${pad(r.type === "password" ? "secret" : "cert", 7)} ${pad(r.keyId.slice(0, 8), 9)} ${pad(r.hint ?? "", 5)} ${pad(shortDate(r.endDateTime), 17)} ${(r.daysLeft === null ? "-" : String(r.daysLeft)).padStart(5)}  ${STATUS_LABEL[r.status]}`,
+    );
+  }
+  if (summary.credentials > summary.soonest.length) {
+    lines.push(`… and ${summary.credentials - summary.soonest.length} more (all in --json).`);
+  }
+  if (summary.credentials === 0) lines.push("(no credentials)");
+  lines.push("");
+  const k = summary.counts;
+  lines.push(
+    `${summary.credentials} credential(s) in ${summary.apps} app(s): ${k.expired} expired, ${k.critical} critical (≤ ${thresholds.alertBeforeDays} days), ${k["rotation-due"]} rotation due (≤ ${thresholds.rotateBeforeDays} days), ${k.ok} ok.`,
+  );
+  for (const p of summary.problems) lines.push(`PROBLEM ${p.code}: ${p.message}\n  Fix: ${p.fix}`);
+  return lines.join("\n") + "\n";
+}

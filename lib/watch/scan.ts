@@ -1,0 +1,199 @@
+/**
+ * The watch step: which credentials exist and how close each is to expiry.
+ * The rotated app is the one in the Nylas Microsoft connector (nothing to
+ * configure); WATCH_APP_IDS adds more, watched and never rotated.
+ *
+ * Credentials are streamed to a callback as pages arrive and only counts and
+ * the soonest few are kept, so memory stays flat however large the tenant.
+ */
+import type { GraphApplication, GraphClient } from "../clients/graph.js";
+import { CREDENTIAL_SELECT } from "../clients/graph.js";
+import type { MicrosoftConnector, NylasClient } from "../clients/nylas.js";
+import type { Clock } from "../clock.js";
+import type { Logger } from "../logger.js";
+import { classify, daysLeft, type CredentialStatus, type Thresholds } from "./classify.js";
+
+export interface CredentialReport {
+  appId: string;
+  appObjectId: string;
+  appDisplayName: string | null;
+  /** "connector": the app in the Nylas Microsoft connector (rotated); "watched": from WATCH_APP_IDS. */
+  source: "connector" | "watched";
+  type: "password" | "certificate";
+  keyId: string;
+  displayName: string | null;
+  /** First three characters of a secret (Graph's `hint`); never more. */
+  hint: string | null;
+  startDateTime: string | null;
+  endDateTime: string | null;
+  daysLeft: number | null;
+  status: CredentialStatus;
+}
+
+export interface ScanProblem {
+  code: string;
+  message: string;
+  fix: string;
+}
+
+export interface ScanSummary {
+  connector: MicrosoftConnector | null;
+  apps: number;
+  credentials: number;
+  counts: Record<CredentialStatus, number>;
+  /** The soonest-expiring credentials, soonest first (at most `keepSoonest`). */
+  soonest: CredentialReport[];
+  problems: ScanProblem[];
+}
+
+export interface ScanDeps {
+  nylas: NylasClient;
+  graph: () => Promise<GraphClient>;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface ScanOptions {
+  watchAppIds: string[] | "*";
+  thresholds: Thresholds;
+  /** Called once per credential, in the order read. */
+  onCredential?: (report: CredentialReport) => void;
+  /** Called after each page of apps with the running app count. */
+  onProgress?: (appsRead: number) => void;
+  keepSoonest?: number;
+}
+
+/** Sort key: expired and soonest first; no end date last. */
+function sortKey(r: CredentialReport): number {
+  return r.endDateTime === null ? Number.POSITIVE_INFINITY : Date.parse(r.endDateTime);
+}
+
+/** A bounded list of the k soonest credentials (insertion into a sorted array: k is small). */
+class Soonest {
+  readonly items: CredentialReport[] = [];
+  constructor(private readonly k: number) {}
+  offer(r: CredentialReport): void {
+    const key = sortKey(r);
+    if (this.items.length >= this.k && key >= sortKey(this.items[this.items.length - 1]!)) return;
+    let i = this.items.length;
+    while (i > 0 && sortKey(this.items[i - 1]!) > key) i--;
+    this.items.splice(i, 0, r);
+    if (this.items.length > this.k) this.items.pop();
+  }
+}
+
+export function reportsForApp(
+  app: GraphApplication,
+  source: CredentialReport["source"],
+  now: Date,
+  thresholds: Thresholds,
+): CredentialReport[] {
+  const base = { appId: app.appId, appObjectId: app.id, appDisplayName: app.displayName, source };
+  const out: CredentialReport[] = [];
+  for (const p of app.passwordCredentials) {
+    out.push({
+      ...base,
+      type: "password",
+      keyId: p.keyId,
+      displayName: p.displayName,
+      hint: p.hint,
+      startDateTime: p.startDateTime,
+      endDateTime: p.endDateTime,
+      daysLeft: daysLeft(p.endDateTime, now),
+      status: classify(p.endDateTime, now, thresholds),
+    });
+  }
+  for (const k of app.keyCredentials) {
+    out.push({
+      ...base,
+      type: "certificate",
+      keyId: k.keyId,
+      displayName: k.displayName,
+      hint: null,
+      startDateTime: k.startDateTime,
+      endDateTime: k.endDateTime,
+      daysLeft: daysLeft(k.endDateTime, now),
+      status: classify(k.endDateTime, now, thresholds),
+    });
+  }
+  return out;
+}
+
+/** Reads the connector and every watched app; streams credentials; returns the summary. */
+export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Promise<ScanSummary> {
+  const now = deps.clock.now();
+  const soonest = new Soonest(options.keepSoonest ?? 100);
+  const counts: Record<CredentialStatus, number> = { expired: 0, critical: 0, "rotation-due": 0, ok: 0 };
+  const problems: ScanProblem[] = [];
+  let apps = 0;
+  let credentials = 0;
+
+  const emit = (app: GraphApplication, source: CredentialReport["source"]) => {
+    apps++;
+    for (const report of reportsForApp(app, source, now, options.thresholds)) {
+      credentials++;
+      counts[report.status]++;
+      soonest.offer(report);
+      options.onCredential?.(report);
+    }
+  };
+
+  const connector = (await deps.nylas.getMicrosoftConnector()) ?? null;
+  const connectorAppId = connector?.clientId?.toLowerCase();
+  const graph = await deps.graph();
+
+  if (connector === null) {
+    problems.push({
+      code: "connector.missing",
+      message: "The Nylas application has no Microsoft connector, so there is no app registration to rotate.",
+      fix: "Create the Microsoft connector (POST /v3/connectors with provider 'microsoft', client_id, client_secret, tenant), or check NYLAS_API_KEY is for the right application.",
+    });
+  } else if (connectorAppId === undefined) {
+    problems.push({
+      code: "connector.no-client-id",
+      message: "The Nylas Microsoft connector has no client_id.",
+      fix: "Set the connector's settings.client_id to the Azure app registration's Application (client) ID.",
+    });
+  } else {
+    const app = await graph.getApplicationByAppId(connectorAppId, CREDENTIAL_SELECT);
+    if (app === undefined) {
+      problems.push({
+        code: "connector.app-not-found",
+        message: `The connector's client_id ${connectorAppId} is not an app registration in tenant ${connector.tenant ?? "(unknown)"} as seen by the watchdog (AADSTS700016-style: wrong tenant or client id).`,
+        fix: "Set AZURE_TENANT_ID to the tenant that owns the app registration, and check the connector's client_id; the watchdog's identity must be able to read it (Application.ReadWrite.OwnedBy + owner).",
+      });
+    } else {
+      emit(app, "connector");
+    }
+  }
+  options.onProgress?.(apps);
+
+  if (options.watchAppIds === "*") {
+    for await (const page of graph.listApplicationPages(CREDENTIAL_SELECT)) {
+      for (const app of page) if (app.appId.toLowerCase() !== connectorAppId) emit(app, "watched");
+      options.onProgress?.(apps);
+    }
+  } else {
+    const ids = options.watchAppIds.filter((id) => id !== connectorAppId);
+    for await (const { appId, app } of graph.getApplicationsByAppIds(ids, CREDENTIAL_SELECT)) {
+      if (app === undefined) {
+        problems.push({
+          code: "watch.app-not-found",
+          message: `WATCH_APP_IDS lists ${appId}, which the watchdog cannot find in the tenant.`,
+          fix: "Remove it from WATCH_APP_IDS, or give the watchdog's identity read access to it (Application.Read.All, or make it an owner).",
+        });
+      } else emit(app, "watched");
+    }
+    options.onProgress?.(apps);
+  }
+
+  deps.logger.info(
+    `scan: ${apps} app(s), ${credentials} credential(s): ${counts.expired} expired, ${counts.critical} critical, ${counts["rotation-due"]} rotation due, ${counts.ok} ok`,
+  );
+  return { connector, apps, credentials, counts, soonest: soonest.items, problems };
+}
+
+/** Exit code of `scan`: 1 when anything is expired, within ALERT_BEFORE_DAYS, or could not be checked. */
+export function scanExitCode(summary: ScanSummary): 0 | 1 {
+  return summary.counts.expired > 0 || summary.counts.critical > 0 || summary.problems.length > 0 ? 1 : 0;
+}
