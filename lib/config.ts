@@ -15,7 +15,11 @@ export interface SinkConfig {
   pagerDuty?: { routingKey: string; eventsUrl: string };
 }
 
-export type StateConfig = { kind: "table"; connectionString: string } | { kind: "file"; dir: string };
+export type StateConfig =
+  | { kind: "table"; connectionString: string }
+  /** Identity-based (the Functions convention `AzureWebJobsStorage__accountName` / `__tableServiceUri`). */
+  | { kind: "table-identity"; tableServiceUri: string; clientId: string | undefined }
+  | { kind: "file"; dir: string };
 
 export interface Config {
   nylas: {
@@ -100,6 +104,8 @@ export const SETTING_NAMES = [
   "PAGERDUTY_ROUTING_KEY",
   "PAGERDUTY_EVENTS_URL",
   "ALERT_REPEAT_HOURS",
+  // Also read: the Functions platform's identity-based form AzureWebJobsStorage__accountName /
+  // __tableServiceUri / __clientId, and WEBSITE_INSTANCE_ID (set by Azure) — platform settings, not ours.
   "AzureWebJobsStorage",
   "WATCHDOG_STATE_DIR",
   "WATCHDOG_SCHEDULE",
@@ -392,10 +398,36 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const storage = r.raw("AzureWebJobsStorage");
-  const state: StateConfig =
-    storage !== undefined
-      ? { kind: "table", connectionString: storage }
-      : { kind: "file", dir: r.raw("WATCHDOG_STATE_DIR") ?? DEFAULTS.WATCHDOG_STATE_DIR };
+  const accountName = r.raw("AzureWebJobsStorage__accountName");
+  const tableServiceUri = r.url(
+    "AzureWebJobsStorage__tableServiceUri",
+    r.raw("AzureWebJobsStorage__tableServiceUri") ??
+      (accountName === undefined ? undefined : `https://${accountName}.table.core.windows.net`),
+    { origin: true },
+  );
+  if (accountName !== undefined && !/^[a-z0-9]{3,24}$/.test(accountName)) {
+    r.problem(
+      "AzureWebJobsStorage__accountName",
+      `"${accountName}" is not a storage account name.`,
+      "Use the account's name: 3 to 24 lower-case letters and digits.",
+    );
+  }
+  let state: StateConfig;
+  if (storage !== undefined) state = { kind: "table", connectionString: storage };
+  else if (tableServiceUri !== undefined) {
+    state = { kind: "table-identity", tableServiceUri, clientId: r.raw("AzureWebJobsStorage__clientId") };
+  } else {
+    state = { kind: "file", dir: r.raw("WATCHDOG_STATE_DIR") ?? DEFAULTS.WATCHDOG_STATE_DIR };
+    // In Azure a directory is the instance's own disk: neither shared between instances nor kept across
+    // restarts. Leases, de-duplication and rotation records would silently vanish.
+    if (r.raw("WEBSITE_INSTANCE_ID") !== undefined) {
+      r.problem(
+        "AzureWebJobsStorage",
+        "is not set (nor AzureWebJobsStorage__accountName) while running in Azure: state would live on the instance's local disk and be lost.",
+        "Set AzureWebJobsStorage__accountName (managed identity with Storage Table Data Contributor) or AzureWebJobsStorage (a connection string).",
+      );
+    }
+  }
 
   const schedules = {
     watchdog: r.schedule("WATCHDOG_SCHEDULE", DEFAULTS.WATCHDOG_SCHEDULE),

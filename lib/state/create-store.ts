@@ -14,5 +14,6 @@ import type { StateStore } from "./store.js";
 export async function createStateStore(config: StateConfig): Promise<StateStore> {
   if (config.kind === "file") return new FileStateStore(config.dir);
   const { TableStateStore } = await import("./table-store.js");
-  return TableStateStore.fromConnectionString(config.connectionString);
+  if (config.kind === "table") return TableStateStore.fromConnectionString(config.connectionString);
+  return TableStateStore.fromIdentity(config.tableServiceUri, config.clientId);
 }

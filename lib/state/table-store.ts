@@ -93,6 +93,27 @@ export class TableStateStore implements StateStore {
     return new TableStateStore(client, `table ${tableName}@${parsed.account ?? parsed.host}`, redactor);
   }
 
+  /**
+   * From the Table service URI and the Function's managed identity — what the
+   * Functions convention `AzureWebJobsStorage__accountName` describes (no keys
+   * anywhere). `clientId` picks a user-assigned identity.
+   */
+  static async fromIdentity(
+    tableServiceUri: string,
+    clientId: string | undefined,
+    options: TableStateStoreOptions = {},
+  ): Promise<TableStateStore> {
+    const { DefaultAzureCredential } = await import("@azure/identity");
+    const tableName = options.tableName ?? TABLE_NAME;
+    const credential = new DefaultAzureCredential(
+      clientId === undefined ? {} : { managedIdentityClientId: clientId },
+    );
+    const client = new TableClient(tableServiceUri, tableName, credential, {
+      ...(options.retryOptions === undefined ? {} : { retryOptions: options.retryOptions }),
+    });
+    return new TableStateStore(client, `table ${tableName}@${new URL(tableServiceUri).host}`);
+  }
+
   /** From a ready `TableClient` (any credential). `description` must not hold a secret. */
   constructor(client: TableClient, description = `table ${client.tableName}`, redactor = new Redactor()) {
     this.#client = client;

@@ -115,3 +115,24 @@ describe("loadConfig", () => {
     expect(ok.nylas.reauthRedirectUri).toBe("http://localhost:3000/cb");
   });
 });
+
+describe("loadConfig: identity-based storage", () => {
+  it("builds the Table service URI from AzureWebJobsStorage__accountName", () => {
+    const config = loadConfig({
+      ...base,
+      AzureWebJobsStorage__accountName: "stwatchdog01",
+      AzureWebJobsStorage__clientId: "x",
+    });
+    expect(config.state).toEqual({
+      kind: "table-identity",
+      tableServiceUri: "https://stwatchdog01.table.core.windows.net",
+      clientId: "x",
+    });
+  });
+
+  it("refuses a local directory for state when running in Azure", () => {
+    const problems = problemsOf({ ...base, WEBSITE_INSTANCE_ID: "abc123" });
+    expect(problems.map((p) => p.setting)).toEqual(["AzureWebJobsStorage"]);
+    expect(problems[0]!.fix).toMatch(/AzureWebJobsStorage__accountName/);
+  });
+});
