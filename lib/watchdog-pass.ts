@@ -1,63 +1,558 @@
 /**
- * One `secretWatchdog` pass. For now: watch (scan the connector's app and
- * WATCH_APP_IDS) and record the run for `health`. Rotation, migration,
- * retirement and alerts join this pass as they land.
+ * One `secretWatchdog` pass (the timer and `watchdog run` call this):
+ *
+ *   watch → (under the rotation lease) recover → rotate if due → migrate →
+ *   retire → alert → record the run
+ *
+ * With `dryRun`, every write — to Entra, Nylas, the state store or a sink — is
+ * replaced by a line in `plan`; reads still happen, so the plan is real.
  */
 import type { Deps } from "./deps.js";
-import { scanCredentials, scanExitCode, type ScanSummary } from "./watch/scan.js";
+import type { GraphApplication } from "./clients/graph.js";
+import type { SecretCheckInput, SecretCheck } from "./clients/entra-token.js";
+import type { IncidentManager } from "./incidents/incident-store.js";
+import type { Signal } from "./incidents/incident.js";
+import { errorMessage } from "./errors.js";
+import { acquireLease, type Lease } from "./state/lease.js";
+import { scanCredentials, type CredentialReport, type ScanSummary } from "./watch/scan.js";
+import { classify, daysLeft, isExpired, needsAttention } from "./watch/classify.js";
+import { FOREIGN, connectorCandidates, loadKeyRecords, type KeyRecord } from "./rotation/records.js";
+import {
+  earliestForeignExpiry,
+  rotateConnectorSecret,
+  type RotationOutcome,
+  type RotationStep,
+} from "./rotation/rotate.js";
+import { recoverRotation, type RecoveryReport } from "./rotation/recover.js";
+import {
+  MigrationTracker,
+  dependencyWindows,
+  migrationIncidentKey,
+  migrationSignal,
+  reauthAnnouncement,
+  type DependentGrant,
+  type KeyDependents,
+} from "./rotation/migrate.js";
+import { executeRetirement, planRetirement } from "./rotation/retire.js";
+import { randomUUID } from "node:crypto";
+
+export interface PassOptions {
+  dryRun?: boolean;
+  forceRotate?: boolean;
+  /** Test seam: a crash after a rotation step. */
+  afterStep?: (step: RotationStep) => Promise<void> | void;
+  /** Test seam: how a secret is proven (default: a real token request). */
+  checkSecret?: (input: SecretCheckInput) => Promise<SecretCheck>;
+}
+
+/** What the connector is believed to hold. */
+export interface ConnectorKey {
+  keyId: string;
+  endDateTime: string | null;
+  /** Recorded by the watchdog (installed), or assumed at adoption (foreign). */
+  origin: "installed" | "ambiguous" | "adopted";
+  /** False when the key is no longer on the app registration. */
+  present: boolean;
+}
+
+export interface RotationSummary {
+  decision: "not-due" | "rotated" | "failed" | "skipped-locked" | "off" | "no-connector" | "would-rotate";
+  reason: string;
+  outcome?: RotationOutcome;
+  /** The key(s) the connector may hold after this pass; the earliest expiry governs. */
+  connectorKeys: ConnectorKey[];
+}
 
 export interface WatchdogPassResult {
   startedAt: string;
   finishedAt: string;
+  dryRun: boolean;
   scan: Pick<ScanSummary, "apps" | "credentials" | "counts" | "problems">;
-  /** The soonest expiry among watched credentials, if any. */
   nextExpiry: { appId: string; keyId: string; endDateTime: string; daysLeft: number | null } | null;
+  rotation: RotationSummary;
+  recovery: RecoveryReport | null;
+  migration: { dependents: number; byKey: KeyDependents[]; reauthRequested: number };
+  retired: string[];
+  /** What was done (or, in a dry run, would be done), in order. */
+  plan: string[];
+  /** Anything a secret something depends on is expired or within ALERT_BEFORE_DAYS. */
   attention: boolean;
-  /**
-   * The connector app's secrets (ids and expiry only): lets the webhook name an
-   * expired client secret as the likely cause when grants go invalid.
-   */
+  exitCode: 0 | 1 | 3;
+  /** The connector app's secrets (ids and expiry only): lets the webhook name an expired secret as a cause. */
   connectorSecrets: { keyId: string; endDateTime: string | null }[];
 }
 
-export async function runWatchdogPass(deps: Deps): Promise<WatchdogPassResult> {
-  const startedAt = deps.clock.now().toISOString();
+const ALERT_DELIVERY_BUDGET_MS = 30_000;
+
+/** What the connector holds, as far as records (or, without records, the worst-case assumption) tell. */
+export function connectorKeys(
+  app: GraphApplication,
+  records: readonly KeyRecord[],
+  now: Date,
+): ConnectorKey[] {
+  const present = new Set(app.passwordCredentials.map((p) => p.keyId));
+  const candidates = connectorCandidates(records);
+  if (candidates.length > 0) {
+    return candidates.map((r) => ({
+      keyId: r.keyId,
+      endDateTime: r.keyId === FOREIGN ? earliestForeignExpiry(app, records, now) : r.endDateTime,
+      origin: r.state === "installed" ? (r.keyId === FOREIGN ? "adopted" : "installed") : "ambiguous",
+      present: r.keyId === FOREIGN || present.has(r.keyId),
+    }));
+  }
+  // Adoption: Nylas never returns the connector's secret, so assume the worst — the earliest-expiring
+  // unexpired secret on the app is the one in the connector.
+  const ours = new Set(records.map((r) => r.keyId));
+  const live = app.passwordCredentials
+    .filter((p) => !ours.has(p.keyId) && !isExpired(p.endDateTime, now))
+    .sort((a, b) => (a.endDateTime ?? "9").localeCompare(b.endDateTime ?? "9"));
+  const assumed = live[0];
+  if (assumed === undefined)
+    return [{ keyId: FOREIGN, endDateTime: null, origin: "adopted", present: false }];
+  return [{ keyId: assumed.keyId, endDateTime: assumed.endDateTime, origin: "adopted", present: true }];
+}
+
+/** The connector's governing expiry: the earliest of what it may hold; a vanished key counts as expired now. */
+function governingEnd(keys: readonly ConnectorKey[], now: Date): string {
+  const ends = keys
+    .map((k) => (k.present && k.endDateTime !== null ? k.endDateTime : now.toISOString()))
+    .sort();
+  return ends[0] ?? now.toISOString();
+}
+
+export async function runWatchdogPass(deps: Deps, options: PassOptions = {}): Promise<WatchdogPassResult> {
+  const dryRun = options.dryRun === true;
+  const { config, clock, logger } = deps;
+  const startedAt = clock.now();
+  const plan: string[] = [];
+  const note = (line: string) => {
+    plan.push(line);
+    logger.info(`${dryRun ? "[dry run] would: " : ""}${line}`);
+  };
+  const thresholds = {
+    alertBeforeDays: config.alerts.alertBeforeDays,
+    rotateBeforeDays: config.rotation.rotateBeforeDays,
+  };
+  const store = await deps.state();
+  const incidents = await deps.alerts();
+  const alerts = new AlertCollector(incidents, dryRun, note);
+
+  // 1. Watch.
+  let connectorApp: GraphApplication | undefined;
   const connectorSecrets: WatchdogPassResult["connectorSecrets"] = [];
+  const watched: CredentialReport[] = [];
+  const watchedAppIds: string[] = [];
   const summary = await scanCredentials(deps, {
+    watchAppIds: config.watchAppIds,
+    thresholds,
+    keepSoonest: 10,
+    onConnectorApp: (app) => (connectorApp = app),
     onCredential: (r) => {
       if (r.source === "connector" && r.type === "password")
         connectorSecrets.push({ keyId: r.keyId, endDateTime: r.endDateTime });
+      if (r.source === "watched" && needsAttention(r.status)) watched.push(r);
+      if (r.source === "watched" && watchedAppIds.at(-1) !== r.appId) watchedAppIds.push(r.appId);
     },
-    watchAppIds: deps.config.watchAppIds,
-    thresholds: {
-      alertBeforeDays: deps.config.alerts.alertBeforeDays,
-      rotateBeforeDays: deps.config.rotation.rotateBeforeDays,
-    },
-    keepSoonest: 10,
   });
-  const soonest = summary.soonest.find((r) => r.endDateTime !== null && r.status !== "expired") ?? null;
+
   const result: WatchdogPassResult = {
-    startedAt,
-    finishedAt: deps.clock.now().toISOString(),
+    startedAt: startedAt.toISOString(),
+    finishedAt: "",
+    dryRun,
     scan: {
       apps: summary.apps,
       credentials: summary.credentials,
       counts: summary.counts,
       problems: summary.problems,
     },
-    nextExpiry:
-      soonest === null
-        ? null
-        : {
-            appId: soonest.appId,
-            keyId: soonest.keyId,
-            endDateTime: soonest.endDateTime!,
-            daysLeft: soonest.daysLeft,
-          },
-    attention: scanExitCode(summary) === 1,
+    nextExpiry: null,
+    rotation: {
+      decision: "no-connector",
+      reason: summary.problems[0]?.message ?? "no connector app",
+      connectorKeys: [],
+    },
+    recovery: null,
+    migration: { dependents: 0, byKey: [], reauthRequested: 0 },
+    retired: [],
+    plan,
+    attention: false,
+    exitCode: 0,
     connectorSecrets,
   };
-  const state = await deps.state();
-  await state.put("runs", "secretWatchdog", result);
+  const soonest = summary.soonest.find((r) => r.endDateTime !== null && r.status !== "expired");
+  if (soonest) {
+    result.nextExpiry = {
+      appId: soonest.appId,
+      keyId: soonest.keyId,
+      endDateTime: soonest.endDateTime!,
+      daysLeft: soonest.daysLeft,
+    };
+  }
+
+  // 2. Watched apps (WATCH_APP_IDS): alert only, never rotated.
+  for (const r of watched) alerts.raise(expiringSignal(r, "watched"));
+  // Apps whose expiry incidents this pass may resolve: those it actually evaluated.
+  const evaluated = new Set(watchedAppIds);
+
+  if (connectorApp !== undefined && summary.connector !== null) {
+    await rotationPart(
+      deps,
+      options,
+      connectorApp,
+      summary.connector,
+      store,
+      incidents,
+      result,
+      alerts,
+      note,
+    );
+    // A pass that did not hold the lease did not judge the connector app: leave its incidents alone.
+    if (result.rotation.decision !== "skipped-locked") evaluated.add(connectorApp.appId);
+  }
+
+  // Resolve expiry incidents that no longer hold (a rotated secret, a removed one).
+  await alerts.resolveStale(
+    "secret.expiring",
+    "The secret was rotated, removed, or is no longer close to expiry.",
+    (incident) => evaluated.has(String(incident.details.app_id)),
+  );
+
+  result.attention =
+    watched.length > 0 ||
+    alerts.firingCritical ||
+    result.rotation.connectorKeys.some((k) =>
+      needsAttention(classify(k.present ? k.endDateTime : clock.now(), clock.now(), thresholds)),
+    );
+  result.exitCode = result.rotation.decision === "failed" ? 3 : result.attention ? 1 : 0;
+  if (summary.problems.length > 0 && result.exitCode === 0) result.exitCode = 1;
+
+  await alerts.flush();
+  if (!dryRun) {
+    await incidents.deliver({ deadlineMs: ALERT_DELIVERY_BUDGET_MS }).catch((error: unknown) => {
+      logger.warn(`alert delivery deferred to the next pass: ${errorMessage(error)}`);
+    });
+  }
+  result.finishedAt = clock.now().toISOString();
+  if (!dryRun) await store.put("runs", "secretWatchdog", result);
+  logger.info(
+    `secretWatchdog: rotation ${result.rotation.decision} (${result.rotation.reason}); ${result.migration.dependents} grant(s) on superseded secrets; retired ${result.retired.length}; exit ${result.exitCode}`,
+  );
   return result;
+}
+
+async function rotationPart(
+  deps: Deps,
+  options: PassOptions,
+  initialApp: GraphApplication,
+  connector: NonNullable<ScanSummary["connector"]>,
+  store: Awaited<ReturnType<Deps["state"]>>,
+  incidents: IncidentManager,
+  result: WatchdogPassResult,
+  alerts: AlertCollector,
+  note: (line: string) => void,
+): Promise<void> {
+  const { config, clock, logger } = deps;
+  const dryRun = result.dryRun;
+  const graph = await deps.graph();
+  const appId = initialApp.appId;
+  const thresholds = {
+    alertBeforeDays: config.alerts.alertBeforeDays,
+    rotateBeforeDays: config.rotation.rotateBeforeDays,
+  };
+
+  let lease: Lease | undefined;
+  if (!dryRun) {
+    lease = await acquireLease(store, `rotation:${appId}`, {
+      holder: randomUUID(),
+      ttlMs: (config.rotation.propagationTimeoutSeconds + 600) * 1000,
+      clock,
+    });
+    if (lease === undefined) {
+      result.rotation = {
+        decision: "skipped-locked",
+        reason: "another pass holds the rotation lease; it rotates, migrates and retires this time",
+        connectorKeys: [],
+      };
+      logger.info(`secretWatchdog: ${result.rotation.reason}`);
+      return;
+    }
+  }
+  try {
+    let app = initialApp;
+    const refresh = async () => {
+      app = (await graph.getApplicationByAppId(appId)) ?? app;
+    };
+
+    // Recover from an interrupted run first: it may change what is on the app.
+    result.recovery = await recoverRotation(app, { store, graph, clock, logger, dryRun });
+    for (const k of result.recovery.removedOrphans)
+      note(`remove orphaned watchdog secret ${k} (never sent to Nylas)`);
+    for (const k of result.recovery.markedAmbiguous)
+      note(`keep secret ${k}: its connector update was interrupted (ambiguous)`);
+    if (result.recovery.removedOrphans.length > 0 && !dryRun) await refresh();
+
+    let records = (await loadKeyRecords(store, appId)).map((i) => i.value);
+    let keys = connectorKeys(app, records, clock.now());
+    const end = governingEnd(keys, clock.now());
+    const status = classify(end, clock.now(), thresholds);
+    const left = daysLeft(end, clock.now());
+    const vanished = keys.some((k) => !k.present);
+    const due = options.forceRotate === true || vanished || status !== "ok";
+    const why = options.forceRotate
+      ? "--force-rotate"
+      : vanished
+        ? "the connector's secret is no longer on the app registration"
+        : status === "expired"
+          ? "the connector's secret has expired"
+          : `the connector's secret expires in ${left} day(s) (ROTATE_BEFORE_DAYS ${config.rotation.rotateBeforeDays})`;
+
+    if (config.rotation.mode === "off") {
+      result.rotation = {
+        decision: "off",
+        reason: `ROTATION=off; ${due ? why : "not due"}`,
+        connectorKeys: keys,
+      };
+    } else if (!due) {
+      result.rotation = {
+        decision: "not-due",
+        reason: `the connector's secret has ${left} day(s) left`,
+        connectorKeys: keys,
+      };
+    } else if (dryRun) {
+      note(
+        `rotate the connector's secret: ${why}; create a ${config.rotation.secretLifetimeDays}-day secret, prove it with Entra, PATCH the Nylas connector`,
+      );
+      result.rotation = { decision: "would-rotate", reason: why, connectorKeys: keys };
+    } else {
+      note(`rotate the connector's secret: ${why}`);
+      const { checkClientSecret } = await import("./clients/entra-token.js");
+      let outcome: RotationOutcome;
+      try {
+        outcome = await rotateConnectorSecret(app, connector, records, {
+          config,
+          clock,
+          logger,
+          store,
+          graph,
+          nylas: deps.nylas,
+          checkSecret: options.checkSecret ?? checkClientSecret,
+          ...(options.afterStep ? { afterStep: options.afterStep } : {}),
+        });
+      } catch (error) {
+        outcome = {
+          status: "failed",
+          rotationId: "(interrupted)",
+          reason: errorMessage(error),
+          warnings: [],
+        };
+      }
+      await refresh();
+      records = (await loadKeyRecords(store, appId)).map((i) => i.value);
+      keys = connectorKeys(app, records, clock.now());
+      result.rotation = {
+        decision: outcome.status === "rotated" ? "rotated" : "failed",
+        reason: outcome.status === "rotated" ? `rotated: ${why}` : outcome.reason,
+        outcome,
+        connectorKeys: keys,
+      };
+      if (outcome.status === "rotated") {
+        alerts.resolve(`rotation.failed:${appId}`, `Rotation ${outcome.rotationId} succeeded.`);
+        alerts.announce({
+          event: "rotation.succeeded",
+          idempotencyKey: `rotation:${outcome.rotationId}`,
+          severity: "info",
+          summary: `Rotated the Nylas connector's client secret: new secret ${outcome.keyId} (${outcome.lifetimeDays} days)`,
+          details: {
+            app_id: appId,
+            rotation_id: outcome.rotationId,
+            new_key_id: outcome.keyId,
+            ends: outcome.endDateTime,
+            superseded: outcome.superseded.join(", ") || null,
+            propagation_seconds: Math.round(outcome.propagationMs / 1000),
+            warnings: outcome.warnings.join(" ") || null,
+          },
+        });
+      } else {
+        const criticalNow = classify(governingEnd(keys, clock.now()), clock.now(), thresholds);
+        alerts.raise({
+          key: `rotation.failed:${appId}`,
+          kind: "rotation.failed",
+          severity: criticalNow === "expired" || criticalNow === "critical" ? "critical" : "warning",
+          summary: `Rotating the Nylas connector's client secret failed: ${outcome.reason}`.slice(0, 300),
+          details: {
+            app_id: appId,
+            rotation_id: outcome.rotationId,
+            reason: outcome.reason,
+            ambiguous: outcome.ambiguous === true,
+            connector_secret_ends: governingEnd(keys, clock.now()),
+          },
+          remediation: [
+            ...(outcome.instructions ? [outcome.instructions] : []),
+            "The connector keeps its current secret; the next pass (WATCHDOG_SCHEDULE) tries again. Run `watchdog run` to retry now, `watchdog doctor` to check the setup.",
+          ],
+          links: [],
+        });
+      }
+    }
+
+    // The connector's own secret close to expiry and not fixed by rotation.
+    for (const k of keys) {
+      const kStatus = classify(k.present ? k.endDateTime : clock.now(), clock.now(), thresholds);
+      if (needsAttention(kStatus)) {
+        alerts.raise({
+          key: `secret.expiring:${appId}:${k.keyId}`,
+          kind: "secret.expiring",
+          severity: "critical",
+          summary: k.present
+            ? `The Nylas connector's client secret ${k.keyId === FOREIGN ? "" : `${k.keyId} `}${kStatus === "expired" ? "has expired" : `expires in ${daysLeft(k.endDateTime, clock.now())} day(s)`}: new Microsoft sign-ins fail when it does`
+            : `The Nylas connector's client secret ${k.keyId} was deleted from the app registration: new Microsoft sign-ins fail (AADSTS7000215)`,
+          details: { app_id: appId, key_id: k.keyId, ends: k.endDateTime, rotation: config.rotation.mode },
+          remediation: [
+            config.rotation.mode === "off"
+              ? "ROTATION=off: create a new client secret, put its value (not its ID) into the Nylas Microsoft connector, or set ROTATION=auto and run `watchdog run`."
+              : "Rotation did not fix it: see the rotation.failed incident, run `watchdog doctor`, then `watchdog run --force-rotate`.",
+          ],
+          links: [],
+        });
+      }
+    }
+
+    // 3. Migration: which valid grants still depend on superseded secrets.
+    const tracker = new MigrationTracker(dependencyWindows(records));
+    if (tracker.active) {
+      const now = clock.now();
+      const announce = async (dep: DependentGrant) => {
+        for (const rotationId of dep.rotationIds) {
+          const key = `reauth:${rotationId}:${dep.grant.id}`;
+          if ((await store.get("grants", key)) !== undefined) continue;
+          if (dryRun) {
+            result.migration.reauthRequested++;
+            continue;
+          }
+          await incidents.announce(reauthAnnouncement(dep, rotationId, config.nylas, now));
+          await store.put("grants", key, {
+            grantId: dep.grant.id,
+            rotationId,
+            requestedAt: now.toISOString(),
+            deadline: dep.deadline,
+          });
+          result.migration.reauthRequested++;
+        }
+      };
+      for await (const grant of deps.nylas.listGrants({ provider: "microsoft", grantStatus: "valid" })) {
+        const dep = tracker.consider(grant);
+        if (dep !== undefined) await announce(dep);
+      }
+      result.migration.dependents = tracker.total;
+      result.migration.byKey = tracker.byKey();
+      if (result.migration.reauthRequested > 0)
+        note(
+          `request re-authentication of ${result.migration.reauthRequested} grant(s) (grant.reauth_requested)`,
+        );
+      if (tracker.total > 0)
+        alerts.raise(migrationSignal(appId, tracker.byKey(), tracker.total, now, config));
+      else
+        alerts.resolve(
+          migrationIncidentKey(appId),
+          "Every user moved to the new secret: no valid grant depends on a superseded secret.",
+        );
+
+      // 4. Retirement.
+      const actions = planRetirement(app, records, tracker, now, config.rotation.retireGraceHours);
+      for (const a of actions)
+        if (a.action !== "keep")
+          note(`${a.action === "remove" ? "remove" : "stop tracking"} secret ${a.keyId}: ${a.reason}`);
+      if (!dryRun)
+        result.retired = await executeRetirement(app, records, actions, { store, graph, clock, logger });
+    } else {
+      alerts.resolve(migrationIncidentKey(appId), "No superseded secret is depended on.");
+    }
+    result.rotation.connectorKeys = keys;
+  } finally {
+    await lease?.release();
+  }
+}
+
+function expiringSignal(r: CredentialReport, role: "watched"): Signal {
+  const what = r.type === "password" ? "client secret" : "certificate";
+  return {
+    key: `secret.expiring:${r.appId}:${r.keyId}`,
+    kind: "secret.expiring",
+    severity: "critical",
+    summary: `${r.appDisplayName ?? r.appId}: ${what} ${r.keyId.slice(0, 8)} ${r.status === "expired" ? "has expired" : `expires in ${r.daysLeft} day(s)`}`,
+    details: {
+      app_id: r.appId,
+      key_id: r.keyId,
+      role,
+      type: r.type,
+      ends: r.endDateTime,
+      days_left: r.daysLeft,
+    },
+    remediation: [
+      `Create a new ${what} for app ${r.appId}, move whatever uses this one to it, then delete the old one (WATCH_APP_IDS apps are watched, never rotated).`,
+    ],
+    links: [],
+  };
+}
+
+/**
+ * Gathers what a pass decides about incidents, applies it (or, in a dry run,
+ * lists it), and resolves incidents of a kind that this pass no longer raised.
+ */
+class AlertCollector {
+  readonly #raised = new Map<string, Signal>();
+  readonly #resolved = new Map<string, string>();
+  readonly #announced: Parameters<IncidentManager["announce"]>[0][] = [];
+  firingCritical = false;
+
+  constructor(
+    private readonly incidents: IncidentManager,
+    private readonly dryRun: boolean,
+    private readonly note: (line: string) => void,
+  ) {}
+
+  raise(signal: Signal): void {
+    this.#raised.set(signal.key, signal);
+    this.#resolved.delete(signal.key);
+    if (signal.severity === "critical") this.firingCritical = true;
+  }
+
+  resolve(key: string, note: string): void {
+    if (!this.#raised.has(key)) this.#resolved.set(key, note);
+  }
+
+  announce(a: Parameters<IncidentManager["announce"]>[0]): void {
+    this.#announced.push(a);
+  }
+
+  async resolveStale(
+    kind: string,
+    note: string,
+    applies: (incident: { details: Record<string, unknown> }) => boolean,
+  ): Promise<void> {
+    for await (const incident of this.incidents.open()) {
+      if (incident.kind === kind && !this.#raised.has(incident.key) && applies(incident))
+        this.resolve(incident.key, note);
+    }
+  }
+
+  async flush(): Promise<void> {
+    for (const signal of this.#raised.values()) {
+      if (this.dryRun) {
+        const existing = await this.incidents.get(signal.key);
+        if (existing?.status !== "firing")
+          this.note(`raise ${signal.severity} incident ${signal.key}: ${signal.summary}`);
+      } else await this.incidents.raise(signal);
+    }
+    for (const [key, note] of this.#resolved) {
+      const existing = await this.incidents.get(key);
+      if (existing?.status !== "firing") continue;
+      if (this.dryRun) this.note(`resolve incident ${key}: ${note}`);
+      else await this.incidents.resolve(key, note);
+    }
+    for (const a of this.#announced) {
+      if (this.dryRun) this.note(`announce ${a.event}: ${a.summary}`);
+      else await this.incidents.announce(a);
+    }
+  }
 }

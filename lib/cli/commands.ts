@@ -1,8 +1,15 @@
 /** Every CLI command, in the order `watchdog --help` lists them. */
 import type { Command } from "./main.js";
 import { scanCommand } from "./scan-command.js";
+import { runCommand } from "./run-command.js";
 import { grantsCommand } from "./grants-command.js";
 import { sweepCommand } from "./sweep-command.js";
 import { serveCommand } from "./serve-command.js";
 
-export const COMMANDS: readonly Command[] = [scanCommand, grantsCommand, sweepCommand, serveCommand];
+export const COMMANDS: readonly Command[] = [
+  scanCommand,
+  runCommand,
+  grantsCommand,
+  sweepCommand,
+  serveCommand,
+];

@@ -58,6 +58,8 @@ export interface ScanOptions {
   thresholds: Thresholds;
   /** Called once per credential, in the order read. */
   onCredential?: (report: CredentialReport) => void;
+  /** Called with the connector's app registration as read (rotation works on the same read). */
+  onConnectorApp?: (app: GraphApplication) => void;
   /** Called after each page of apps with the running app count. */
   onProgress?: (appsRead: number) => void;
   keepSoonest?: number;
@@ -163,6 +165,7 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
         fix: "Set AZURE_TENANT_ID to the tenant that owns the app registration, and check the connector's client_id; the watchdog's identity must be able to read it (Application.ReadWrite.OwnedBy + owner).",
       });
     } else {
+      options.onConnectorApp?.(app);
       emit(app, "connector");
     }
   }

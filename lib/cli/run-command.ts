@@ -1,0 +1,70 @@
+import { loadConfig } from "../config.js";
+import { createDeps } from "../deps.js";
+import { runWatchdogPass, type WatchdogPassResult } from "../watchdog-pass.js";
+import { commandLogger, type Command } from "./main.js";
+
+function describe(result: WatchdogPassResult): string {
+  const lines: string[] = [];
+  const r = result.rotation;
+  lines.push(
+    `${result.dryRun ? "DRY RUN — nothing was changed.\n" : ""}Rotation: ${r.decision} — ${r.reason}`,
+  );
+  for (const k of r.connectorKeys) {
+    lines.push(
+      `  connector secret: ${k.keyId} (${k.origin}${k.present ? "" : ", DELETED from the app"}), ends ${k.endDateTime ?? "unknown"}`,
+    );
+  }
+  if (r.outcome?.status === "failed" && r.outcome.instructions)
+    lines.push(`  what to do: ${r.outcome.instructions}`);
+  for (const w of r.outcome?.warnings ?? []) lines.push(`  warning: ${w}`);
+  const m = result.migration;
+  if (m.byKey.length > 0) {
+    lines.push(
+      `Migration: ${m.dependents} valid grant(s) still on superseded secrets; ${m.reauthRequested} re-authentication request(s) ${result.dryRun ? "would be " : ""}sent this pass.`,
+    );
+    for (const k of m.byKey) lines.push(`  ${k.count} on ${k.keyId} (ends ${k.endDateTime ?? "never"})`);
+  }
+  if (result.retired.length > 0) lines.push(`Retired: ${result.retired.join(", ")}`);
+  if (result.plan.length > 0) {
+    lines.push(result.dryRun ? "Plan:" : "Done:");
+    for (const p of result.plan) lines.push(`  - ${p}`);
+  }
+  lines.push(
+    `Watched: ${result.scan.credentials} credential(s) in ${result.scan.apps} app(s): ${result.scan.counts.expired} expired, ${result.scan.counts.critical} critical, ${result.scan.counts["rotation-due"]} rotation due.`,
+  );
+  for (const p of result.scan.problems) lines.push(`PROBLEM ${p.code}: ${p.message}\n  Fix: ${p.fix}`);
+  return lines.join("\n") + "\n";
+}
+
+export const runCommand: Command = {
+  name: "run",
+  summary: "one secretWatchdog pass: watch, rotate if due, migrate, retire, alert",
+  usage: "run [--dry-run] [--force-rotate] [--json]",
+  help: `
+Runs one secretWatchdog pass, exactly as the timer does: reads the secrets,
+rotates the Nylas connector's client secret when it expires within
+ROTATE_BEFORE_DAYS (new secret → proven with Entra → PATCHed into the
+connector), asks users still on a superseded secret to re-authenticate,
+removes superseded secrets nothing depends on, and alerts.
+
+--dry-run       print the plan; change nothing anywhere (reads only)
+--force-rotate  rotate now, even if not due (also adopts a connector the
+                watchdog has not rotated before)
+--json          print the pass result as one JSON document
+
+Exit: 0 ok · 1 a secret something depends on is expired or within
+ALERT_BEFORE_DAYS · 2 bad configuration · 3 rotation failed, or a service
+could not be reached.`,
+  options: { "dry-run": { type: "boolean" }, "force-rotate": { type: "boolean" }, json: { type: "boolean" } },
+  async run({ io, values }) {
+    const deps = createDeps(loadConfig(io.env), commandLogger(io, values));
+    const result = await runWatchdogPass(deps, {
+      dryRun: values["dry-run"] === true,
+      forceRotate: values["force-rotate"] === true,
+    });
+    io.out(values.json === true ? `${JSON.stringify(result)}\n` : describe(result));
+    const store = await deps.state();
+    await store.close?.();
+    return result.exitCode;
+  },
+};

@@ -1,0 +1,94 @@
+/**
+ * What the watchdog remembers about the secrets it manages (state collection
+ * "rotation"). Never a secret value: key ids, dates and states only.
+ *
+ * One record per watchdog-created key tracks where that key may be:
+ *
+ *   created ─► sent ─► installed ─► superseded ─► removed
+ *      │         └──────────(ambiguous: kept)──► superseded
+ *      └──► removed (never sent to Nylas: provably not in the connector)
+ *
+ * "sent" means a PATCH carrying the key may have reached Nylas; only a later
+ * *definitive* switch to another key proves it is no longer in the connector.
+ * A superseded key is depended on by the grants that authenticated while it
+ * may have been in the connector: its window [windowStart, supersededAt).
+ *
+ * Secrets the watchdog did not create ("foreign") are represented, once the
+ * first switch happens, by one pseudo-record `foreign`, so grants from before
+ * adoption are tracked the same way.
+ */
+import type { StateStore, StoredItem } from "../state/store.js";
+
+export const FOREIGN = "foreign";
+
+export type KeyState = "created" | "sent" | "installed" | "superseded" | "removed";
+
+export interface KeyRecord {
+  v: 1;
+  /** The Entra passwordCredential keyId, or "foreign" for secrets the watchdog did not create. */
+  keyId: string;
+  appId: string;
+  appObjectId: string;
+  /** The rotation that created it (foreign: the rotation that superseded the foreign secrets). */
+  rotationId: string;
+  createdAt: string;
+  /** When the key stops working (foreign: the earliest expiry among the foreign secrets at the switch). */
+  endDateTime: string | null;
+  state: KeyState;
+  /** First moment the key may have been in the connector (a PATCH carrying it was sent). Null = always (foreign). */
+  windowStart: string | null;
+  installedAt?: string;
+  /** When a definitive switch put another key into the connector. */
+  supersededAt?: string;
+  /** The rotation whose switch superseded it: re-auth requests are once per (that rotation, grant). */
+  supersededBy?: string;
+  /** A PATCH carrying it could not be confirmed either way. */
+  ambiguous?: boolean;
+  removedAt?: string;
+}
+
+/** A rotation in flight: written before each step so a crash leaves enough to finish or clean up. */
+export interface InflightRecord {
+  v: 1;
+  rotationId: string;
+  appId: string;
+  appObjectId: string;
+  phase: "creating" | "created" | "installing";
+  keyId?: string;
+  startedAt: string;
+  updatedAt: string;
+}
+
+export const INFLIGHT_KEY = "inflight";
+export const keyRecordKey = (appId: string, keyId: string) => `key:${appId}:${keyId}`;
+const KEY_PREFIX = "key:";
+
+export async function loadKeyRecords(store: StateStore, appId: string): Promise<StoredItem<KeyRecord>[]> {
+  const out: StoredItem<KeyRecord>[] = [];
+  for await (const item of store.list<KeyRecord>("rotation")) {
+    if (item.key.startsWith(KEY_PREFIX) && item.value.appId === appId) out.push(item);
+  }
+  return out;
+}
+
+export async function saveKeyRecord(store: StateStore, record: KeyRecord): Promise<void> {
+  await store.put("rotation", keyRecordKey(record.appId, record.keyId), record);
+}
+
+/** Where a grant's secret may be: keys that may be in the connector right now. */
+export function connectorCandidates(records: readonly KeyRecord[]): KeyRecord[] {
+  return records.filter((r) => r.state === "installed" || r.state === "sent");
+}
+
+/** The key definitively installed last, if any. */
+export function installedKey(records: readonly KeyRecord[]): KeyRecord | undefined {
+  return records
+    .filter((r) => r.state === "installed")
+    .sort((a, b) => (a.installedAt ?? "").localeCompare(b.installedAt ?? ""))
+    .at(-1);
+}
+
+/** Superseded keys still tracked (not removed): the migration's dependencies. */
+export function dependencies(records: readonly KeyRecord[]): KeyRecord[] {
+  return records.filter((r) => r.state === "superseded");
+}
