@@ -30,6 +30,8 @@ export interface DepsOverrides {
   state?: () => Promise<StateStore>;
   /** Used by sinks (tests point it at local receivers). */
   fetch?: typeof fetch;
+  /** Per Nylas request (default 30 s); tests shorten it to exercise late answers. */
+  nylasTimeoutSeconds?: number;
 }
 
 function once<T>(make: () => Promise<T>): () => Promise<T> {
@@ -49,7 +51,13 @@ export function createDeps(config: Config, baseLogger: Logger, overrides: DepsOv
   redactor.add(...config.secretValues);
   const logger = redactingLogger(baseLogger, redactor);
   const clock = overrides.clock ?? systemClock;
-  const nylas = new NylasClient({ apiKey: config.nylas.apiKey, apiUri: config.nylas.apiUri, clock, logger });
+  const nylas = new NylasClient({
+    apiKey: config.nylas.apiKey,
+    apiUri: config.nylas.apiUri,
+    clock,
+    logger,
+    ...(overrides.nylasTimeoutSeconds !== undefined ? { timeoutSeconds: overrides.nylasTimeoutSeconds } : {}),
+  });
   const graph =
     overrides.graph ??
     once(async () => {
