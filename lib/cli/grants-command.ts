@@ -8,9 +8,11 @@ export const grantsCommand: Command = {
   summary: "grants a user must re-authenticate, with their links",
   usage: "grants [--json]",
   help: `
-Lists the Nylas grants that need their user to sign in again — invalid grants —
-each with a hosted-auth re-authentication link (login_hint = the user's email)
-when NYLAS_CLIENT_ID and REAUTH_REDIRECT_URI are set.
+Lists the Nylas grants that need their user to sign in again: invalid grants
+(now), and valid Microsoft grants still on a superseded client secret (before
+that secret expires: the deadline) — each with a hosted-auth re-authentication
+link (login_hint = the user's email) when NYLAS_CLIENT_ID and
+REAUTH_REDIRECT_URI are set.
 
 --json prints one JSON document: {"schema":"secret-watchdog.grants/v1","grants":[…],"count":n}.
 
@@ -28,7 +30,7 @@ Exit: 0 none · 1 some · 2 bad configuration · 3 Nylas unreachable.`,
       for await (const g of listAttentionGrants(deps)) {
         if (count++ === 0) io.out("Grants whose user must sign in again:\n");
         io.out(
-          `  ${g.email ?? "(no email)"}  grant ${g.grantId}  ${g.provider}  ${g.reason}, last signed in ${g.lastAuthenticatedAt}\n` +
+          `  ${g.email ?? "(no email)"}  grant ${g.grantId}  ${g.provider}  ${g.reason === "invalid" ? "INVALID" : `on a superseded secret, deadline ${g.deadline ?? "unknown"}`}, last signed in ${g.lastAuthenticatedAt}\n` +
             (g.reauthUrl ? `    re-authenticate: ${g.reauthUrl}\n` : ""),
         );
       }

@@ -26,6 +26,14 @@ import { processGrantEvent, type GrantEvent, type GrantEventDeps } from "./proce
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Time budget for alert delivery inside one webhook answer (Nylas gives up at 10 s). */
 export const DELIVERY_BUDGET_MS = 4_000;
+/**
+ * Time budget for processing one notification (`grant.updated` asks Nylas
+ * whether the grant is valid, and Nylas may be slow): past it the answer is a
+ * 503 and the recorded event is finished by Nylas's retry or the next sweep.
+ */
+export const PROCESS_BUDGET_MS = 3_000;
+/** Wall-clock budget of the whole answer: Nylas counts a delivery failed after 10 s. */
+export const ANSWER_BUDGET_MS = 6_000;
 
 export const GRANT_EVENT_TYPES = [
   "grant.expired",
@@ -86,6 +94,8 @@ function reply(status: number, body: string, contentType = "application/json"): 
 const json = (status: number, value: unknown) => reply(status, JSON.stringify(value));
 
 export async function handleNylasWebhook(input: WebhookInput, deps: WebhookDeps): Promise<WebhookOutput> {
+  // Wall clock on purpose (not deps.clock): the budget is Nylas's real 10 s.
+  const startedMs = performance.now();
   const method = input.method.toUpperCase();
   if (method === "GET") {
     const challenge = input.query.get("challenge");
@@ -161,16 +171,52 @@ export async function handleNylasWebhook(input: WebhookInput, deps: WebhookDeps)
   }
 
   try {
-    const outcome = await processGrantEvent(event, { ...deps, state });
+    const outcome = await withinBudget(processGrantEvent(event, { ...deps, state }), (error) =>
+      deps.logger.warn(
+        `nylasWebhook: ${event.type} ${event.id} finished after its answer: ${errorMessage(error)}; the next sweep re-drives it.`,
+      ),
+    );
+    if (outcome === OVERTIME) {
+      deps.logger.warn(
+        `nylasWebhook: ${event.type} ${event.id} took longer than ${PROCESS_BUDGET_MS} ms (is Nylas slow?); answering 503 so Nylas retries it, and the next sweep re-drives it.`,
+      );
+      return json(503, { error: "temporarily unable to process; will be retried" });
+    }
     await state.put("events", event.id, { ...record, status: "processed" });
-    await deps.deliverPending(DELIVERY_BUDGET_MS).catch((error: unknown) => {
-      deps.logger.warn(`nylasWebhook: alert delivery deferred to the next sweep: ${errorMessage(error)}`);
-    });
+    const budgetMs = Math.min(DELIVERY_BUDGET_MS, ANSWER_BUDGET_MS - (performance.now() - startedMs));
+    if (budgetMs > 0) {
+      await deps.deliverPending(budgetMs).catch((error: unknown) => {
+        deps.logger.warn(`nylasWebhook: alert delivery deferred to the next sweep: ${errorMessage(error)}`);
+      });
+    }
     return json(200, { status: "accepted", outcome });
   } catch (error) {
     // Recorded but not processed: the sweep re-drives it. Answer 200 anyway? No: a 5xx makes Nylas retry,
     // which is the faster path to processing it once the cause (e.g. state or Nylas API down) clears.
     deps.logger.error(`nylasWebhook: could not process ${event.type} ${event.id}: ${errorMessage(error)}`);
     return json(503, { error: "temporarily unable to process; will be retried" });
+  }
+}
+
+const OVERTIME = Symbol("overtime");
+
+/**
+ * `work`, or OVERTIME after PROCESS_BUDGET_MS. Work that overruns keeps going
+ * (the Nylas client cannot be cancelled); `late` hears if it fails afterwards.
+ */
+async function withinBudget<T>(
+  work: Promise<T>,
+  late: (error: unknown) => void,
+): Promise<T | typeof OVERTIME> {
+  let timer: NodeJS.Timeout | undefined;
+  const overtime = new Promise<typeof OVERTIME>((resolve) => {
+    timer = setTimeout(() => resolve(OVERTIME), PROCESS_BUDGET_MS);
+  });
+  try {
+    const result = await Promise.race([work, overtime]);
+    if (result === OVERTIME) work.catch(late);
+    return result;
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -19,6 +19,8 @@ import {
   type IncidentPort,
 } from "./process-grant-event.js";
 import type { EventRecord } from "./handle-nylas-webhook.js";
+import { loadMigrationTracker } from "../rotation/migration-state.js";
+import { migrationIncidentKey, migrationSignal } from "../rotation/migrate.js";
 
 /** De-duplication records are kept this long: Nylas retries for about 20 minutes, so a week is ample. */
 const EVENT_RETENTION_MS = 7 * DAY_MS;
@@ -43,6 +45,8 @@ export interface SweepResult {
   resolved: number;
   redriven: number;
   purged: number;
+  /** Valid grants still on a superseded client secret. */
+  onSupersededSecrets: number;
 }
 
 export async function runGrantSweep(deps: SweepDeps): Promise<SweepResult> {
@@ -56,6 +60,7 @@ export async function runGrantSweep(deps: SweepDeps): Promise<SweepResult> {
     resolved: 0,
     redriven: 0,
     purged: 0,
+    onSupersededSecrets: 0,
   };
 
   // Open grant incidents, held as a set: one state read, not one per grant.
@@ -64,11 +69,15 @@ export async function runGrantSweep(deps: SweepDeps): Promise<SweepResult> {
     if (incident.kind === "grant.invalid") openGrantIncidents.add(incident.key);
   }
   const recentExpiry = await recentlyExpiredConnectorSecret(deps.state, startedAt);
+  // Users re-authenticating move off the migration list: refresh its incident here, every sweep,
+  // rather than only at the next watchdog pass.
+  const migration = await loadMigrationTracker(deps.state);
 
   for await (const page of deps.nylas.listGrantPages({ limit: 200 })) {
     for (const grant of page) {
       result.grants++;
       await deps.onGrant?.(grant);
+      migration.consider(grant);
       // Seen in the listing: whatever its state, it did not vanish.
       const wasOpen = openGrantIncidents.delete(grantIncidentKey(grant.id));
       if (grant.grantStatus === "invalid") {
@@ -99,6 +108,23 @@ export async function runGrantSweep(deps: SweepDeps): Promise<SweepResult> {
       }
     }
   }
+
+  for (const appId of migration.appIds) {
+    const key = migrationIncidentKey(appId);
+    if (migration.total > 0) {
+      if ((await deps.incidents.get(key))?.status === "firing") {
+        await deps.incidents.raise(
+          migrationSignal(appId, migration.byKey(), migration.total, deps.clock.now(), deps.config),
+        );
+      }
+    } else {
+      await deps.incidents.resolve(
+        key,
+        "Every user moved to the new secret: no valid grant depends on a superseded secret.",
+      );
+    }
+  }
+  result.onSupersededSecrets = migration.total;
 
   // Open incidents whose grant was not listed: deleted without a notification reaching us?
   for (const key of openGrantIncidents) {

@@ -204,3 +204,34 @@ describe("secrets never leak", () => {
     expect(rotationIdOf(w.sim.tenant.connectorSecret()!.password!.displayName)).toBeDefined();
   });
 });
+
+describe("migration seen by the sweep and by `watchdog grants`", () => {
+  it("lists users still on the old secret, and the sweep resolves the migration once they re-authenticated", async () => {
+    const { sweepGrants } = await import("../../../lib/grants/grant-passes.js");
+    const { listAttentionGrants } = await import("../../../lib/grants/list-attention-grants.js");
+    world = await startWorld({ seed: { connectorSecretDaysLeft: 30 } });
+    const w = world;
+    await w.pass();
+    const listed = [];
+    for await (const g of listAttentionGrants(w.deps())) listed.push(g);
+    expect(listed).toHaveLength(3);
+    expect(
+      listed.every((g) => g.reason === "on-superseded-secret" && g.deadline !== null && g.reauthUrl !== null),
+    ).toBe(true);
+
+    w.clock.advance(HOUR_MS);
+    for (const g of w.sim.tenant.nylas.grants) await w.sim.nylas.signIn(g.email);
+    w.clock.advance(HOUR_MS);
+    const swept = await sweepGrants(w.deps());
+    expect(swept.onSupersededSecrets).toBe(0);
+    const migrationKey = `secret.migration:${w.sim.nylasApp!.appId}`;
+    expect(
+      pagerDuty(w)
+        .filter((e) => e.dedup_key === migrationKey)
+        .map((e) => e.event_action),
+    ).toEqual(["trigger", "resolve"]);
+    const after = [];
+    for await (const g of listAttentionGrants(w.deps())) after.push(g);
+    expect(after).toEqual([]);
+  });
+});
