@@ -1,0 +1,155 @@
+/**
+ * The CLI as a user runs it: `npx watchdog …` in a child process (the built
+ * `dist/`, as `npm ci` leaves it), settings from the environment, pointed at a
+ * running simulator. Logs must stay on stderr so stdout is one JSON document.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSimulator, type Simulator } from "../../lib/sim/index.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const DAY_MS = 86_400_000;
+
+function watchdog(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npx", ["--no-install", "watchdog", ...args], {
+      cwd: ROOT,
+      // Only what a user would set: no inherited AZURE_*/NYLAS_* from the test runner.
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.once("error", reject);
+    child.once("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+let sim: Simulator;
+let watchedAppId: string;
+
+beforeAll(async () => {
+  sim = await startSimulator({ seed: { connectorSecretDaysLeft: 100 } });
+  const other = sim.tenant.addApp({ displayName: "Payroll sync" });
+  sim.tenant.addSecret(other.id, { displayName: "prod", endDateTime: new Date(Date.now() + 200 * DAY_MS) });
+  sim.tenant.addSecret(other.id, { displayName: "old", endDateTime: new Date(Date.now() + 300 * DAY_MS) });
+  sim.tenant.addOwner(other.id, sim.watchdog.servicePrincipalId);
+  watchedAppId = other.appId;
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+describe("npx watchdog scan --json", () => {
+  it("exits 0 when nothing is within ALERT_BEFORE_DAYS, and lists every credential with its days left", async () => {
+    const { code, stdout } = await watchdog(["scan", "--json"], sim.env({ WATCH_APP_IDS: watchedAppId }));
+    expect(code).toBe(0);
+    const doc = JSON.parse(stdout) as {
+      schema: string;
+      credentials: { appId: string; keyId: string; daysLeft: number; status: string; source: string }[];
+      summary: { credentials: number };
+      exitCode: number;
+    };
+    expect(doc.schema).toBe("secret-watchdog.scan/v1");
+    expect(doc.exitCode).toBe(0);
+    expect(doc.credentials).toHaveLength(3);
+    expect(doc.summary.credentials).toBe(3);
+    const connector = doc.credentials.filter((c) => c.source === "connector");
+    expect(connector.map((c) => c.daysLeft)).toEqual([99]);
+    expect(
+      doc.credentials
+        .filter((c) => c.appId === watchedAppId)
+        .map((c) => c.daysLeft)
+        .sort(),
+    ).toEqual([199, 299]);
+  });
+
+  it("exits 1 when a watched secret is within ALERT_BEFORE_DAYS", async () => {
+    const app = sim.tenant.appByAppId(watchedAppId)!;
+    const soon = sim.tenant.addSecret(app.id, {
+      displayName: "soon",
+      endDateTime: new Date(Date.now() + 5 * DAY_MS + 3_600_000),
+    });
+    try {
+      const { code, stdout, stderr } = await watchdog(
+        ["scan", "--json"],
+        sim.env({ WATCH_APP_IDS: watchedAppId }),
+      );
+      expect(code).toBe(1);
+      const doc = JSON.parse(stdout) as {
+        credentials: { keyId: string; daysLeft: number; status: string }[];
+      };
+      expect(doc.credentials.find((c) => c.keyId === soon.keyId)).toMatchObject({
+        daysLeft: 5,
+        status: "critical",
+      });
+      expect(stderr).toMatch(/scan: 2 app\(s\), 4 credential\(s\)/);
+    } finally {
+      sim.tenant.removePassword(app, soon.keyId);
+    }
+  });
+
+  it("exits 1 when a watched secret has expired, and prints a readable table without --json", async () => {
+    const app = sim.tenant.appByAppId(watchedAppId)!;
+    const gone = sim.tenant.addSecret(app.id, {
+      displayName: "expired",
+      startDateTime: new Date(Date.now() - 400 * DAY_MS),
+      endDateTime: new Date(Date.now() - DAY_MS),
+    });
+    try {
+      const { code, stdout } = await watchdog(["scan"], sim.env({ WATCH_APP_IDS: watchedAppId }));
+      expect(code).toBe(1);
+      const lines = stdout.split("\n");
+      const header = lines.findIndex((l) => l.startsWith("APP"));
+      // Sorted by days left: the expired one first.
+      expect(lines[header + 2]).toMatch(/EXPIRED/);
+      expect(stdout).toMatch(/1 expired/);
+    } finally {
+      sim.tenant.removePassword(app, gone.keyId);
+    }
+  });
+});
+
+describe("bad configuration", () => {
+  it("exits 2, names every problem with its fix, and does nothing else", async () => {
+    const env = sim.env({
+      GRAPH_ENDPOINT: "http://graph.example.com",
+      ROTATE_BEFORE_DAYS: "abc",
+      WATCHDOG_SCHEDULE: "*/5 * * * *",
+    });
+    delete (env as Record<string, string | undefined>).NYLAS_API_KEY;
+    const before = sim.requests.length;
+    const { code, stdout, stderr } = await watchdog(["scan", "--json"], env);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    for (const setting of ["NYLAS_API_KEY", "GRAPH_ENDPOINT", "ROTATE_BEFORE_DAYS", "WATCHDOG_SCHEDULE"]) {
+      expect(stderr).toMatch(new RegExp(`- ${setting}: .* Fix: `));
+    }
+    expect(stderr).toMatch(/Nothing was done/);
+    expect(sim.requests.length).toBe(before);
+  });
+
+  it("exits 2 on an unknown command or option, with usage", async () => {
+    expect((await watchdog(["scna"], {})).code).toBe(2);
+    const bad = await watchdog(["scan", "--jsno"], {});
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Usage: watchdog scan/);
+    const help = await watchdog(["scan", "--help"], {});
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Exit: 0 healthy/);
+  });
+
+  it("exits 3 when Nylas refuses the API key", async () => {
+    const { code, stderr } = await watchdog(["scan"], sim.env({ NYLAS_API_KEY: "nyk_wrong_key_000" }));
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/401/);
+    expect(stderr).toMatch(/NYLAS_API_URI/);
+    expect(stderr).not.toContain("nyk_wrong_key_000");
+  });
+});
