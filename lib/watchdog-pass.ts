@@ -179,15 +179,6 @@ export async function runWatchdogPass(deps: Deps, options: PassOptions = {}): Pr
     exitCode: 0,
     connectorSecrets,
   };
-  const soonest = summary.soonest.find((r) => r.endDateTime !== null && r.status !== "expired");
-  if (soonest) {
-    result.nextExpiry = {
-      appId: soonest.appId,
-      keyId: soonest.keyId,
-      endDateTime: soonest.endDateTime!,
-      daysLeft: soonest.daysLeft,
-    };
-  }
 
   // 2. Watched apps (WATCH_APP_IDS): alert only, never rotated.
   for (const r of watched) alerts.raise(expiringSignal(r, "watched"));
@@ -216,6 +207,18 @@ export async function runWatchdogPass(deps: Deps, options: PassOptions = {}): Pr
     "The secret was rotated, removed, or is no longer close to expiry.",
     (incident) => evaluated.has(String(incident.details.app_id)),
   );
+
+  // The next expiry that matters: what the connector may hold now (after any rotation), and watched apps.
+  const candidates = [
+    ...result.rotation.connectorKeys
+      .filter((k) => k.present && k.endDateTime !== null && !isExpired(k.endDateTime, clock.now()))
+      .map((k) => ({ appId: connectorApp?.appId ?? "", keyId: k.keyId, endDateTime: k.endDateTime! })),
+    ...summary.soonest
+      .filter((r) => r.source === "watched" && r.endDateTime !== null && r.status !== "expired")
+      .map((r) => ({ appId: r.appId, keyId: r.keyId, endDateTime: r.endDateTime! })),
+  ].sort((a, b) => a.endDateTime.localeCompare(b.endDateTime));
+  const next = candidates[0];
+  result.nextExpiry = next ? { ...next, daysLeft: daysLeft(next.endDateTime, clock.now()) } : null;
 
   result.attention =
     watched.length > 0 ||

@@ -5,6 +5,7 @@ import { runCommand } from "./run-command.js";
 import { grantsCommand } from "./grants-command.js";
 import { sweepCommand } from "./sweep-command.js";
 import { serveCommand } from "./serve-command.js";
+import { sandboxCommand } from "./sandbox-command.js";
 
 export const COMMANDS: readonly Command[] = [
   scanCommand,
@@ -12,4 +13,5 @@ export const COMMANDS: readonly Command[] = [
   grantsCommand,
   sweepCommand,
   serveCommand,
+  sandboxCommand,
 ];

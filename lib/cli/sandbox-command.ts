@@ -1,0 +1,23 @@
+import type { Command } from "./main.js";
+
+export const sandboxCommand: Command = {
+  name: "sandbox",
+  summary: "the whole story on a simulated tenant (what `npm start` runs)",
+  usage: "sandbox [--verbose]",
+  help: `
+Starts the built-in simulator — Entra ID, Microsoft Graph, Nylas v3 and four
+alert sinks as HTTPS servers on 127.0.0.1 — and runs the real code against
+it: a scan, a grant that breaks and the alerts it raises, a rotation with its
+propagation wait, users moving to the new secret, escalation, retirement, and
+the health endpoint. Time is simulated; nothing leaves this machine.
+
+--verbose also shows the product's own log lines.
+
+Needs the development dependencies (run it from a clone after npm ci).`,
+  options: {},
+  async run({ io, values }) {
+    // The simulator needs devDependencies (certificate generation): load on demand.
+    const { runSandbox } = await import("../sandbox/story.js");
+    return runSandbox(io, { verbose: values.verbose === true });
+  },
+};
