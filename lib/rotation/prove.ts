@@ -10,6 +10,8 @@ import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { SecretCheck, SecretCheckInput } from "../clients/entra-token.js";
 
+const MAX_POLL_MS = 4_000;
+
 export interface ProveResult {
   ok: boolean;
   attempts: number;
@@ -53,6 +55,8 @@ export async function proveSecret(
     }
     deps.logger.debug(`rotation: new secret not accepted yet (${message}); retrying in ${delay / 1000} s`);
     await deps.clock.sleep(Math.min(delay, deadline - now));
-    delay = Math.min(delay * 2, 15_000);
+    // Capped low: the rotation's wall time should exceed the real propagation delay by seconds, not
+    // by a long back-off step. At most one token request per 4 s is nothing to Entra.
+    delay = Math.min(delay * 2, MAX_POLL_MS);
   }
 }
