@@ -6,12 +6,14 @@ import { grantsCommand } from "./grants-command.js";
 import { sweepCommand } from "./sweep-command.js";
 import { serveCommand } from "./serve-command.js";
 import { sandboxCommand } from "./sandbox-command.js";
+import { doctorCommand } from "./doctor-command.js";
 
 export const COMMANDS: readonly Command[] = [
   scanCommand,
   runCommand,
   grantsCommand,
   sweepCommand,
+  doctorCommand,
   serveCommand,
   sandboxCommand,
 ];

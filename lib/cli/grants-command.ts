@@ -9,8 +9,9 @@ export const grantsCommand: Command = {
   usage: "grants [--json]",
   help: `
 Lists the Nylas grants that need their user to sign in again: invalid grants
-(now), and valid Microsoft grants still on a superseded client secret (before
-that secret expires: the deadline) — each with a hosted-auth re-authentication
+(now), valid Microsoft grants still on a superseded client secret (before
+that secret expires: the deadline), and valid Microsoft grants missing scopes
+added to the connector since they signed in — each with a hosted-auth re-authentication
 link (login_hint = the user's email) when NYLAS_CLIENT_ID and
 REAUTH_REDIRECT_URI are set.
 
@@ -30,7 +31,7 @@ Exit: 0 none · 1 some · 2 bad configuration · 3 Nylas unreachable.`,
       for await (const g of listAttentionGrants(deps)) {
         if (count++ === 0) io.out("Grants whose user must sign in again:\n");
         io.out(
-          `  ${g.email ?? "(no email)"}  grant ${g.grantId}  ${g.provider}  ${g.reason === "invalid" ? "INVALID" : `on a superseded secret, deadline ${g.deadline ?? "unknown"}`}, last signed in ${g.lastAuthenticatedAt}\n` +
+          `  ${g.email ?? "(no email)"}  grant ${g.grantId}  ${g.provider}  ${g.reason === "invalid" ? "INVALID" : g.reason === "on-superseded-secret" ? `on a superseded secret, deadline ${g.deadline ?? "unknown"}` : "missing scopes"}${g.missingScopes.length > 0 ? ` (lacks ${g.missingScopes.join(", ")})` : ""}, last signed in ${g.lastAuthenticatedAt}\n` +
             (g.reauthUrl ? `    re-authenticate: ${g.reauthUrl}\n` : ""),
         );
       }

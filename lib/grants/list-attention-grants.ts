@@ -1,18 +1,23 @@
 /**
  * What `watchdog grants` shows: every grant whose user must act —
- * invalid grants (sign in again now), and valid Microsoft grants still on a
- * superseded client secret (sign in again before that secret expires) — each
+ * invalid grants (sign in again now), valid Microsoft grants still on a
+ * superseded client secret (before that secret expires), and valid Microsoft
+ * grants that lack scopes the connector now asks for (seed 003: "adding new
+ * scopes to a connector doesn't automatically update existing grants") — each
  * with its re-authentication link.
  */
 import type { Deps } from "../deps.js";
 import { reauthLink } from "./reauth-link.js";
 import { loadMigrationTracker } from "../rotation/migration-state.js";
+import { OIDC_SCOPES, missingScopes, scopeKey } from "../doctor/microsoft.js";
 
 export interface AttentionGrant {
   grantId: string;
   email: string | null;
   provider: string;
-  reason: "invalid" | "on-superseded-secret";
+  reason: "invalid" | "on-superseded-secret" | "missing-scopes";
+  /** Connector scopes the grant lacks (OpenID scopes aside, which Microsoft often leaves out). */
+  missingScopes: string[];
   /** ISO 8601: when the user last authenticated. */
   lastAuthenticatedAt: string;
   /** For grants on a superseded secret: when they stop working unless re-authenticated. */
@@ -31,27 +36,32 @@ export async function* listAttentionGrants(
       email: grant.email ?? null,
       provider: grant.provider,
       reason: "invalid",
+      missingScopes: [],
       lastAuthenticatedAt: new Date(grant.updatedAt * 1000).toISOString(),
       deadline: null,
       reauthUrl: link(grant.provider, grant.email),
     };
   }
   const tracker = await loadMigrationTracker(await deps.state());
-  if (!tracker.active) return;
+  const connector = await deps.nylas.getMicrosoftConnector();
+  const wanted = (connector?.scope ?? []).filter((s) => !OIDC_SCOPES.has(scopeKey(s)));
+  if (!tracker.active && wanted.length === 0) return;
   for await (const grant of deps.nylas.listGrants({
     provider: "microsoft",
     grantStatus: "valid",
     limit: 200,
   })) {
     const dep = tracker.consider(grant);
-    if (dep === undefined) continue;
+    const missing = missingScopes(wanted, grant.scope);
+    if (dep === undefined && missing.length === 0) continue;
     yield {
       grantId: grant.id,
       email: grant.email ?? null,
       provider: grant.provider,
-      reason: "on-superseded-secret",
+      reason: dep !== undefined ? "on-superseded-secret" : "missing-scopes",
+      missingScopes: missing,
       lastAuthenticatedAt: new Date(grant.updatedAt * 1000).toISOString(),
-      deadline: dep.deadline,
+      deadline: dep?.deadline ?? null,
       reauthUrl: link(grant.provider, grant.email),
     };
   }

@@ -1,0 +1,170 @@
+import { isHttpError } from "../../errors.js";
+import { SkipCheck, pass, problem, type CheckOutcome } from "../check.js";
+import type { DoctorContext } from "../context.js";
+import { GRAPH_APP_ID, ROLE_ALL, ROLE_IDS, ROLE_OWNED_BY } from "../microsoft.js";
+import { sources } from "../sources.js";
+
+/**
+ * app.found: the connector's client_id is an app registration in
+ * AZURE_TENANT_ID. When it is not, sign-ins fail with AADSTS700016
+ * ("Application with identifier … was not found in the directory"): the
+ * client id is wrong, or the app lives in another tenant.
+ */
+export async function checkAppFound(ctx: DoctorContext): Promise<CheckOutcome> {
+  const connector = await ctx.needConnector();
+  const app = await ctx.app();
+  const tenantId = ctx.config.azure.tenantId;
+  if (app !== undefined) {
+    return pass(
+      `App registration "${app.displayName ?? app.appId}" (client ID ${app.appId}) found in tenant ${tenantId}.`,
+      {
+        appId: app.appId,
+        objectId: app.id,
+        displayName: app.displayName,
+        signInAudience: app.signInAudience ?? null,
+      },
+    );
+  }
+  // A multi-tenant app consented here has a service principal but no registration: it is registered elsewhere.
+  let ownerTenant: string | undefined;
+  try {
+    const sp = (await ctx.servicePrincipal(connector.clientId)) as
+      { appOwnerOrganizationId?: string | null } | undefined;
+    ownerTenant = sp?.appOwnerOrganizationId ?? undefined;
+  } catch {
+    ownerTenant = undefined;
+  }
+  const elsewhere = ownerTenant !== undefined && ownerTenant.toLowerCase() !== tenantId.toLowerCase();
+  return problem(
+    "fail",
+    elsewhere
+      ? `Tenant ${tenantId} has only the enterprise application (service principal) of client ID ${connector.clientId}; its registration lives in tenant ${ownerTenant}.`
+      : `No app registration with client ID ${connector.clientId} (the connector's client_id) in tenant ${tenantId}.`,
+    [
+      "This is the cause behind AADSTS700016 (“Application with identifier … was not found in the directory”): the client ID is wrong, or AZURE_TENANT_ID names another tenant.",
+      elsewhere
+        ? `Set AZURE_TENANT_ID=${ownerTenant} (the tenant that owns the registration), so the watchdog can read and rotate its secrets.`
+        : `Compare the Application (client) ID and the Directory (tenant) ID on the app's Overview page (Azure portal → App registrations) with the connector's client_id (${connector.clientId}) and AZURE_TENANT_ID (${tenantId}); fix whichever is wrong.`,
+      "Seed 000: “ensure the Application (client) ID, the Client Secret Value, and the Redirect URI are entered exactly in Nylas for the correct region.”",
+    ].join("\n"),
+    sources("seed000", "entraErrors"),
+    { clientId: connector.clientId, tenantId, ...(elsewhere ? { ownerTenant } : {}) },
+  );
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/**
+ * app.permission: the watchdog's own identity (the claims of its Graph token)
+ * can rotate the connector's app: owner + Application.ReadWrite.OwnedBy (least
+ * privilege), or Application.ReadWrite.All.
+ */
+export async function checkAppPermission(ctx: DoctorContext): Promise<CheckOutcome> {
+  const app = await ctx.needApp();
+  const graph = await ctx.graph();
+  const claims = await ctx.claims();
+  const appName = app.displayName ?? app.appId;
+  if (claims.idtyp === "user" || typeof claims.scp === "string") {
+    const who =
+      typeof claims.upn === "string" ? claims.upn : typeof claims.oid === "string" ? claims.oid : "a user";
+    return problem(
+      "warn",
+      `Doctor is signed in to Graph as ${who} (a user), not as the watchdog's identity: the deployed identity's permission cannot be judged from here.`,
+      "Run doctor with the watchdog's own credential: in the Function App, or locally with AZURE_CLIENT_ID/AZURE_CLIENT_SECRET of the service principal the watchdog uses.",
+      sources("graphAddPassword"),
+    );
+  }
+  const oid = typeof claims.oid === "string" ? claims.oid : undefined;
+  if (oid === undefined) throw new SkipCheck("the watchdog's Graph token carries no oid claim.");
+  const roles = new Set(stringList(claims.roles));
+  const writeAll = [ROLE_ALL, "Directory.ReadWrite.All"].find((r) => roles.has(r));
+  const ownedBy = roles.has(ROLE_OWNED_BY);
+  let owners: string[] | undefined;
+  try {
+    owners = await graph.listOwnerIds(app.id);
+  } catch (error) {
+    if (!isHttpError(error) || (error.statusCode !== 403 && error.statusCode !== 404)) throw error;
+  }
+  const isOwner = owners?.includes(oid) ?? false;
+  const details = {
+    identity: { oid, appId: typeof claims.appid === "string" ? claims.appid : null },
+    roles: [...roles],
+    owner: owners === undefined ? null : isOwner,
+    rotation: ctx.config.rotation.mode,
+  };
+
+  if (writeAll !== undefined) {
+    return pass(
+      `The watchdog (object id ${oid}) can rotate "${appName}": it holds ${writeAll}, which covers every app in the tenant; least privilege is ${ROLE_OWNED_BY} plus ownership of this app.`,
+      details,
+    );
+  }
+  if (ownedBy && isOwner) {
+    return pass(
+      `The watchdog (object id ${oid}) can rotate "${appName}": ${ROLE_OWNED_BY} and owner of the app (least privilege).`,
+      details,
+    );
+  }
+  if (ctx.config.rotation.mode === "off") {
+    return pass(
+      `ROTATION=off: the watchdog (object id ${oid}) only reads "${appName}", which it can; to let it rotate, give it ${ROLE_OWNED_BY} and make it an owner.`,
+      details,
+    );
+  }
+
+  // A role assigned after the current token was issued appears only in the next token.
+  let assignedNotInToken = false;
+  if (!ownedBy) {
+    try {
+      const graphSp = await ctx.servicePrincipal(GRAPH_APP_ID);
+      const assignments = await graph.listAppRoleAssignments(oid);
+      assignedNotInToken = assignments.some(
+        (a) =>
+          a.appRoleId === ROLE_IDS[ROLE_OWNED_BY] && (graphSp === undefined || a.resourceId === graphSp.id),
+      );
+    } catch {
+      assignedNotInToken = false;
+    }
+  }
+  let graphSpId = "<Microsoft Graph service principal object id>";
+  try {
+    graphSpId = (await ctx.servicePrincipal(GRAPH_APP_ID))?.id ?? graphSpId;
+  } catch {
+    // Keep the placeholder: the fix still reads right.
+  }
+  const graphRoot = `${ctx.config.azure.graphEndpoint.replace(/\/+$/, "")}/v1.0`;
+  const steps: string[] = [];
+  const missing: string[] = [];
+  if (!ownedBy && !assignedNotInToken) {
+    missing.push(`the Graph application permission ${ROLE_OWNED_BY}`);
+    steps.push(
+      `Grant the watchdog's identity the Microsoft Graph application permission ${ROLE_OWNED_BY} (an admin; managed identities have no consent screen, so use Graph): ` +
+        `POST ${graphRoot}/servicePrincipals/${oid}/appRoleAssignments {"principalId":"${oid}","resourceId":"${graphSpId}","appRoleId":"${ROLE_IDS[ROLE_OWNED_BY]}"} ` +
+        `(PowerShell: New-MgServicePrincipalAppRoleAssignment -ServicePrincipalId ${oid} -PrincipalId ${oid} -ResourceId ${graphSpId} -AppRoleId ${ROLE_IDS[ROLE_OWNED_BY]}).`,
+    );
+  }
+  if (assignedNotInToken) {
+    steps.push(
+      `${ROLE_OWNED_BY} is assigned, but the watchdog's current token predates it: tokens are cached, so restart the Function App (or wait for the token to expire) and run doctor again.`,
+    );
+  }
+  if (!isOwner) {
+    missing.push(owners === undefined ? "ownership of the app (could not be read)" : "ownership of the app");
+    steps.push(
+      `Make the watchdog an owner of "${appName}" (a human admin or an existing owner must: “Application.ReadWrite.OwnedBy isn't sufficient to add another owner”): ` +
+        `az ad app owner add --id ${app.appId} --owner-object-id ${oid}  — or POST ${graphRoot}/applications/${app.id}/owners/$ref {"@odata.id":"${graphRoot}/directoryObjects/${oid}"}.`,
+    );
+  }
+  steps.push(
+    `Least privilege is ${ROLE_OWNED_BY} + ownership (this app only); ${ROLE_ALL} also works but can change every app in the tenant.`,
+  );
+  return problem(
+    assignedNotInToken && isOwner ? "warn" : "fail",
+    `The watchdog (object id ${oid}) cannot rotate "${appName}" yet: it lacks ${missing.length > 0 ? missing.join(" and ") : `${ROLE_OWNED_BY} in its current token`}.`,
+    steps.join("\n"),
+    sources("graphAddPassword", "graphOwners", "contract"),
+    details,
+  );
+}
