@@ -98,18 +98,20 @@ function contextFor(functionName: string, logger: Logger): InvocationContext {
   });
 }
 
-/** Reads at most `limit + 1` bytes: enough for the handler to see "too large" without buffering an attack. */
+/**
+ * Keeps at most `limit + 1` bytes: enough for the handler to see "too large"
+ * without buffering an attack. The rest is read and dropped rather than the
+ * socket destroyed: a reset connection would cut the sender off before its 413
+ * (`server.requestTimeout` bounds a sender that never stops).
+ */
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
+    if (size > limit) continue;
     const buf = chunk as Buffer;
     size += buf.length;
     chunks.push(buf);
-    if (size > limit) {
-      req.destroy();
-      break;
-    }
   }
   return Buffer.concat(chunks).subarray(0, limit + 1);
 }
@@ -186,22 +188,29 @@ export async function startHost(options: ServeOptions): Promise<RunningHost> {
   const port = (server.address() as AddressInfo).port;
 
   const jobs: Cron[] = [];
+  /** Timer runs in progress: close() lets them finish before it closes the state store under them. */
+  const running = new Set<Promise<void>>();
   if (options.timers !== false) {
     const schedules = runtimeDeps().config.schedules;
     for (const timer of triggers.timers) {
       const schedule = timer.name === "secretWatchdog" ? schedules.watchdog : schedules.grantSweep;
       jobs.push(
-        new Cron(schedule, { protect: true, timezone: "UTC" }, async () => {
-          const context = contextFor(timer.name, options.logger);
-          try {
-            await timer.handler(
-              { isPastDue: false, scheduleStatus: { last: "", next: "", lastUpdated: "" } } as Timer,
-              context,
-            );
-          } catch (error) {
-            // A timer that throws is a failed run, as in Azure; the next schedule tries again.
-            options.logger.error(`[${timer.name}] failed: ${errorMessage(error)}`);
-          }
+        new Cron(schedule, { protect: true, timezone: "UTC" }, () => {
+          const run = (async () => {
+            const context = contextFor(timer.name, options.logger);
+            try {
+              await timer.handler(
+                { isPastDue: false, scheduleStatus: { last: "", next: "", lastUpdated: "" } } as Timer,
+                context,
+              );
+            } catch (error) {
+              // A timer that throws is a failed run, as in Azure; the next schedule tries again.
+              options.logger.error(`[${timer.name}] failed: ${errorMessage(error)}`);
+            }
+          })();
+          running.add(run);
+          void run.finally(() => running.delete(run));
+          return run;
         }),
       );
       options.logger.info(
@@ -216,11 +225,13 @@ export async function startHost(options: ServeOptions): Promise<RunningHost> {
     healthKey,
     async close() {
       for (const job of jobs) job.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
-      await Promise.allSettled([...inFlight]);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Requests already received get their answer; a timer run in progress finishes.
+      while (inFlight.size > 0 || running.size > 0) await Promise.allSettled([...inFlight, ...running]);
+      // Only idle keep-alive connections are left: without this, close() would wait out their timeout.
+      server.closeAllConnections();
+      await closed;
       const store = await options.deps.state().catch(() => undefined);
       await store?.close?.();
       setRuntimeDeps(undefined);

@@ -1,0 +1,143 @@
+/**
+ * `watchdog serve` as a user runs it: the CLI (bundled from bin/watchdog.ts
+ * with esbuild, so the test runs the current sources without `npm run
+ * build`) in a child process against the simulator. It serves the Azure
+ * routes, runs both timers on their schedules, and stops cleanly — exit 0,
+ * port freed — on SIGTERM and on SIGINT.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runWatchdog } from "../../helpers/cli.js";
+import { secretsIn, startWorld, type World } from "../../helpers/watchdog-world.js";
+
+const ROOT = path.resolve(import.meta.dirname, "../../..");
+const HEALTH_KEY = "test-health-key-0123456789";
+
+let w: World;
+let dir: string;
+let cli: string;
+const children: ChildProcessWithoutNullStreams[] = [];
+
+beforeAll(async () => {
+  w = await startWorld({ host: false, clock: "system" });
+  dir = mkdtempSync(path.join(tmpdir(), "watchdog-cli-"));
+  // Bare imports resolve from the bundle's directory: point it at the project's packages.
+  symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+  cli = path.join(dir, "watchdog.mjs");
+  await build({
+    entryPoints: [path.join(ROOT, "bin/watchdog.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    packages: "external",
+    outfile: cli,
+    logLevel: "error",
+  });
+});
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  await w?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Served {
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  stderr: () => string;
+  stdout: () => string;
+  exit: Promise<number | null>;
+}
+
+async function serve(env: Record<string, string>): Promise<Served> {
+  const child = spawn(process.execPath, [cli, "serve", "--port", "0", "--health-key", HEALTH_KEY], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+  });
+  children.push(child);
+  let stderr = "";
+  let stdout = "";
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 15_000);
+    child.stderr.on("data", () => {
+      const m = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    void exit.then((code) => reject(new Error(`serve exited with ${code}:\n${stderr}`)));
+  });
+  return { child, url, stderr: () => stderr, stdout: () => stdout, exit };
+}
+
+async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("watchdog serve", () => {
+  it("rejects a bad --port with exit 2", async () => {
+    const r = await runWatchdog(["serve", "--port", "http"], w.env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--port must be a port number");
+  });
+
+  it("serves the routes, runs both timers on their schedules, and stops cleanly on SIGTERM", async () => {
+    const s = await serve({
+      ...w.env,
+      GRANT_SWEEP_SCHEDULE: "* * * * * *",
+      WATCHDOG_SCHEDULE: "*/2 * * * * *",
+    });
+    const challenge = await fetch(`${s.url}/api/nylas/webhook?challenge=from-nylas`);
+    expect(challenge.status).toBe(200);
+    expect(await challenge.text()).toBe("from-nylas");
+
+    const g = w.grants[0]!;
+    g.grant_status = "invalid";
+    w.sim.tenant.nylas.touch();
+    const built = w.build("grant.expired", g);
+    const accepted = await fetch(`${s.url}/api/nylas/webhook`, {
+      method: "POST",
+      headers: built.headers,
+      body: built.body,
+    });
+    expect(accepted.status).toBe(200);
+    expect((await w.incidents()).map((i) => i.key)).toContain(`grant.invalid:${g.id}`);
+
+    const health = await fetch(`${s.url}/api/health`, { headers: { "x-functions-key": HEALTH_KEY } });
+    expect(health.status).toBe(200);
+
+    // Both timers fire in the child: the sweep lists grants, the watch pass reads Graph.
+    await until(
+      () =>
+        w.sim.requests.some((r) => r.service === "nylas" && r.path === "/v3/grants") &&
+        w.sim.requests.some((r) => r.service === "graph"),
+    );
+
+    s.child.kill("SIGTERM");
+    expect(await s.exit).toBe(0);
+    expect(s.stderr()).toContain("SIGTERM, shutting down");
+    expect(s.stderr()).toContain("watchdog serve: stopped.");
+    await expect(fetch(`${s.url}/api/nylas/webhook?challenge=x`)).rejects.toThrow();
+    expect(secretsIn(s.stderr() + s.stdout(), w.secrets)).toEqual([]);
+  });
+
+  it("stops cleanly on SIGINT (Ctrl-C)", async () => {
+    const s = await serve(w.env);
+    expect((await fetch(`${s.url}/api/nylas/webhook?challenge=1`)).status).toBe(200);
+    s.child.kill("SIGINT");
+    expect(await s.exit).toBe(0);
+    expect(s.stderr()).toContain("SIGINT, shutting down");
+    expect(s.stderr()).toContain("watchdog serve: stopped.");
+  });
+});

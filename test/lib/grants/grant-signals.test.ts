@@ -1,0 +1,85 @@
+/**
+ * What an invalid-grant incident says: who, which provider, when it last
+ * worked, the likely causes (an expired connector secret first when the watch
+ * pass saw one), and a hosted-auth re-auth link only when both
+ * NYLAS_CLIENT_ID and REAUTH_REDIRECT_URI are set.
+ */
+import { describe, expect, it } from "vitest";
+import type { Config } from "../../../lib/config.js";
+import { grantIncidentKey, invalidGrantSignal } from "../../../lib/grants/grant-signals.js";
+import { reauthLink } from "../../../lib/grants/reauth-link.js";
+
+const nylas: Config["nylas"] = {
+  apiKey: "k",
+  apiUri: "https://api.eu.nylas.com",
+  webhookSecret: undefined,
+  webhookPublicUrl: undefined,
+  clientId: "app-123",
+  reauthRedirectUri: "https://app.example.com/callback",
+};
+
+describe("reauthLink", () => {
+  it("is the hosted-auth URL of the app's region with provider=microsoft and login_hint", () => {
+    const url = new URL(reauthLink(nylas, "ana+test@contoso.com")!);
+    expect(`${url.origin}${url.pathname}`).toBe("https://api.eu.nylas.com/v3/connect/auth");
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      client_id: "app-123",
+      redirect_uri: "https://app.example.com/callback",
+      response_type: "code",
+      provider: "microsoft",
+      login_hint: "ana+test@contoso.com",
+    });
+  });
+
+  it("needs both NYLAS_CLIENT_ID and REAUTH_REDIRECT_URI", () => {
+    expect(reauthLink({ ...nylas, clientId: undefined }, "a@b.c")).toBeUndefined();
+    expect(reauthLink({ ...nylas, reauthRedirectUri: undefined }, "a@b.c")).toBeUndefined();
+  });
+});
+
+describe("invalidGrantSignal", () => {
+  const facts = {
+    grantId: "g-1",
+    email: "ana@contoso.com",
+    provider: "microsoft",
+    lastWorkedAt: 1_760_000_000,
+    seenBy: "webhook" as const,
+  };
+
+  it("keys by grant id (webhook and sweep raise the same incident), critical, with the facts", () => {
+    const signal = invalidGrantSignal(facts, nylas);
+    expect(signal.key).toBe(grantIncidentKey("g-1"));
+    expect(signal.key).toBe("grant.invalid:g-1");
+    expect(signal).toMatchObject({ kind: "grant.invalid", severity: "critical" });
+    expect(signal.details).toMatchObject({
+      grant_id: "g-1",
+      email: "ana@contoso.com",
+      provider: "microsoft",
+      last_worked_at: new Date(1_760_000_000_000).toISOString(),
+    });
+    expect(signal.links).toEqual([
+      { title: "Re-authenticate ana@contoso.com", url: reauthLink(nylas, "ana@contoso.com") },
+    ]);
+    expect(String(signal.details.likely_causes)).not.toContain("expired at");
+  });
+
+  it("names a just-expired connector secret as the first likely cause", () => {
+    const signal = invalidGrantSignal(
+      { ...facts, recentlyExpiredSecret: { keyId: "key-9", endDateTime: "2026-11-20T00:00:00.000Z" } },
+      nylas,
+    );
+    expect(String(signal.details.likely_causes)).toMatch(
+      /^1\. The Azure client secret key-9 expired at 2026-11-20T00:00:00.000Z/,
+    );
+  });
+
+  it("without the link settings: no link, and the remediation says which settings give one", () => {
+    const signal = invalidGrantSignal(facts, { ...nylas, clientId: undefined, reauthRedirectUri: undefined });
+    expect(signal.links).toEqual([]);
+    expect(signal.remediation[0]).toContain("NYLAS_CLIENT_ID and REAUTH_REDIRECT_URI");
+  });
+
+  it("non-Microsoft grants get no Microsoft re-auth link", () => {
+    expect(invalidGrantSignal({ ...facts, provider: "google" }, nylas).links).toEqual([]);
+  });
+});

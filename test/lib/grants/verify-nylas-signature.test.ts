@@ -1,0 +1,53 @@
+/**
+ * The signature check on its own: exactly the 64 lower-case hex characters of
+ * HMAC-SHA256(raw body, webhook secret), as Nylas sends them; anything else —
+ * however close — is refused rather than normalised.
+ */
+import { createHmac } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { signNylasBody, verifyNylasSignature } from "../../../lib/grants/verify-nylas-signature.js";
+
+const SECRET = "whsec_0123456789abcdef";
+const BODY = '{"specversion":"1.0","type":"grant.expired","id":"n1","data":{"object":{"grant_id":"g1"}}}';
+const SIG = createHmac("sha256", SECRET).update(BODY).digest("hex");
+
+describe("signNylasBody / verifyNylasSignature", () => {
+  it("signs as Nylas does: hex HMAC-SHA256 of the raw bytes", () => {
+    expect(signNylasBody(BODY, SECRET)).toBe(SIG);
+    expect(signNylasBody(Buffer.from(BODY), SECRET)).toBe(SIG);
+    expect(SIG).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("accepts the exact signature over the exact bytes", () => {
+    expect(verifyNylasSignature(BODY, SIG, SECRET)).toBe(true);
+    expect(verifyNylasSignature(Buffer.from(BODY), SIG, SECRET)).toBe(true);
+  });
+
+  it.each([
+    ["missing", null],
+    ["undefined", undefined],
+    ["empty", ""],
+    ["upper-cased", SIG.toUpperCase()],
+    ["space-padded", ` ${SIG} `],
+    ["tab-padded", `\t${SIG}`],
+    ["newline-terminated", `${SIG}\n`],
+    ["sha256= prefixed", `sha256=${SIG}`],
+    ["truncated", SIG.slice(0, 63)],
+    ["extended", `${SIG}0`],
+    ["one hex digit changed", `${SIG.slice(0, -1)}${SIG.endsWith("0") ? "1" : "0"}`],
+    ["two signatures joined", `${SIG}, ${SIG}`],
+    ["base64", createHmac("sha256", SECRET).update(BODY).digest("base64")],
+    ["of another secret", signNylasBody(BODY, `${SECRET}x`)],
+    ["of another body", signNylasBody(`${BODY} `, SECRET)],
+  ])("refuses a signature that is %s", (_name, header) => {
+    expect(verifyNylasSignature(BODY, header, SECRET)).toBe(false);
+  });
+
+  it("refuses the right signature over a body with any single byte changed", () => {
+    for (let i = 0; i < BODY.length; i += 7) {
+      const bytes = Buffer.from(BODY);
+      bytes[i] = bytes[i]! ^ 0x01;
+      expect(verifyNylasSignature(bytes, SIG, SECRET)).toBe(false);
+    }
+  });
+});
