@@ -347,7 +347,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const webhookSecret = r.raw("NYLAS_WEBHOOK_SECRET");
-  const webhookPublicUrl = r.url("WEBHOOK_PUBLIC_URL", r.raw("WEBHOOK_PUBLIC_URL"));
+  // http only on loopback: `watchdog serve` on a developer's machine.
+  const webhookPublicUrl = r.url("WEBHOOK_PUBLIC_URL", r.raw("WEBHOOK_PUBLIC_URL"), { loopbackHttp: true });
   const nylasClientId = r.raw("NYLAS_CLIENT_ID");
   const reauthRedirectUri = r.url("REAUTH_REDIRECT_URI", r.raw("REAUTH_REDIRECT_URI"), {
     loopbackHttp: true,

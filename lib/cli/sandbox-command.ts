@@ -9,7 +9,7 @@ Starts the built-in simulator — Entra ID, Microsoft Graph, Nylas v3 and four
 alert sinks as HTTPS servers on 127.0.0.1 — and runs the real code against
 it: a scan, a grant that breaks and the alerts it raises, a rotation with its
 propagation wait, users moving to the new secret, escalation, retirement, and
-the health endpoint. Time is simulated; nothing leaves this machine.
+the health endpoint, and doctor on a healthy and a broken tenant. Time is simulated; nothing leaves this machine.
 
 --verbose also shows the product's own log lines.
 
@@ -17,7 +17,10 @@ Needs the development dependencies (run it from a clone after npm ci).`,
   options: {},
   async run({ io, values }) {
     // The simulator needs devDependencies (certificate generation): load on demand.
-    const { runSandbox } = await import("../sandbox/story.js");
-    return runSandbox(io, { verbose: values.verbose === true });
+    const [{ runSandbox }, { doctorChapter }] = await Promise.all([
+      import("../sandbox/story.js"),
+      import("../sandbox/doctor-chapter.js"),
+    ]);
+    return runSandbox(io, { verbose: values.verbose === true, chapters: [doctorChapter] });
   },
 };

@@ -6,6 +6,7 @@
  * failure; a check that merely needs it calls `need…`, which turns a missing or
  * failed fact into a `skip` naming the check that explains why.
  */
+import { FOREIGN, type KeyRecord } from "../rotation/records.js";
 import type { Config } from "../config.js";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
@@ -233,19 +234,22 @@ export class DoctorContext {
 
   // ------------------------------------------------------------ state
 
-  /** What the rotation recorded about the in-connector secret; undefined before any rotation ran. */
+  /**
+   * The secret the rotation last installed in the connector (its key record,
+   * `lib/rotation/records.ts`); undefined before any rotation ran.
+   */
   rotationRecord(): Promise<ConnectorSecretRecord | undefined> {
     return this.#once("rotationRecord", async () => {
       const store = await this.#deps.state();
-      const item = await store.get<Partial<ConnectorSecretRecord>>("rotation", "connector");
-      const value = item?.value;
-      if (value === undefined || typeof value.keyId !== "string") return undefined;
-      return {
-        ...value,
-        appId: typeof value.appId === "string" ? value.appId : "",
-        keyId: value.keyId,
-        installedAt: typeof value.installedAt === "string" ? value.installedAt : "",
-      };
+      let latest: KeyRecord | undefined;
+      for await (const item of store.list<KeyRecord>("rotation")) {
+        const r = item.value;
+        if (!item.key.startsWith("key:") || r.state !== "installed" || r.keyId === FOREIGN) continue;
+        if (latest === undefined || (r.installedAt ?? "") > (latest.installedAt ?? "")) latest = r;
+      }
+      return latest === undefined
+        ? undefined
+        : { appId: latest.appId, keyId: latest.keyId, installedAt: latest.installedAt ?? "" };
     });
   }
 }

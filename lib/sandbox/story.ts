@@ -117,10 +117,14 @@ export async function runSandbox(io: CliIo, options: SandboxOptions): Promise<0 
       PAGERDUTY_ROUTING_KEY: "abcdef0123456789abcdef0123456789",
       PAGERDUTY_EVENTS_URL: `${sinks}/pagerduty/v2/enqueue`,
     });
+    const port = await freePort();
+    env.WEBHOOK_PUBLIC_URL = `http://127.0.0.1:${port}/api/nylas/webhook`;
+    // So doctor can also read consent grants (Directory.Read.All); rotation needs only OwnedBy.
+    sim.tenant.grantAppRole(sim.watchdog.servicePrincipalId, "Directory.Read.All");
     const config = loadConfig(env);
     const deps = () => createDeps(config, logger, { clock });
-    host = await startHost({ port: 0, deps: deps(), logger, timers: false });
-    webhook.webhook_url = `${host.url}/api/nylas/webhook`;
+    host = await startHost({ port, deps: deps(), logger, timers: false });
+    webhook.webhook_url = env.WEBHOOK_PUBLIC_URL;
     const ctx: StoryContext = { sim, clock, env, say: out, heading, deps, logger };
     let seen = 0;
     const newAlerts = () => {
@@ -357,6 +361,19 @@ export async function runSandbox(io: CliIo, options: SandboxOptions): Promise<0 
     await sim.close();
     rmSync(stateDir, { recursive: true, force: true });
   }
+}
+
+/** A port nothing listens on now, so the public URL is known before the host starts. */
+async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** Users completing the hosted-auth flow, a few at a time (each sends Nylas webhooks to `serve`). */

@@ -4,6 +4,7 @@
  * to read consent grants — so each test breaks exactly one thing. Doctor runs
  * in-process through `runDoctor` or the real CLI entry (`runCli`).
  */
+import { saveKeyRecord, type KeyRecord } from "../../../lib/rotation/records.js";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -97,7 +98,20 @@ export async function startDoctorWorld(
     },
     async recordConnectorSecret(keyId, appId = sim.nylasApp!.appId) {
       const store = await deps().state();
-      await store.put("rotation", "connector", { appId, keyId, installedAt: clock.now().toISOString() });
+      // As the rotation records an installed key (lib/rotation/records.ts).
+      const record: KeyRecord = {
+        v: 1,
+        keyId,
+        appId,
+        appObjectId: "",
+        rotationId: "r-test",
+        createdAt: clock.now().toISOString(),
+        endDateTime: null,
+        state: "installed",
+        windowStart: clock.now().toISOString(),
+        installedAt: clock.now().toISOString(),
+      };
+      await saveKeyRecord(store, record);
     },
     stateText() {
       const parts: string[] = [];
