@@ -160,11 +160,13 @@ function normalizeApp(raw: Partial<GraphApplication> & { id: string; appId: stri
 export class GraphClient {
   readonly endpoint: string;
   readonly #client: Client;
+  readonly #credential: TokenCredential;
   readonly #clock: Clock;
   readonly #logger: Logger;
 
   private constructor(client: Client, options: GraphClientOptions) {
     this.#client = client;
+    this.#credential = options.credential;
     this.endpoint = options.endpoint;
     this.#clock = options.clock;
     this.#logger = options.logger;
@@ -196,6 +198,28 @@ export class GraphClient {
       return (await request.get()) as T;
     } catch (error) {
       throw toGraphHttpError(error, what);
+    }
+  }
+
+  /**
+   * The claims of the watchdog's own Graph token (`oid`, `appid`, `tid`,
+   * `roles`): who the watchdog is and which application permissions it holds,
+   * without needing extra directory permissions to find out. Decoded, not
+   * verified — it came straight from Entra over TLS.
+   */
+  async tokenClaims(): Promise<Record<string, unknown>> {
+    const token = await this.#credential.getToken(graphScope(this.endpoint));
+    if (token === null)
+      throw new HttpError("graph: no token was issued for the watchdog's identity.", {
+        service: "entra",
+        statusCode: 0,
+      });
+    const payload = token.token.split(".")[1];
+    if (payload === undefined) return {};
+    try {
+      return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
+    } catch {
+      return {};
     }
   }
 
