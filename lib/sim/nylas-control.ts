@@ -1,0 +1,578 @@
+/**
+ * What Nylas does behind its API: the hosted-auth sign-in (Nylas exchanging
+ * the Microsoft code with the connector's client secret), grants going
+ * invalid when the Azure secret they were authenticated with expires or is
+ * deleted (seed 001), and signed CloudEvents webhook notifications.
+ * Tests and the sandbox drive it through `sim.nylas`.
+ */
+import { createHmac } from "node:crypto";
+import type { Logger } from "../logger.js";
+import {
+  appNotFoundText,
+  entraErrorBody,
+  expiredSecretText,
+  invalidSecretText,
+  isTenantSegment,
+  tenantNotFoundText,
+  type EntraErrorBody,
+} from "./entra.js";
+import { newGuid, newToken } from "./ids.js";
+import type { SimGrant, SimTenant, SimWebhook } from "./tenant.js";
+
+/** Grant notification types the simulator emits. */
+export type GrantNotificationType = "grant.created" | "grant.updated" | "grant.deleted" | "grant.expired";
+
+/** A CloudEvents notification as Nylas sends it. */
+export interface NylasNotification {
+  specversion: "1.0";
+  type: GrantNotificationType;
+  source: "/nylas/system";
+  id: string;
+  time: number;
+  webhook_delivery_attempt: number;
+  data: { application_id: string; object: Record<string, unknown> };
+}
+
+/** A notification ready to POST: the exact body bytes and the headers that go with them. */
+export interface BuiltNotification {
+  notification: NylasNotification;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** One delivery attempt to one webhook destination. */
+export interface NotificationDelivery {
+  notificationId: string;
+  type: GrantNotificationType;
+  webhookId: string;
+  url: string;
+  /** HTTP status; 0 when no response arrived. */
+  status: number;
+  ok: boolean;
+  error?: string;
+  at: Date;
+  body: string;
+}
+
+/** The outcome of one hosted-auth attempt, as the Nylas dashboard's auth log shows it. */
+export interface AuthLogEntry {
+  at: Date;
+  email: string;
+  outcome: "created" | "reauthenticated" | "failed";
+  grantId?: string;
+  /** What the user's browser was sent back with, when it failed. */
+  error?: { error: string; error_code?: string; error_description: string };
+  /** The provider's answer behind a failure (e.g. AADSTS7000215), which only the auth log shows. */
+  providerError?: EntraErrorBody;
+}
+
+/** Hosted-auth request parameters (the `/v3/connect/auth` query). */
+export interface AuthorizeParams {
+  client_id?: string;
+  redirect_uri?: string;
+  response_type?: string;
+  provider?: string;
+  login_hint?: string;
+  state?: string;
+  scope?: string;
+  /** Display name of the user signing in (simulation input, not a Nylas parameter). */
+  name?: string;
+}
+
+/** How the hosted-auth flow ends for the browser. */
+export type AuthorizeResult =
+  /** Nylas refuses the request itself (bad client_id / redirect_uri): an error page, no redirect. */
+  | { kind: "nylas_error"; status: number; type: string; message: string }
+  /** Microsoft shows an error page (unknown app, redirect URI mismatch): the user is stuck there. */
+  | { kind: "provider_page"; status: number; text: string; providerError: EntraErrorBody }
+  /** Back to the application's redirect_uri, with `code` or with `error`. */
+  | { kind: "redirect"; location: string; grant?: SimGrant; code?: string };
+
+/** Thrown by `signIn` when the flow does not end with a grant. */
+export class SignInError extends Error {
+  override name = "SignInError";
+  constructor(
+    message: string,
+    readonly result: AuthorizeResult,
+  ) {
+    super(message);
+  }
+}
+
+/** What the Nylas behaviour needs. */
+export interface NylasControlDeps {
+  tenant: SimTenant;
+  logger: Logger;
+  /** Base URL of the server of the application's region (for the Azure redirect URI check). */
+  regionUrl: () => string;
+  fetch?: typeof fetch;
+}
+
+interface IssuedCode {
+  grantId: string;
+  redirectUri: string;
+  expiresAtMs: number;
+}
+
+const INVALID_SECRET_DESCRIPTION = "Provider refused to return refresh_token using code";
+const EXPIRED_SECRET_DESCRIPTION =
+  "The client secret for your Azure application has expired. Please renew the client secret in the Azure Directory and try again";
+const DELIVERY_TIMEOUT_MS = 10_000;
+
+/** The simulator's Nylas-side behaviour (`sim.nylas`). */
+export class NylasControl {
+  /** Every notification delivery attempt, in order. */
+  readonly deliveries: NotificationDelivery[] = [];
+  /** Every hosted-auth attempt, in order. */
+  readonly authLog: AuthLogEntry[] = [];
+
+  readonly #deps: NylasControlDeps;
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #codes = new Map<string, IssuedCode>();
+
+  constructor(deps: NylasControlDeps) {
+    this.#deps = deps;
+  }
+
+  get #tenant(): SimTenant {
+    return this.#deps.tenant;
+  }
+
+  #nowSeconds(): number {
+    return Math.floor(this.#tenant.clock.now().getTime() / 1000);
+  }
+
+  // ------------------------------------------------------------ hosted auth
+
+  /**
+   * Runs the hosted-auth flow as if the user completed the Microsoft sign-in:
+   * validates the request, then has "Microsoft" judge the connector's secret,
+   * then creates or re-authenticates the grant for `login_hint`. Webhook
+   * notifications are sent in the background (await `settle()`).
+   */
+  authorize(params: AuthorizeParams): AuthorizeResult {
+    const nylas = this.#tenant.nylas;
+    const nylasError = (status: number, type: string, message: string): AuthorizeResult => ({
+      kind: "nylas_error",
+      status,
+      type,
+      message,
+    });
+    if (!params.client_id) return nylasError(400, "invalid_request_error", "client_id is required");
+    if (params.client_id !== nylas.applicationId) {
+      return nylasError(
+        400,
+        "invalid_request_error",
+        `client_id '${params.client_id}' does not match any application`,
+      );
+    }
+    if (!params.redirect_uri) return nylasError(400, "invalid_request_error", "redirect_uri is required");
+    if (!nylas.callbackUris.includes(params.redirect_uri)) {
+      return nylasError(
+        400,
+        "invalid_request_error",
+        `redirect_uri '${params.redirect_uri}' is not an allowed callback URI for this application`,
+      );
+    }
+    if (params.response_type !== "code") {
+      return nylasError(
+        400,
+        "invalid_request_error",
+        "response_type must be 'code' (adminconsent is not simulated)",
+      );
+    }
+    if (params.provider !== undefined && params.provider !== "microsoft") {
+      return nylasError(
+        400,
+        "invalid_request_error",
+        `provider '${params.provider}' has no connector in this application`,
+      );
+    }
+    if (params.state !== undefined && params.state.length > 256) {
+      return nylasError(400, "invalid_request_error", "state must be 256 characters or fewer");
+    }
+    if (!params.login_hint) {
+      return nylasError(
+        400,
+        "invalid_request_error",
+        "the simulator needs login_hint: the email address that signs in",
+      );
+    }
+    const connector = nylas.connector;
+    if (!connector) return nylasError(404, "not_found_error", "connector not found for provider 'microsoft'");
+
+    const email = params.login_hint;
+    const redirect = (extra: Record<string, string>): string => {
+      const url = new URL(params.redirect_uri ?? "");
+      for (const [k, v] of Object.entries(extra)) url.searchParams.set(k, v);
+      if (params.state !== undefined) url.searchParams.set("state", params.state);
+      return url.toString();
+    };
+    const fail = (description: string, providerError?: EntraErrorBody): AuthorizeResult => {
+      const error = {
+        error: "provider_code_request_failed",
+        error_code: "45001",
+        error_description: description,
+      };
+      this.authLog.push({
+        at: this.#tenant.clock.now(),
+        email,
+        outcome: "failed",
+        error,
+        ...(providerError ? { providerError } : {}),
+      });
+      return { kind: "redirect", location: redirect(error) };
+    };
+    const providerPage = (code: number, text: string): AuthorizeResult => {
+      const providerError = entraErrorBody("invalid_request", code, text, this.#tenant.clock.now());
+      this.authLog.push({
+        at: this.#tenant.clock.now(),
+        email,
+        outcome: "failed",
+        error: { error: "provider_page", error_description: providerError.error_description },
+        providerError,
+      });
+      return {
+        kind: "provider_page",
+        status: 400,
+        text: `Sign in\n\n${providerError.error_description}\n`,
+        providerError,
+      };
+    };
+
+    // Microsoft's authorize page: the app, the tenant and the redirect URI must be right.
+    const tenantSetting = connector.settings.tenant ?? "common";
+    const multiTenantSegments = ["common", "organizations", "consumers"];
+    if (
+      !multiTenantSegments.includes(tenantSetting.toLowerCase()) &&
+      !isTenantSegment(this.#tenant, tenantSetting)
+    ) {
+      return providerPage(90002, tenantNotFoundText(tenantSetting));
+    }
+    const clientId = connector.settings.client_id;
+    if (!clientId)
+      return providerPage(900144, "The request body must contain the following parameter: 'client_id'.");
+    const app = this.#tenant.appByAppId(clientId);
+    if (!app) return providerPage(700016, appNotFoundText(clientId, this.#tenant.displayName));
+    if (multiTenantSegments.includes(tenantSetting.toLowerCase()) && app.signInAudience === "AzureADMyOrg") {
+      return providerPage(
+        50194,
+        `Application '${app.appId}'(${app.displayName}) is not configured as a multi-tenant application. Usage of ` +
+          "the /common endpoint is not supported for such applications created after '10/15/2018'. Use a " +
+          "tenant-specific endpoint or configure the application to be multi-tenant.",
+      );
+    }
+    const callback = `${this.#deps.regionUrl()}/v3/connect/callback`;
+    if (!app.web.redirectUris.includes(callback)) {
+      return providerPage(
+        50011,
+        `The redirect URI '${callback}' specified in the request does not match the redirect URIs configured for ` +
+          `the application '${app.appId}'. Make sure the redirect URI sent in the request matches one added to ` +
+          "your application in the Azure portal.",
+      );
+    }
+
+    // Nylas redeems the code at Microsoft's token endpoint with the connector's secret.
+    const secret = connector.settings.client_secret;
+    const check = secret === undefined ? undefined : this.#tenant.checkSecret(app, secret);
+    if (check === undefined || !check.ok) {
+      const expired = check?.ok === false && check.reason === "expired";
+      const providerError = entraErrorBody(
+        "invalid_client",
+        expired ? 7000222 : 7000215,
+        expired ? expiredSecretText(app.appId) : invalidSecretText(app.appId),
+        this.#tenant.clock.now(),
+      );
+      return fail(expired ? EXPIRED_SECRET_DESCRIPTION : INVALID_SECRET_DESCRIPTION, providerError);
+    }
+    const scopes = params.scope ? params.scope.split(/\s+/).filter(Boolean) : [...connector.scope];
+    if (!scopes.some((s) => s === "offline_access" || s.endsWith("/offline_access"))) {
+      // Without offline_access Microsoft issues no refresh token, and Nylas cannot keep a grant.
+      return fail(INVALID_SECRET_DESCRIPTION);
+    }
+
+    const now = this.#nowSeconds();
+    let grant = nylas.grantByEmail(email);
+    const reauth = grant !== undefined;
+    if (grant) {
+      grant.grant_status = "valid";
+      grant.updated_at = now;
+      grant.scope = scopes;
+      grant.secretKeyId = check.password.keyId;
+      grant.clientId = app.appId;
+      if (params.state !== undefined) grant.state = params.state;
+      nylas.markChanged();
+    } else {
+      grant = nylas.addGrant({
+        email,
+        ...(params.name !== undefined ? { name: params.name } : {}),
+        scope: scopes,
+        created_at: now,
+        updated_at: now,
+        secretKeyId: check.password.keyId,
+        clientId: app.appId,
+        ...(params.state !== undefined ? { state: params.state } : {}),
+      });
+    }
+    this.authLog.push({
+      at: this.#tenant.clock.now(),
+      email,
+      outcome: reauth ? "reauthenticated" : "created",
+      grantId: grant.id,
+    });
+    if (reauth) this.notifyInBackground("grant.updated", grant, { reauthentication: true });
+    else this.notifyInBackground("grant.created", grant);
+    const code = newToken(40);
+    this.#codes.set(code, {
+      grantId: grant.id,
+      redirectUri: params.redirect_uri,
+      expiresAtMs: Date.now() + 10 * 60_000,
+    });
+    return { kind: "redirect", location: redirect({ code }), grant, code };
+  }
+
+  /**
+   * The hosted-auth flow for `email`, with the application's first callback
+   * URI; resolves with the grant once its notifications were delivered.
+   */
+  async signIn(
+    email: string,
+    options: { name?: string; scope?: string[]; state?: string } = {},
+  ): Promise<SimGrant> {
+    const nylas = this.#tenant.nylas;
+    const result = this.authorize({
+      client_id: nylas.applicationId,
+      redirect_uri: nylas.callbackUris[0] ?? "",
+      response_type: "code",
+      provider: "microsoft",
+      login_hint: email,
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.scope ? { scope: options.scope.join(" ") } : {}),
+      ...(options.state !== undefined ? { state: options.state } : {}),
+    });
+    await this.settle();
+    if (result.kind === "redirect" && result.grant) return result.grant;
+    const why =
+      result.kind === "redirect"
+        ? (new URL(result.location).searchParams.get("error_description") ?? "sign-in failed")
+        : result.kind === "provider_page"
+          ? result.providerError.error_description
+          : result.message;
+    throw new SignInError(`sign-in of ${email} failed: ${why}`, result);
+  }
+
+  /** Redeems a hosted-auth code once (POST /v3/connect/token). */
+  redeemCode(code: string, redirectUri: string | undefined): SimGrant | undefined {
+    const issued = this.#codes.get(code);
+    this.#codes.delete(code);
+    if (!issued || issued.expiresAtMs < Date.now()) return undefined;
+    if (redirectUri !== undefined && redirectUri !== issued.redirectUri) return undefined;
+    return this.#tenant.nylas.grantById(issued.grantId);
+  }
+
+  // ------------------------------------------------------------ grant lifecycle
+
+  /** Marks a grant invalid (as Nylas does when its refresh fails) and sends `grant.expired`. */
+  async expireGrant(grantId: string): Promise<NotificationDelivery[]> {
+    const grant = this.#requireGrant(grantId);
+    grant.grant_status = "invalid";
+    this.#tenant.nylas.markChanged();
+    return this.notify("grant.expired", grant);
+  }
+
+  /** Deletes a grant and sends `grant.deleted`. */
+  async deleteGrant(grantId: string): Promise<NotificationDelivery[]> {
+    const grant = this.#requireGrant(grantId);
+    this.#tenant.nylas.removeGrant(grant.id);
+    return this.notify("grant.deleted", grant);
+  }
+
+  /** A grant deleted through the API: removed now, `grant.deleted` sent in the background. */
+  deleteGrantInBackground(grantId: string): void {
+    const grant = this.#requireGrant(grantId);
+    this.#tenant.nylas.removeGrant(grant.id);
+    this.notifyInBackground("grant.deleted", grant);
+  }
+
+  /**
+   * One Nylas health-check pass: every valid Microsoft grant whose Azure secret
+   * (the one it was authenticated with) is expired by the clock, or deleted
+   * from the app, goes invalid and `grant.expired` is sent for it.
+   */
+  async tick(): Promise<{ expired: SimGrant[]; deliveries: NotificationDelivery[] }> {
+    const now = this.#tenant.clock.now().getTime();
+    const expired: SimGrant[] = [];
+    for (const grant of this.#tenant.nylas.grants) {
+      if (grant.provider !== "microsoft" || grant.grant_status !== "valid") continue;
+      const app = grant.clientId === undefined ? undefined : this.#tenant.appByAppId(grant.clientId);
+      const password = app?.passwordCredentials.find((p) => p.keyId === grant.secretKeyId);
+      if (password && now < Date.parse(password.endDateTime)) continue;
+      grant.grant_status = "invalid";
+      expired.push(grant);
+    }
+    if (expired.length > 0) this.#tenant.nylas.markChanged();
+    const deliveries: NotificationDelivery[] = [];
+    for (const grant of expired) deliveries.push(...(await this.notify("grant.expired", grant)));
+    return { expired, deliveries };
+  }
+
+  // ------------------------------------------------------------ notifications
+
+  /**
+   * Builds a signed notification without sending it. The signature uses
+   * `webhookSecret`, or the secret of the first webhook destination.
+   */
+  buildNotification(
+    type: GrantNotificationType,
+    grant: SimGrant,
+    options: { webhookSecret?: string; reauthentication?: boolean; id?: string; attempt?: number } = {},
+  ): BuiltNotification {
+    const notification = this.#notification(type, grant, options);
+    const secret = options.webhookSecret ?? this.#tenant.nylas.webhooks[0]?.webhook_secret;
+    if (secret === undefined)
+      throw new Error("no webhook secret: pass options.webhookSecret or add a webhook");
+    return sign(notification, secret);
+  }
+
+  /**
+   * Sends a notification of `type` about `grant` to every active webhook
+   * destination subscribed to it; resolves with the delivery results.
+   */
+  async notify(
+    type: GrantNotificationType,
+    grant: SimGrant,
+    options: { reauthentication?: boolean } = {},
+  ): Promise<NotificationDelivery[]> {
+    const notification = this.#notification(type, grant, options);
+    const targets = this.#tenant.nylas.webhooks.filter(
+      (w) => (w.status === "active" || w.status === "failing") && w.trigger_types.includes(type),
+    );
+    return Promise.all(targets.map((w) => this.#deliver(notification, w)));
+  }
+
+  /**
+   * Sends like `notify` without waiting: what the API does after answering (Nylas
+   * delivers asynchronously). `settle()` waits for these.
+   */
+  notifyInBackground(
+    type: GrantNotificationType,
+    grant: SimGrant,
+    options: { reauthentication?: boolean } = {},
+  ): void {
+    this.#track(this.notify(type, grant, options));
+  }
+
+  /** Waits until every background delivery (hosted auth, API deletes) has finished. */
+  async settle(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  #notification(
+    type: GrantNotificationType,
+    grant: SimGrant,
+    options: { reauthentication?: boolean; id?: string; attempt?: number },
+  ): NylasNotification {
+    const integrationId = this.#tenant.nylas.connector?.id ?? "";
+    const common = { grant_id: grant.id, integration_id: integrationId, provider: grant.provider };
+    let object: Record<string, unknown>;
+    switch (type) {
+      case "grant.created":
+        object = {
+          code: 25012,
+          ...common,
+          login_id: newGuid(),
+          email: grant.email,
+          ...(grant.name !== undefined ? { name: grant.name } : {}),
+          scope: [...grant.scope],
+        };
+        break;
+      case "grant.updated":
+        object = {
+          code: options.reauthentication ? 25027 : 25014,
+          ...common,
+          email: grant.email,
+          reauthentication_flag: options.reauthentication ?? false,
+        };
+        break;
+      case "grant.deleted":
+        object = { code: 25013, ...common, email: grant.email };
+        break;
+      case "grant.expired":
+        object = { code: 25009, ...common, email: grant.email, grant_updated_at: grant.updated_at };
+        break;
+    }
+    return {
+      specversion: "1.0",
+      type,
+      source: "/nylas/system",
+      id: options.id ?? newGuid(),
+      time: this.#nowSeconds(),
+      webhook_delivery_attempt: options.attempt ?? 1,
+      data: { application_id: this.#tenant.nylas.applicationId, object },
+    };
+  }
+
+  async #deliver(notification: NylasNotification, webhook: SimWebhook): Promise<NotificationDelivery> {
+    const built = sign(notification, webhook.webhook_secret);
+    const doFetch = this.#deps.fetch ?? fetch;
+    const base = {
+      notificationId: notification.id,
+      type: notification.type,
+      webhookId: webhook.id,
+      url: webhook.webhook_url,
+      at: this.#tenant.clock.now(),
+      body: built.body,
+    };
+    let delivery: NotificationDelivery;
+    try {
+      // Nylas gives the endpoint 10 s to answer, then counts the attempt as failed.
+      const res = await doFetch(webhook.webhook_url, {
+        method: "POST",
+        headers: built.headers,
+        body: built.body,
+        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+      });
+      await res.arrayBuffer();
+      delivery = { ...base, status: res.status, ok: res.status >= 200 && res.status < 300 };
+    } catch (error) {
+      delivery = {
+        ...base,
+        status: 0,
+        ok: false,
+        error: error instanceof Error ? error.message : String(error),
+      };
+    }
+    this.deliveries.push(delivery);
+    this.#deps.logger.debug(
+      `sim nylas: ${notification.type} for ${String(notification.data.object.grant_id)} -> webhook ${webhook.id}: ${delivery.status}`,
+    );
+    return delivery;
+  }
+
+  #track(promise: Promise<unknown>): void {
+    const tracked = promise.catch((error: unknown) => {
+      this.#deps.logger.error("sim nylas: notification delivery failed", error);
+    });
+    this.#pending.add(tracked);
+    void tracked.finally(() => this.#pending.delete(tracked));
+  }
+
+  #requireGrant(grantId: string): SimGrant {
+    const grant = this.#tenant.nylas.grantById(grantId);
+    if (!grant) throw new Error(`no grant ${grantId}`);
+    return grant;
+  }
+}
+
+/** Serialises and signs: `x-nylas-signature` = hex HMAC-SHA256 of the exact body with the webhook secret. */
+function sign(notification: NylasNotification, secret: string): BuiltNotification {
+  const body = JSON.stringify(notification);
+  return {
+    notification,
+    body,
+    headers: {
+      "content-type": "application/json",
+      "x-nylas-signature": createHmac("sha256", secret).update(body).digest("hex"),
+    },
+  };
+}

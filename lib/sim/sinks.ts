@@ -1,0 +1,226 @@
+/**
+ * One HTTPS server playing every alert destination the watchdog posts to:
+ * Slack incoming webhooks, Teams Workflows webhooks, PagerDuty Events API v2,
+ * and a generic JSON webhook. Each validates like the real one (so a bad
+ * payload fails in tests, not in production) and records what arrived.
+ */
+import { newHex } from "./ids.js";
+import {
+  jsonResponse,
+  textResponse,
+  type ServiceHandler,
+  type SimRequest,
+  type SimResponse,
+} from "./http.js";
+
+/** The alert destinations the sinks server plays (the first path segment). */
+export type SinkName = "slack" | "teams" | "pagerduty" | "webhook";
+
+/** A request a sink accepted or rejected (requests answered by a fault never reach the sink). */
+export interface SinkReceipt {
+  sink: SinkName;
+  path: string;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  /** The raw body, as sent (signatures are computed over it). */
+  body: string;
+  /** Status the sink answered. */
+  status: number;
+  at: Date;
+}
+
+const PD_SEVERITIES = new Set(["critical", "error", "warning", "info"]);
+const PD_ACTIONS = new Set(["trigger", "acknowledge", "resolve"]);
+
+/** What the sinks received, and their URLs (`sim.sinks`). */
+export class SinkReceiver {
+  readonly received: SinkReceipt[] = [];
+  #base = "";
+
+  /** Set by the simulator once the server listens. */
+  setBaseUrl(url: string): void {
+    this.#base = url;
+  }
+
+  /** Ready-made URLs for each sink (any path under the prefix works). */
+  get urls(): Record<SinkName, string> {
+    return {
+      slack: `${this.#base}/slack/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX`,
+      teams: `${this.#base}/teams/workflows/sim/triggers/manual/paths/invoke?api-version=1`,
+      pagerduty: `${this.#base}/pagerduty/v2/enqueue`,
+      webhook: `${this.#base}/webhook/watchdog`,
+    };
+  }
+
+  /** Receipts of one sink, in arrival order. */
+  of(sink: SinkName): SinkReceipt[] {
+    return this.received.filter((r) => r.sink === sink);
+  }
+
+  /** Receipts whose body parses as JSON, parsed (invalid bodies skipped). */
+  json(sink: SinkName): unknown[] {
+    const out: unknown[] = [];
+    for (const r of this.of(sink)) {
+      try {
+        out.push(JSON.parse(r.body));
+      } catch {
+        // not JSON: visible in `received`
+      }
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.received.length = 0;
+  }
+}
+
+function sinkOf(path: string): SinkName | undefined {
+  const first = path.split("/")[1];
+  return first === "slack" || first === "teams" || first === "pagerduty" || first === "webhook"
+    ? first
+    : undefined;
+}
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function slack(req: SimRequest): SimResponse {
+  const payload = parseJson(req.body);
+  if (payload === undefined || payload === null || typeof payload !== "object" || Array.isArray(payload)) {
+    return textResponse(400, "invalid_payload", { "content-type": "text/html" });
+  }
+  const p = payload as Record<string, unknown>;
+  const hasText = typeof p.text === "string" && p.text.trim() !== "";
+  const hasBlocks = Array.isArray(p.blocks) && p.blocks.length > 0;
+  const hasAttachments = Array.isArray(p.attachments) && p.attachments.length > 0;
+  // Slack answers `no_text` when a well-formed payload has nothing to show.
+  if (!hasText && !hasBlocks && !hasAttachments)
+    return textResponse(400, "no_text", { "content-type": "text/html" });
+  return textResponse(200, "ok", { "content-type": "text/html" });
+}
+
+function teams(req: SimRequest): SimResponse {
+  if (parseJson(req.body) === undefined) {
+    return jsonResponse(400, {
+      error: {
+        code: "InvalidRequestContent",
+        message:
+          "The input body for trigger 'manual' of type 'Request' must be of type JSON, but was of type 'application/octet-stream'.",
+      },
+    });
+  }
+  // Workflows accepts the request and runs the flow later: 202, empty body.
+  return { status: 202, headers: { "content-length": "0" }, body: "" };
+}
+
+function pagerduty(req: SimRequest): SimResponse {
+  const invalid = (errors: string[]) =>
+    jsonResponse(400, { status: "invalid event", message: "Event object is invalid", errors });
+  const payload = parseJson(req.body);
+  if (payload === undefined || payload === null || typeof payload !== "object" || Array.isArray(payload)) {
+    return invalid(["Could not parse the request body as JSON."]);
+  }
+  const e = payload as Record<string, unknown>;
+  const errors: string[] = [];
+  if (typeof e.routing_key !== "string" || e.routing_key.trim() === "")
+    errors.push("'routing_key' is missing or blank");
+  const action = e.event_action;
+  if (typeof action !== "string" || !PD_ACTIONS.has(action)) {
+    errors.push("'event_action' is invalid (must be one of: 'trigger', 'acknowledge' or 'resolve')");
+  }
+  const dedupKey = e.dedup_key;
+  if (dedupKey !== undefined && (typeof dedupKey !== "string" || dedupKey.length > 255)) {
+    errors.push("'dedup_key' must be a string of at most 255 characters");
+  }
+  if (action === "trigger") {
+    const p = e.payload;
+    if (p === null || typeof p !== "object" || Array.isArray(p)) {
+      errors.push("'payload' is missing or invalid");
+    } else {
+      const pl = p as Record<string, unknown>;
+      if (typeof pl.summary !== "string" || pl.summary.trim() === "")
+        errors.push("'payload.summary' is missing or blank");
+      if (typeof pl.source !== "string" || pl.source.trim() === "")
+        errors.push("'payload.source' is missing or blank");
+      if (typeof pl.severity !== "string" || !PD_SEVERITIES.has(pl.severity)) {
+        errors.push(
+          "'payload.severity' is invalid (must be one of: 'critical', 'error', 'warning' or 'info')",
+        );
+      }
+    }
+  } else if ((action === "acknowledge" || action === "resolve") && typeof dedupKey !== "string") {
+    errors.push("'dedup_key' is required for acknowledge and resolve events");
+  }
+  if (errors.length > 0) return invalid(errors);
+  return jsonResponse(202, {
+    status: "success",
+    message: "Event processed",
+    dedup_key: typeof dedupKey === "string" ? dedupKey : newHex(16),
+  });
+}
+
+/** Creates the sinks handler; `receiver` collects what arrives. */
+export function createSinksService(receiver: SinkReceiver, now: () => Date): ServiceHandler {
+  return {
+    handle(req) {
+      const sink = sinkOf(req.path);
+      if (sink === undefined) return textResponse(404, "Not Found");
+      if (sink === "pagerduty" && req.path !== "/pagerduty/v2/enqueue") return textResponse(404, "Not Found");
+      if (req.method !== "POST") return textResponse(405, "Method Not Allowed", { allow: "POST" });
+      const res =
+        sink === "slack"
+          ? slack(req)
+          : sink === "teams"
+            ? teams(req)
+            : sink === "pagerduty"
+              ? pagerduty(req)
+              : textResponse(200, "ok");
+      receiver.received.push({
+        sink,
+        path: req.path,
+        headers: req.headers,
+        body: req.body,
+        status: res.status,
+        at: now(),
+      });
+      return res;
+    },
+
+    errorResponse(status, req) {
+      const sink = sinkOf(req.path);
+      if (sink === "pagerduty") {
+        if (status === 429) {
+          return jsonResponse(429, {
+            status: "throttle event",
+            message: "Requests for this service are arriving too quickly.  Please retry later.",
+          });
+        }
+        return jsonResponse(status, { status: "error", message: "Internal Server Error" });
+      }
+      if (sink === "slack") {
+        return textResponse(
+          status,
+          status === 429 ? "rate_limited" : status === 404 ? "no_service" : "internal_error",
+          {
+            "content-type": "text/html",
+          },
+        );
+      }
+      if (sink === "teams") {
+        return jsonResponse(status, {
+          error: {
+            code: status === 429 ? "TooManyRequests" : "InternalServerError",
+            message: "Simulated failure.",
+          },
+        });
+      }
+      return textResponse(status, status === 429 ? "Too Many Requests" : "Internal Server Error");
+    },
+  };
+}

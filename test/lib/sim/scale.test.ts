@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DAY_MS } from "../../../lib/clock.js";
+import { startSimulator, type Simulator } from "../../../lib/sim/index.js";
+
+// Benchmark scale: 50,000 apps and 50,000 grants. The bounds are loose on purpose
+// (CI has two cores); they catch a per-request O(tenant) or a quadratic seed, which
+// would take minutes, not a few seconds.
+const APPS = 50_000;
+const GRANTS = 50_000;
+
+let sim: Simulator;
+let token: string;
+
+beforeAll(async () => {
+  sim = await startSimulator({ recordRequests: false, seed: false });
+  const started = Date.now();
+  const end = new Date(Date.now() + 100 * DAY_MS);
+  for (let i = 0; i < APPS; i++) {
+    const app = sim.tenant.addApp({ displayName: `app-${i}` }, { servicePrincipal: false });
+    sim.tenant.addSecret(app.id, { endDateTime: end });
+  }
+  for (let i = 0; i < GRANTS; i++) {
+    sim.tenant.nylas.addGrant({
+      email: `user${i}@contoso.com`,
+      created_at: 1_700_000_000 + i,
+      grant_status: i % 10 === 0 ? "invalid" : "valid",
+    });
+  }
+  expect(Date.now() - started).toBeLessThan(20_000);
+  const res = await fetch(`${sim.urls.authorityHost}/${sim.tenant.tenantId}/oauth2/v2.0/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: sim.watchdog.appId,
+      client_secret: sim.watchdog.secret,
+      scope: "https://graph.microsoft.com/.default",
+    }).toString(),
+  });
+  token = ((await res.json()) as { access_token: string }).access_token;
+}, 60_000);
+
+afterAll(async () => {
+  await sim.close();
+});
+
+describe("the simulator at benchmark scale", () => {
+  it("pages every application through Graph", async () => {
+    const started = Date.now();
+    let url: string | undefined =
+      `${sim.urls.graphEndpoint}/v1.0/applications?$top=999&$select=id,appId,passwordCredentials`;
+    let count = 0;
+    while (url !== undefined) {
+      const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      const body = (await res.json()) as { value: unknown[]; "@odata.nextLink"?: string };
+      count += body.value.length;
+      url = body["@odata.nextLink"];
+    }
+    expect(count).toBe(APPS + 1); // + the watchdog's own app
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it("pages every grant, and the invalid ones, through Nylas", async () => {
+    const started = Date.now();
+    const pageAll = async (filter: string) => {
+      let total = 0;
+      for (let offset = 0; ; offset += 200) {
+        const res = await fetch(`${sim.urls.nylasApiUri}/v3/grants?limit=200&offset=${offset}${filter}`, {
+          headers: { authorization: `Bearer ${sim.tenant.nylas.apiKey}` },
+        });
+        const body = (await res.json()) as { data: unknown[] };
+        total += body.data.length;
+        if (body.data.length < 200) return total;
+      }
+    };
+    expect(await pageAll("")).toBe(GRANTS);
+    expect(await pageAll("&grant_status=invalid")).toBe(GRANTS / 10);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
