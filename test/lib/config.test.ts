@@ -136,3 +136,20 @@ describe("loadConfig: identity-based storage", () => {
     expect(problems[0]!.fix).toMatch(/AzureWebJobsStorage__accountName/);
   });
 });
+
+describe("local.settings.json.example", () => {
+  it("names only settings the contract defines, and all of them but the state directory", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { SETTING_NAMES } = await import("../../lib/config.js");
+    const example = JSON.parse(
+      readFileSync(new URL("../../local.settings.json.example", import.meta.url), "utf8"),
+    ) as {
+      Values: Record<string, string>;
+    };
+    const keys = Object.keys(example.Values).filter((k) => k !== "FUNCTIONS_WORKER_RUNTIME");
+    expect(keys.filter((k) => !(SETTING_NAMES as readonly string[]).includes(k))).toEqual([]);
+    // WATCHDOG_STATE_DIR is for CLI runs without storage; PAGERDUTY_EVENTS_URL keeps its default.
+    const missing = SETTING_NAMES.filter((k) => !keys.includes(k));
+    expect(missing.sort()).toEqual(["PAGERDUTY_EVENTS_URL", "WATCHDOG_STATE_DIR"]);
+  });
+});
