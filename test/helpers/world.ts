@@ -3,7 +3,8 @@
  * clock both sides share, a temp state directory, alert sinks pointed at the
  * simulator's receivers, and every log line captured (for secret scans).
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { readTree } from "./read-tree.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSimulator, type SeedOptions, type Simulator } from "../../lib/sim/index.js";
@@ -82,16 +83,7 @@ export async function startWorld(
     pass: (passOptions = {}, extraEnv = {}, overrides = {}) =>
       runWatchdogPass(deps(extraEnv, overrides), passOptions),
     stateText() {
-      const out: string[] = [];
-      const walk = (dir: string) => {
-        for (const name of readdirSync(dir)) {
-          const path = join(dir, name);
-          if (statSync(path).isDirectory()) walk(path);
-          else out.push(readFileSync(path, "utf8"));
-        }
-      };
-      walk(stateDir);
-      return out.join("\n");
+      return [...readTree(stateDir).values()].join("\n");
     },
     async close() {
       await sim.close();

@@ -4,8 +4,9 @@
  * to read consent grants — so each test breaks exactly one thing. Doctor runs
  * in-process through `runDoctor` or the real CLI entry (`runCli`).
  */
+import { readTree } from "../../helpers/read-tree.js";
 import { saveKeyRecord, type KeyRecord } from "../../../lib/rotation/records.js";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -114,16 +115,7 @@ export async function startDoctorWorld(
       await saveKeyRecord(store, record);
     },
     stateText() {
-      const parts: string[] = [];
-      const walk = (dir: string) => {
-        for (const name of readdirSync(dir)) {
-          const path = join(dir, name);
-          if (statSync(path).isDirectory()) walk(path);
-          else parts.push(readFileSync(path, "utf8"));
-        }
-      };
-      walk(stateDir);
-      return parts.join("\n");
+      return [...readTree(stateDir).values()].join("\n");
     },
     async close() {
       await sim.close();
