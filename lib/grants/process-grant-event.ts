@@ -67,12 +67,37 @@ export async function recentlyExpiredConnectorSecret(
   return undefined;
 }
 
-export type GrantEventOutcome = "raised" | "resolved" | "still-invalid" | "no-incident";
+/** The stale check may not delay the page: no answer within this long, and the incident is raised. */
+const STALE_CHECK_MS = 1_000;
+
+/** The promise's value, or undefined when it fails or takes longer than `ms`. */
+async function answerWithin<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([promise.catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export type GrantEventOutcome = "raised" | "resolved" | "still-invalid" | "no-incident" | "stale";
 
 export async function processGrantEvent(event: GrantEvent, deps: GrantEventDeps): Promise<GrantEventOutcome> {
   const key = grantIncidentKey(event.grantId);
   switch (event.type) {
     case "grant.expired": {
+      // Deliveries are at least once and unordered: a retry of this notification can arrive after the user
+      // already signed in again. Nylas has the last word; if it cannot be asked, raise (never hide a failure).
+      const current = await answerWithin(STALE_CHECK_MS, deps.nylas.getGrant(event.grantId));
+      const staleAfter = event.time ?? Number.POSITIVE_INFINITY;
+      if (current?.grantStatus === "valid" && current.updatedAt > staleAfter) {
+        deps.logger.info(
+          `grant ${event.grantId}: ignored a late grant.expired; the grant re-authenticated since`,
+        );
+        await deps.onGrantValid?.(current);
+        return "stale";
+      }
       const signal = invalidGrantSignal(
         {
           grantId: event.grantId,

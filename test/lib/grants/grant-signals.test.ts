@@ -83,3 +83,54 @@ describe("invalidGrantSignal", () => {
     expect(invalidGrantSignal({ ...facts, provider: "google" }, nylas).links).toEqual([]);
   });
 });
+
+describe("a late grant.expired", () => {
+  it("is ignored when Nylas says the grant re-authenticated after the event; raised when Nylas cannot say", async () => {
+    const { processGrantEvent } = await import("../../../lib/grants/process-grant-event.js");
+    const { loadConfig } = await import("../../../lib/config.js");
+    const { ManualClock } = await import("../../../lib/clock.js");
+    const { silentLogger } = await import("../../../lib/logger.js");
+    const raised: string[] = [];
+    const now = Math.floor(Date.UTC(2026, 10, 23) / 1000);
+    const deps = (grant: unknown) => ({
+      config: loadConfig({
+        NYLAS_API_KEY: "nyk_test",
+        AZURE_TENANT_ID: "11111111-2222-3333-4444-555555555555",
+      }),
+      clock: new ManualClock(),
+      logger: silentLogger,
+      state: { get: () => Promise.resolve(undefined) } as never,
+      incidents: {
+        raise: (s: { key: string }) => Promise.resolve(void raised.push(s.key)),
+        resolve: () => Promise.resolve(),
+        get: () => Promise.resolve(undefined),
+      },
+      nylas: {
+        getGrant: () => (grant instanceof Error ? Promise.reject(grant) : Promise.resolve(grant)),
+      } as never,
+    });
+    const event = {
+      id: "n1",
+      type: "grant.expired" as const,
+      grantId: "g1",
+      provider: "microsoft",
+      email: "a@b.c",
+      grantUpdatedAt: now - 100,
+      time: now,
+    };
+    const valid = {
+      id: "g1",
+      provider: "microsoft",
+      grantStatus: "valid",
+      email: "a@b.c",
+      scope: [],
+      createdAt: 0,
+      updatedAt: now + 60,
+    };
+    expect(await processGrantEvent(event, deps(valid))).toBe("stale");
+    expect(raised).toEqual([]);
+    expect(await processGrantEvent(event, deps({ ...valid, updatedAt: now - 10 }))).toBe("raised");
+    expect(await processGrantEvent(event, deps(new Error("nylas down")))).toBe("raised");
+    expect(raised).toEqual(["grant.invalid:g1", "grant.invalid:g1"]);
+  });
+});
