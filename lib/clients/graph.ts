@@ -174,10 +174,7 @@ export class GraphClient {
 
   /** Loads the Graph SDK on demand (cold start: the webhook path never needs it). */
   static async create(options: GraphClientOptions): Promise<GraphClient> {
-    const [{ Client }, { TokenCredentialAuthenticationProvider }] = await Promise.all([
-      import("@microsoft/microsoft-graph-client"),
-      import("@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js"),
-    ]);
+    const { Client, TokenCredentialAuthenticationProvider } = await import("./graph-sdk.js");
     const host = new URL(options.endpoint).hostname;
     const client = Client.initWithMiddleware({
       authProvider: new TokenCredentialAuthenticationProvider(options.credential, {
