@@ -1,6 +1,6 @@
 import { loadConfig } from "../config.js";
 import { createDeps } from "../deps.js";
-import { scanCredentials, scanExitCode } from "../watch/scan.js";
+import { scanCredentials, scanExitCode, type ScanSummary } from "../watch/scan.js";
 import { ScanJsonWriter, formatScanTable } from "../watch/format-scan.js";
 import { commandLogger, type Command } from "./main.js";
 
@@ -29,18 +29,24 @@ not be checked · 2 bad configuration · 3 Nylas or Graph unreachable/refusing.`
     const json =
       values.json === true ? new ScanJsonWriter((t) => io.out(t), deps.clock.now(), thresholds) : undefined;
     let lastProgress = 0;
-    const summary = await scanCredentials(deps, {
-      watchAppIds: config.watchAppIds,
-      thresholds,
-      ...(json ? { onCredential: (r) => json.credential(r) } : {}),
-      onProgress: (apps) => {
-        // Progress only for people watching a terminal, and only for long scans.
-        if (io.stderrIsTTY && apps - lastProgress >= 1000) {
-          lastProgress = apps;
-          io.err(`\rscanned ${apps.toLocaleString("en-US")} apps…`);
-        }
-      },
-    });
+    let summary: ScanSummary;
+    try {
+      summary = await scanCredentials(deps, {
+        watchAppIds: config.watchAppIds,
+        thresholds,
+        ...(json ? { onCredential: (r) => json.credential(r) } : {}),
+        onProgress: (apps) => {
+          // Progress only for people watching a terminal, and only for long scans.
+          if (io.stderrIsTTY && apps - lastProgress >= 1000) {
+            lastProgress = apps;
+            io.err(`\rscanned ${apps.toLocaleString("en-US")} apps…`);
+          }
+        },
+      });
+    } finally {
+      // The writer buffers: a scan that fails part-way still leaves on stdout what it read.
+      json?.flush();
+    }
     if (lastProgress > 0) io.err("\n");
     const code = scanExitCode(summary);
     if (json) json.finish(summary, code);

@@ -73,15 +73,26 @@ function sortKey(r: CredentialReport): number {
 /** A bounded list of the k soonest credentials (insertion into a sorted array: k is small). */
 class Soonest {
   readonly items: CredentialReport[] = [];
+  /** `sortKey` of each item, kept beside it: offered every credential, the list must not re-parse dates. */
+  readonly #keys: number[] = [];
   constructor(private readonly k: number) {}
   offer(r: CredentialReport): void {
     const key = sortKey(r);
-    if (this.items.length >= this.k && key >= sortKey(this.items[this.items.length - 1]!)) return;
+    if (this.items.length >= this.k && key >= this.#keys[this.#keys.length - 1]!) return;
     let i = this.items.length;
-    while (i > 0 && sortKey(this.items[i - 1]!) > key) i--;
+    while (i > 0 && this.#keys[i - 1]! > key) i--;
     this.items.splice(i, 0, r);
-    if (this.items.length > this.k) this.items.pop();
+    this.#keys.splice(i, 0, key);
+    if (this.items.length > this.k) {
+      this.items.pop();
+      this.#keys.pop();
+    }
   }
+}
+
+/** Parsed once per credential for both `daysLeft` and `classify` (the same parse `Date.parse` does). */
+function endOf(endDateTime: string | null): Date | null {
+  return endDateTime === null ? null : new Date(endDateTime);
 }
 
 export function reportsForApp(
@@ -93,6 +104,7 @@ export function reportsForApp(
   const base = { appId: app.appId, appObjectId: app.id, appDisplayName: app.displayName, source };
   const out: CredentialReport[] = [];
   for (const p of app.passwordCredentials) {
+    const end = endOf(p.endDateTime);
     out.push({
       ...base,
       type: "password",
@@ -101,11 +113,12 @@ export function reportsForApp(
       hint: p.hint,
       startDateTime: p.startDateTime,
       endDateTime: p.endDateTime,
-      daysLeft: daysLeft(p.endDateTime, now),
-      status: classify(p.endDateTime, now, thresholds),
+      daysLeft: daysLeft(end, now),
+      status: classify(end, now, thresholds),
     });
   }
   for (const k of app.keyCredentials) {
+    const end = endOf(k.endDateTime);
     out.push({
       ...base,
       type: "certificate",
@@ -114,8 +127,8 @@ export function reportsForApp(
       hint: null,
       startDateTime: k.startDateTime,
       endDateTime: k.endDateTime,
-      daysLeft: daysLeft(k.endDateTime, now),
-      status: classify(k.endDateTime, now, thresholds),
+      daysLeft: daysLeft(end, now),
+      status: classify(end, now, thresholds),
     });
   }
   return out;
