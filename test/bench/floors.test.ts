@@ -1,0 +1,80 @@
+/**
+ * The bench's floors must read what the product reads, or a ratio means
+ * nothing: same endpoints, same page sizes, same items. Counted against the
+ * simulator; no timing here (`npm run bench` does that).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pageApplicationsFloor, pageGrantsFloor, startBareServer } from "../../bench/floors.js";
+import { CREDENTIAL_SELECT } from "../../lib/clients/graph.js";
+import { MAX_GRANTS_PAGE, NylasClient } from "../../lib/clients/nylas.js";
+import { systemClock } from "../../lib/clock.js";
+import { silentLogger } from "../../lib/logger.js";
+import { startSimulator, type Simulator } from "../../lib/sim/index.js";
+
+let sim: Simulator;
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  sim.tenant.grantAppRole(sim.watchdog.servicePrincipalId, "Application.Read.All");
+  while (sim.tenant.apps.size < 1_500) {
+    sim.tenant.addApp({ displayName: `app ${sim.tenant.apps.size}` }, { servicePrincipal: false });
+  }
+  for (let i = 0; i < 450; i++) sim.tenant.nylas.addGrant({ email: `user${i}@contoso.com` });
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+describe("bench floors", () => {
+  it("the scan floor pages /applications with the product's $select and $top=999, every app once", async () => {
+    const from = sim.requests.length;
+    const count = await pageApplicationsFloor({
+      authorityHost: sim.urls.authorityHost,
+      tenantId: sim.tenant.tenantId,
+      clientId: sim.watchdog.appId,
+      clientSecret: sim.watchdog.secret,
+      graphEndpoint: sim.urls.graphEndpoint,
+      select: CREDENTIAL_SELECT,
+    });
+    expect(count).toBe(sim.tenant.apps.size);
+    const pages = sim.requests.slice(from).filter((r) => r.service === "graph");
+    expect(pages).toHaveLength(2);
+    expect(pages[0]!.query).toMatchObject({ $select: CREDENTIAL_SELECT.join(","), $top: "999" });
+  });
+
+  it("the sweep floor pages /v3/grants by offset at the sweep's limit, as the product's client does", async () => {
+    const floorFrom = sim.requests.length;
+    const count = await pageGrantsFloor({
+      apiUri: sim.urls.nylasApiUri,
+      apiKey: sim.tenant.nylas.apiKey,
+      limit: MAX_GRANTS_PAGE,
+    });
+    const floorPages = sim.requests.slice(floorFrom).filter((r) => r.service === "nylas");
+
+    const clientFrom = sim.requests.length;
+    const client = new NylasClient({
+      apiKey: sim.tenant.nylas.apiKey,
+      apiUri: sim.urls.nylasApiUri,
+      clock: systemClock,
+      logger: silentLogger,
+    });
+    let read = 0;
+    for await (const page of client.listGrantPages({ limit: 200 })) read += page.length;
+    const clientPages = sim.requests.slice(clientFrom).filter((r) => r.service === "nylas");
+
+    expect(count).toBe(sim.tenant.nylas.grants.length);
+    expect(read).toBe(count);
+    const shape = (r: (typeof floorPages)[number]) => `${r.method} ${r.path} ${JSON.stringify(r.query)}`;
+    expect(floorPages.map(shape)).toEqual(clientPages.map(shape));
+  });
+
+  it("the serve floor answers 200 after reading the body", async () => {
+    const { server, url } = await startBareServer();
+    try {
+      const response = await fetch(`${url}/api/nylas/webhook`, { method: "POST", body: "x".repeat(10_000) });
+      expect(response.status).toBe(200);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
