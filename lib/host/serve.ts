@@ -7,7 +7,7 @@
  * reads the same 6-field syntax). Like a host, it loads the trigger modules;
  * nothing in lib/ depends on them otherwise.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes, randomUUID } from "node:crypto";
 import azureFunctions, { type HttpResponseInit, type InvocationContext, type Timer } from "@azure/functions";
@@ -18,6 +18,7 @@ import { timingSafeEqual } from "../util/timing-safe-equal.js";
 import { setRuntimeDeps, runtimeDeps } from "../runtime.js";
 import type { Deps } from "../deps.js";
 import { MAX_BODY_BYTES } from "../grants/handle-nylas-webhook.js";
+import { writeResponse } from "./write-response.js";
 
 const { HttpRequest, InvocationContext: Context } = azureFunctions;
 
@@ -102,27 +103,25 @@ function contextFor(functionName: string, logger: Logger): InvocationContext {
  * Keeps at most `limit + 1` bytes: enough for the handler to see "too large"
  * without buffering an attack. The rest is read and dropped rather than the
  * socket destroyed: a reset connection would cut the sender off before its 413
- * (`server.requestTimeout` bounds a sender that never stops).
+ * (`server.requestTimeout` bounds a sender that never stops). Events, not
+ * `for await`: the async iterator costs a promise per chunk, and a webhook
+ * body is almost always one chunk (bench/RESULTS.md, "serve").
  */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    if (size > limit) continue;
-    const buf = chunk as Buffer;
-    size += buf.length;
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks).subarray(0, limit + 1);
-}
-
-async function send(res: ServerResponse, init: HttpResponseInit): Promise<void> {
-  const response = new azureFunctions.HttpResponse(init);
-  const body = Buffer.from(await response.arrayBuffer());
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => (headers[name] = value));
-  res.writeHead(response.status, { ...headers, "content-length": String(body.length) });
-  res.end(body);
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      if (size > limit) return;
+      size += chunk.length;
+      chunks.push(chunk);
+    });
+    req.once("end", () => {
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      resolve(body.subarray(0, limit + 1));
+    });
+    req.once("error", reject);
+  });
 }
 
 export async function startHost(options: ServeOptions): Promise<RunningHost> {
@@ -169,7 +168,7 @@ export async function startHost(options: ServeOptions): Promise<RunningHost> {
       });
       const name = url.pathname.endsWith("/health") ? "health" : "nylasWebhook";
       const response = await route.handler(request, contextFor(name, options.logger));
-      await send(res, response);
+      await writeResponse(res, response);
     })().catch((error: unknown) => {
       options.logger.error(`serve: ${req.method} ${req.url ?? ""} failed: ${errorMessage(error)}`);
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
