@@ -316,11 +316,18 @@ export class GraphClient {
       { $select: select.join(","), $top: String(top) },
     );
     for (;;) {
-      if (page.value.length > 0) yield page.value.map(normalizeApp);
       const next = page["@odata.nextLink"];
-      if (next === undefined) return;
-      // The whole nextLink is followed as given: its $skiptoken is opaque.
-      page = await this.#get<typeof page>("listing applications (next page)", next);
+      // Read-ahead: the next page is requested before this one is handed over, so Graph's time to
+      // produce it overlaps the caller's time to process this one. At most two pages are held, so
+      // memory stays flat however large the tenant. The whole nextLink is followed as given: its
+      // $skiptoken is opaque.
+      const ahead =
+        next === undefined ? undefined : this.#get<typeof page>("listing applications (next page)", next);
+      // Observed by the await below; this keeps a failure from being unhandled if the caller stops early.
+      ahead?.catch(() => undefined);
+      if (page.value.length > 0) yield page.value.map(normalizeApp);
+      if (ahead === undefined) return;
+      page = await ahead;
     }
   }
 

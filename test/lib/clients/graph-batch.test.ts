@@ -215,3 +215,52 @@ describe('WATCH_APP_IDS="*" pages /applications', () => {
     }
   });
 });
+
+describe("paging /applications reads one page ahead", () => {
+  async function until(condition: () => boolean, ms = 5_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!condition()) {
+      if (Date.now() > end) throw new Error("condition not met in time");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  it("asks for the next page while the caller still holds this one", async () => {
+    while (sim.tenant.apps.size < 2_100) {
+      sim.tenant.addApp({ displayName: `bulk ${sim.tenant.apps.size}` }, { servicePrincipal: false });
+    }
+    const from = sim.requests.length;
+    const nextPageRequests = () => graphRequests(from, "top").filter((r) => r.query.$skiptoken !== undefined);
+    let pages = 0;
+    for await (const _page of graph.listApplicationPages()) {
+      pages++;
+      // Only the read-ahead can have sent it: the loop has not asked for the next page yet.
+      if (pages === 1) await until(() => nextPageRequests().length === 1);
+    }
+    expect(pages).toBe(3);
+    expect(nextPageRequests()).toHaveLength(2);
+  });
+
+  it("a caller that stops early is not hurt by the page read ahead failing", async () => {
+    while (sim.tenant.apps.size < 2_100) {
+      sim.tenant.addApp({ displayName: `bulk ${sim.tenant.apps.size}` }, { servicePrincipal: false });
+    }
+    // The first request passes (a zero delay uses up the first fault); the read-ahead is refused.
+    sim.faults.add({ service: "graph", method: "GET", path: "/v1.0/applications", response: { delayMs: 0 } });
+    const refused = sim.faults.add({
+      service: "graph",
+      method: "GET",
+      path: "/v1.0/applications",
+      response: { status: 403, body: { error: { code: "Authorization_RequestDenied", message: "no" } } },
+    });
+    let pages = 0;
+    for await (const _page of graph.listApplicationPages()) {
+      pages++;
+      await until(() => refused.hits === 1);
+      break;
+    }
+    expect(pages).toBe(1);
+    // An unhandled rejection from the abandoned read-ahead would fail this file; give it time to surface.
+    await new Promise((r) => setTimeout(r, 50));
+  });
+});
