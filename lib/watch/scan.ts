@@ -153,9 +153,16 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
     }
   };
 
-  const connector = (await deps.nylas.getMicrosoftConnector()) ?? null;
+  // Nylas and Graph side by side: the connector read overlaps loading the Graph SDK and, for "*",
+  // the token and first page of /applications, which are held until the connector's app is out.
+  const [connectorOrUndefined, graph] = await Promise.all([deps.nylas.getMicrosoftConnector(), deps.graph()]);
+  const connector = connectorOrUndefined ?? null;
   const connectorAppId = connector?.clientId?.toLowerCase();
-  const graph = await deps.graph();
+  const watchAppIds = options.watchAppIds;
+  const pages = watchAppIds === "*" ? graph.listApplicationPages(CREDENTIAL_SELECT) : undefined;
+  const firstPage = pages?.next();
+  // Observed in the loop below; kept from being unhandled if the connector's app read fails first.
+  firstPage?.catch(() => undefined);
 
   if (connector === null) {
     problems.push({
@@ -184,13 +191,13 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
   }
   options.onProgress?.(apps);
 
-  if (options.watchAppIds === "*") {
-    for await (const page of graph.listApplicationPages(CREDENTIAL_SELECT)) {
-      for (const app of page) if (app.appId.toLowerCase() !== connectorAppId) emit(app, "watched");
+  if (watchAppIds === "*") {
+    for (let next = await firstPage!; next.done !== true; next = await pages!.next()) {
+      for (const app of next.value) if (app.appId.toLowerCase() !== connectorAppId) emit(app, "watched");
       options.onProgress?.(apps);
     }
   } else {
-    const ids = options.watchAppIds.filter((id) => id !== connectorAppId);
+    const ids = watchAppIds.filter((id) => id !== connectorAppId);
     for await (const { appId, app } of graph.getApplicationsByAppIds(ids, CREDENTIAL_SELECT)) {
       if (app === undefined) {
         problems.push({
