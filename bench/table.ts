@@ -42,6 +42,8 @@ export function met(figure: Figure): boolean | null {
 export function formatValue(value: number, unit: Unit): string {
   switch (unit) {
     case "ms":
+      // autocannon reports latency in whole milliseconds: a 0 is "under one", not "none".
+      if (value === 0) return "< 1 ms";
       return `${value < 100 ? value.toFixed(1) : Math.round(value)} ms`;
     case "s":
       return `${value.toFixed(2)} s`;

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { formatMarkdown, formatTable, median, met, ratio, type Figure } from "../../bench/table.js";
+import {
+  formatMarkdown,
+  formatTable,
+  formatValue,
+  median,
+  met,
+  ratio,
+  type Figure,
+} from "../../bench/table.js";
 
 const figure = (overrides: Partial<Figure>): Figure => ({
   name: "x",
@@ -78,5 +86,13 @@ describe("median", () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(() => median([])).toThrow(RangeError);
+  });
+});
+
+describe("values", () => {
+  it("prints a whole-millisecond latency of 0 as under one millisecond", () => {
+    expect(formatValue(0, "ms")).toBe("< 1 ms");
+    expect(formatValue(4, "ms")).toBe("4.0 ms");
+    expect(formatValue(233.4, "ms")).toBe("233 ms");
   });
 });
