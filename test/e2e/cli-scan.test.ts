@@ -3,32 +3,17 @@
  * `dist/`, as `npm ci` leaves it), settings from the environment, pointed at a
  * running simulator. Logs must stay on stderr so stdout is one JSON document.
  */
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../lib/sim/index.js";
+import { runProcess, type ProcessResult } from "../helpers/run-process.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DAY_MS = 86_400_000;
 
-function watchdog(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("npx", ["--no-install", "watchdog", ...args], {
-      cwd: ROOT,
-      // Only what a user would set: no inherited AZURE_*/NYLAS_* from the test runner.
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.once("error", reject);
-    child.once("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+/** `npx watchdog <args>` with only what a user would set: no AZURE_ or NYLAS_ settings inherited from the test runner. */
+function watchdog(args: string[], env: Record<string, string>): Promise<ProcessResult> {
+  return runProcess("npx", ["--no-install", "watchdog", ...args], { env, cwd: ROOT });
 }
 
 let sim: Simulator;

@@ -9,7 +9,7 @@
  * MSAL under it) nor the Graph client. esbuild's metafile says which output
  * files contain them.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -17,6 +17,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../lib/sim/index.js";
 import { startAzurite, type Azurite } from "../helpers/azurite.js";
+import { runProcess } from "../helpers/run-process.js";
 import type { HostStep } from "./bundle-host.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -82,37 +83,18 @@ function delivery(): string {
   return JSON.stringify({ body: built.body, headers: built.headers });
 }
 
-function runHost(triggers: string[], extraEnv: Record<string, string> = {}): Promise<HostStep[]> {
-  return new Promise((resolveSteps, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--experimental-strip-types", "--no-warnings", HOST, app, ...triggers],
-      {
-        // Only the settings, as in Azure: nothing inherited from the test runner.
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: process.env.HOME ?? "",
-          ...settings(),
-          BUNDLE_HOST_NOTIFICATION: delivery(),
-          ...extraEnv,
-        },
-        cwd: scratch,
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      try {
-        resolveSteps(JSON.parse(stdout) as HostStep[]);
-      } catch {
-        reject(new Error(`bundle host exited ${code ?? "?"}:\n${stdout}\n${stderr}`));
-      }
-    });
-  });
+async function runHost(triggers: string[], extraEnv: Record<string, string> = {}): Promise<HostStep[]> {
+  const { code, stdout, stderr } = await runProcess(
+    process.execPath,
+    ["--experimental-strip-types", "--no-warnings", HOST, app, ...triggers],
+    // Only the settings, as in Azure: nothing inherited from the test runner.
+    { env: { ...settings(), BUNDLE_HOST_NOTIFICATION: delivery(), ...extraEnv }, cwd: scratch },
+  );
+  try {
+    return JSON.parse(stdout) as HostStep[];
+  } catch {
+    throw new Error(`bundle host exited ${code}:\n${stdout}\n${stderr}`);
+  }
 }
 
 const step = (steps: HostStep[], name: string): HostStep => {

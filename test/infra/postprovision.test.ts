@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runProcess, type ProcessResult } from "../helpers/run-process.js";
 
 // infra/scripts/postprovision.sh against a stand-in `az` (test/infra/fixtures/az) that keeps
 // the directory's state in files, so idempotence and failure paths run for real in bash.
@@ -22,12 +23,6 @@ const IDS = {
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-dev/providers/Microsoft.Web/sites/func-watchdog-abc",
 };
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let dir: string;
 
 beforeEach(() => {
@@ -41,35 +36,26 @@ afterEach(() => {
 });
 
 /** Runs the hook as azd would (bash <script>, azd's environment), with only `env` on top. */
-function runHook(env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [SCRIPT], {
-      env: {
-        PATH: [dir, dirname(process.execPath), process.env.PATH ?? "/usr/bin:/bin"].join(":"),
-        HOME: dir,
-        AZ_STUB_DIR: dir,
-        AZ_STUB_TENANT: IDS.tenant,
-        AZ_STUB_MI: IDS.mi,
-        AZ_STUB_GRAPH_SP: IDS.graphSp,
-        AZ_STUB_APP_CLIENT_ID: IDS.appClientId,
-        AZ_STUB_APP_OBJECT_ID: IDS.appObjectId,
-        AZ_STUB_SITE_ID: IDS.siteId,
-        AZURE_TENANT_ID: IDS.tenant,
-        AZURE_FUNCTION_APP_PRINCIPAL_ID: IDS.mi,
-        AZURE_FUNCTION_APP_ID: IDS.siteId,
-        ...env,
-      },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      expect(stderr, "the script made a call the az stub does not know").not.toContain("az stub:");
-      resolve({ code, stdout, stderr });
-    });
+async function runHook(env: Record<string, string> = {}): Promise<ProcessResult> {
+  const run = await runProcess("bash", [SCRIPT], {
+    env: {
+      PATH: [dir, dirname(process.execPath), process.env.PATH ?? "/usr/bin:/bin"].join(":"),
+      HOME: dir,
+      AZ_STUB_DIR: dir,
+      AZ_STUB_TENANT: IDS.tenant,
+      AZ_STUB_MI: IDS.mi,
+      AZ_STUB_GRAPH_SP: IDS.graphSp,
+      AZ_STUB_APP_CLIENT_ID: IDS.appClientId,
+      AZ_STUB_APP_OBJECT_ID: IDS.appObjectId,
+      AZ_STUB_SITE_ID: IDS.siteId,
+      AZURE_TENANT_ID: IDS.tenant,
+      AZURE_FUNCTION_APP_PRINCIPAL_ID: IDS.mi,
+      AZURE_FUNCTION_APP_ID: IDS.siteId,
+      ...env,
+    },
   });
+  expect(run.stderr, "the script made a call the az stub does not know").not.toContain("az stub:");
+  return run;
 }
 
 const calls = (): string[] =>
