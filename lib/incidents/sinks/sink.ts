@@ -109,3 +109,29 @@ export function urlSecrets(url: string): string[] {
   }
   return secrets;
 }
+
+/**
+ * A chat webhook whose URL is the credential (Slack incoming webhooks, Teams
+ * Workflows): one JSON document per notification, sent one at a time, and not
+ * idempotent (a repeat posts a second message).
+ */
+export function chatWebhookSink(
+  name: "slack" | "teams",
+  url: string,
+  message: (notification: Notification) => unknown,
+): Sink {
+  return {
+    name,
+    service: name,
+    secrets: urlSecrets(url),
+    idempotent: false,
+    maxConcurrency: 1,
+    format(notification): FormattedRequest {
+      return {
+        url,
+        headers: { "content-type": "application/json; charset=utf-8", "user-agent": "secret-watchdog" },
+        body: JSON.stringify(message(notification)),
+      };
+    },
+  };
+}

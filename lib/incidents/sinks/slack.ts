@@ -5,7 +5,7 @@
  */
 import type { Notification } from "../incident.js";
 import { isWebUrl, truncate, viewOf, type NotificationView } from "./render.js";
-import { urlSecrets, type FormattedRequest, type Sink } from "./sink.js";
+import { chatWebhookSink, type Sink } from "./sink.js";
 
 export const SLACK_LIMITS = {
   blocks: 50,
@@ -155,18 +155,5 @@ function remediationText(steps: string[]): string {
 
 /** A Slack incoming-webhook sink. The URL is the credential: it is never logged. */
 export function createSlackSink(url: string): Sink {
-  return {
-    name: "slack",
-    service: "slack",
-    secrets: urlSecrets(url),
-    idempotent: false,
-    maxConcurrency: 1,
-    format(notification): FormattedRequest {
-      return {
-        url,
-        headers: { "content-type": "application/json; charset=utf-8", "user-agent": "secret-watchdog" },
-        body: JSON.stringify(formatSlackMessage(notification)),
-      };
-    },
-  };
+  return chatWebhookSink("slack", url, formatSlackMessage);
 }

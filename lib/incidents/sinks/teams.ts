@@ -6,7 +6,7 @@
  */
 import type { Notification } from "../incident.js";
 import { isWebUrl, truncate, viewOf, type NotificationView } from "./render.js";
-import { urlSecrets, type FormattedRequest, type Sink } from "./sink.js";
+import { chatWebhookSink, type Sink } from "./sink.js";
 
 /** Serialized body budget, a margin under Teams' 28 KB message limit. */
 export const TEAMS_MAX_BODY_BYTES = 27_000;
@@ -173,18 +173,5 @@ export function formatTeamsMessage(notification: Notification): TeamsMessage {
 
 /** A Teams Workflows webhook sink. The URL carries a signature (`sig=`): it is never logged. */
 export function createTeamsSink(url: string): Sink {
-  return {
-    name: "teams",
-    service: "teams",
-    secrets: urlSecrets(url),
-    idempotent: false,
-    maxConcurrency: 1,
-    format(notification): FormattedRequest {
-      return {
-        url,
-        headers: { "content-type": "application/json; charset=utf-8", "user-agent": "secret-watchdog" },
-        body: JSON.stringify(formatTeamsMessage(notification)),
-      };
-    },
-  };
+  return chatWebhookSink("teams", url, formatTeamsMessage);
 }
