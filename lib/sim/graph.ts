@@ -6,7 +6,7 @@
  * `$batch` whose sub-requests go through the same handlers and faults.
  */
 import type { Logger } from "../logger.js";
-import { isGuid, newGuid } from "./ids.js";
+import { isGuid, requestIdsPerRequest } from "./ids.js";
 import { jsonResponse, type ServiceHandler, type SimRequest, type SimResponse } from "./http.js";
 import {
   ODataError,
@@ -76,15 +76,7 @@ const hasAny = (caller: Caller, roles: readonly string[]) => roles.some((r) => c
 /** Creates the Graph request handler. */
 export function createGraphService(ctx: GraphContext): ServiceHandler {
   const { tenant } = ctx;
-  const requestIds = new WeakMap<SimRequest, string>();
-  const requestIdOf = (req: SimRequest): string => {
-    let id = requestIds.get(req);
-    if (id === undefined) {
-      id = newGuid();
-      requestIds.set(req, id);
-    }
-    return id;
-  };
+  const requestIdOf = requestIdsPerRequest<SimRequest>();
   const clientRequestIdOf = (req: SimRequest) => req.headers["client-request-id"] ?? requestIdOf(req);
 
   function graphError(

@@ -63,3 +63,19 @@ export function newToken(length: number): string {
 export function newHex(bytes: number): string {
   return randomBytes(bytes).toString("hex");
 }
+
+/**
+ * One request id per request, made on first use: every response to that
+ * request (and its log line) carries the same one, as the real services' do.
+ */
+export function requestIdsPerRequest<R extends object>(): (request: R) => string {
+  const ids = new WeakMap<R, string>();
+  return (request) => {
+    let id = ids.get(request);
+    if (id === undefined) {
+      id = newGuid();
+      ids.set(request, id);
+    }
+    return id;
+  };
+}

@@ -6,7 +6,7 @@
  * `settings` object wholesale, and a connector GET that never returns the secret.
  */
 import type { Logger } from "../logger.js";
-import { newGuid, newSecretText, newToken } from "./ids.js";
+import { newGuid, newSecretText, newToken, requestIdsPerRequest } from "./ids.js";
 import {
   jsonResponse,
   textResponse,
@@ -58,15 +58,7 @@ function renderWebhook(webhook: SimWebhook, withSecret: boolean): Record<string,
 /** Creates the handler for one region's Nylas server. */
 export function createNylasService(ctx: NylasContext): ServiceHandler {
   const { tenant, control } = ctx;
-  const requestIds = new WeakMap<SimRequest, string>();
-  const requestIdOf = (req: SimRequest): string => {
-    let id = requestIds.get(req);
-    if (id === undefined) {
-      id = newGuid();
-      requestIds.set(req, id);
-    }
-    return id;
-  };
+  const requestIdOf = requestIdsPerRequest<SimRequest>();
 
   const ok = (req: SimRequest, data: unknown, extra: Record<string, unknown> = {}, status = 200) =>
     jsonResponse(status, { request_id: requestIdOf(req), data, ...extra });
