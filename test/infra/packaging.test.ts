@@ -6,7 +6,7 @@
  * root, and from inside dist/deploy.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -77,6 +77,19 @@ describe("package.json", () => {
 
   it("benches what is deployed: `npm run bench` bundles first", () => {
     expect(pkg.scripts.bench).toMatch(/npm run bundle && node dist\/bench\/run\.js$/);
+  });
+
+  it("builds an executable `watchdog` bin: tsc writes 0644, and npm never marks a package's own bins", () => {
+    expect(pkg.scripts.build).toMatch(/&& node scripts\/chmod-bins\.mjs$/);
+    const dir = join(scratch, "bins");
+    mkdirSync(join(dir, "dist/bin"), { recursive: true });
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ bin: { watchdog: "dist/bin/watchdog.js" } }));
+    writeFileSync(join(dir, "dist/bin/watchdog.js"), "#!/usr/bin/env node\n", { mode: 0o644 });
+    const run = spawnSync(process.execPath, [join(ROOT, "scripts/chmod-bins.mjs"), dir], {
+      encoding: "utf8",
+    });
+    expect(run.stderr).toBe("");
+    expect(statSync(join(dir, "dist/bin/watchdog.js")).mode & 0o777).toBe(0o755);
   });
 });
 
