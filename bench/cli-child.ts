@@ -18,6 +18,7 @@ const WARM = [
   "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js",
   "../lib/clients/credential.js",
   "../lib/clients/graph.js",
+  "../lib/clients/graph-sdk.js",
   "../lib/state/create-store.js",
   "../lib/incidents/incident-store.js",
   "../lib/incidents/outbox.js",
