@@ -153,16 +153,21 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
     }
   };
 
-  // Nylas and Graph side by side: the connector read overlaps loading the Graph SDK and, for "*",
-  // the token and first page of /applications, which are held until the connector's app is out.
-  const [connectorOrUndefined, graph] = await Promise.all([deps.nylas.getMicrosoftConnector(), deps.graph()]);
+  const watchAppIds = options.watchAppIds;
+  // Nylas and Graph side by side: while Nylas answers for the connector, the Graph SDK loads and, for
+  // "*", the first page of /applications arrives (and with it the one token every later read reuses).
+  // The page is held until the connector's own app has been written, so the output order is the same.
+  const graphSide = (async () => {
+    const graph = await deps.graph();
+    const pages = watchAppIds === "*" ? graph.listApplicationPages(CREDENTIAL_SELECT) : undefined;
+    return { graph, pages, firstPage: await pages?.next() };
+  })();
+  const [connectorOrUndefined, { graph, pages, firstPage }] = await Promise.all([
+    deps.nylas.getMicrosoftConnector(),
+    graphSide,
+  ]);
   const connector = connectorOrUndefined ?? null;
   const connectorAppId = connector?.clientId?.toLowerCase();
-  const watchAppIds = options.watchAppIds;
-  const pages = watchAppIds === "*" ? graph.listApplicationPages(CREDENTIAL_SELECT) : undefined;
-  const firstPage = pages?.next();
-  // Observed in the loop below; kept from being unhandled if the connector's app read fails first.
-  firstPage?.catch(() => undefined);
 
   if (connector === null) {
     problems.push({
@@ -192,7 +197,7 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
   options.onProgress?.(apps);
 
   if (watchAppIds === "*") {
-    for (let next = await firstPage!; next.done !== true; next = await pages!.next()) {
+    for (let next = firstPage; next !== undefined && next.done !== true; next = await pages?.next()) {
       for (const app of next.value) if (app.appId.toLowerCase() !== connectorAppId) emit(app, "watched");
       options.onProgress?.(apps);
     }

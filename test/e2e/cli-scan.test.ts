@@ -55,6 +55,26 @@ describe("npx watchdog scan --json", () => {
     ).toEqual([199, 299]);
   });
 
+  it('with WATCH_APP_IDS="*": the connector\'s app first and once, every other app after it, on one token', async () => {
+    const from = sim.requests.length;
+    const { code, stdout } = await watchdog(["scan", "--json"], sim.env({ WATCH_APP_IDS: "*" }));
+    expect(code).toBe(0);
+    const doc = JSON.parse(stdout) as { credentials: { appId: string; source: string }[] };
+    const sources = doc.credentials.map((c) => c.source);
+    // Read side by side with Nylas, the first page is held until the connector's app is written.
+    expect(sources[0]).toBe("connector");
+    expect(sources.lastIndexOf("connector")).toBeLessThan(sources.indexOf("watched"));
+    const connectorAppId = doc.credentials[0]!.appId;
+    expect(
+      doc.credentials.filter((c) => c.appId === connectorAppId).every((c) => c.source === "connector"),
+    ).toBe(true);
+    const everyApp = sim.tenant.appsSnapshot().list.filter((a) => a.passwordCredentials.length > 0);
+    expect(new Set(doc.credentials.map((c) => c.appId))).toEqual(new Set(everyApp.map((a) => a.appId)));
+    // The page and the connector's app are not read at once, or MSAL would fetch two tokens.
+    const tokens = sim.requests.slice(from).filter((r) => r.service === "entra" && r.path.endsWith("/token"));
+    expect(tokens).toHaveLength(1);
+  });
+
   it("exits 1 when a watched secret is within ALERT_BEFORE_DAYS", async () => {
     const app = sim.tenant.appByAppId(watchedAppId)!;
     const soon = sim.tenant.addSecret(app.id, {
