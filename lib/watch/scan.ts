@@ -72,21 +72,19 @@ function sortKey(r: CredentialReport): number {
 
 /** A bounded list of the k soonest credentials (insertion into a sorted array: k is small). */
 class Soonest {
-  readonly items: CredentialReport[] = [];
-  /** `sortKey` of each item, kept beside it: offered every credential, the list must not re-parse dates. */
-  readonly #keys: number[] = [];
+  /** Each kept credential beside its `sortKey`: offered every credential, the list must not re-parse dates. */
+  readonly #kept: { key: number; report: CredentialReport }[] = [];
   constructor(private readonly k: number) {}
-  offer(r: CredentialReport): void {
-    const key = sortKey(r);
-    if (this.items.length >= this.k && key >= this.#keys[this.#keys.length - 1]!) return;
-    let i = this.items.length;
-    while (i > 0 && this.#keys[i - 1]! > key) i--;
-    this.items.splice(i, 0, r);
-    this.#keys.splice(i, 0, key);
-    if (this.items.length > this.k) {
-      this.items.pop();
-      this.#keys.pop();
-    }
+  get items(): CredentialReport[] {
+    return this.#kept.map((e) => e.report);
+  }
+  offer(report: CredentialReport): void {
+    const key = sortKey(report);
+    if (this.#kept.length >= this.k && key >= this.#kept[this.#kept.length - 1]!.key) return;
+    let i = this.#kept.length;
+    while (i > 0 && this.#kept[i - 1]!.key > key) i--;
+    this.#kept.splice(i, 0, { key, report });
+    if (this.#kept.length > this.k) this.#kept.pop();
   }
 }
 

@@ -10,7 +10,7 @@ import { loadConfig } from "../../../lib/config.js";
 import { createDeps, type Deps } from "../../../lib/deps.js";
 import { CREDENTIAL_SELECT, MAX_BATCH, type GraphClient } from "../../../lib/clients/graph.js";
 import type { Logger } from "../../../lib/logger.js";
-import { scanCredentials } from "../../../lib/watch/scan.js";
+import { scanCredentials, type CredentialReport } from "../../../lib/watch/scan.js";
 import { startSimulator, type RecordedRequest, type Simulator } from "../../../lib/sim/index.js";
 
 const WATCHED = 100;
@@ -121,6 +121,21 @@ describe("a WATCH_APP_IDS list is read through $batch", () => {
     expect(top.filter((r) => r.path !== "/v1.0/$batch").map((r) => `${r.method} ${r.path}`)).toEqual([
       `GET /v1.0/applications(appId='${sim.nylasApp!.appId}')`,
     ]);
+  });
+
+  it("keeps the soonest-expiring credentials, soonest first, no more than keepSoonest", async () => {
+    const all: CredentialReport[] = [];
+    const summary = await scanCredentials(deps, {
+      watchAppIds: appIds,
+      thresholds,
+      keepSoonest: 5,
+      onCredential: (r) => all.push(r),
+    });
+    const expected = [...all]
+      .sort((a, b) => Date.parse(a.endDateTime!) - Date.parse(b.endDateTime!))
+      .slice(0, 5)
+      .map((r) => r.keyId);
+    expect(summary.soonest.map((r) => r.keyId)).toEqual(expected);
   });
 
   it("retries only the throttled sub-requests, after their Retry-After, and returns every app once", async () => {
