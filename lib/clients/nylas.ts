@@ -107,11 +107,11 @@ function fromWireGrant(wire: WireGrant): NylasGrant {
   return toGrant({
     id: wire.id,
     provider: wire.provider,
-    ...(wire.grant_status !== undefined ? { grantStatus: wire.grant_status } : {}),
-    ...(wire.email !== undefined ? { email: wire.email } : {}),
-    ...(wire.scope !== undefined ? { scope: wire.scope } : {}),
+    grantStatus: wire.grant_status,
+    email: wire.email,
+    scope: wire.scope,
     createdAt: wire.created_at,
-    ...(wire.updated_at !== undefined ? { updatedAt: wire.updated_at } : {}),
+    updatedAt: wire.updated_at,
   });
 }
 
