@@ -244,6 +244,15 @@ function unknownTypeDelivery(): RawRequest {
   };
 }
 
+/** The load every serve figure is measured with: each request a freshly signed notification of its own. */
+const FRESH_UNKNOWN_TYPE_POSTS: Parameters<typeof autocannon>[0]["requests"] = [
+  {
+    method: "POST",
+    path: "/api/nylas/webhook",
+    setupRequest: (r) => ({ ...r, ...unknownTypeDelivery() }),
+  },
+];
+
 async function expectAnswer(url: string, request: RawRequest, status: number, bodyPattern: RegExp) {
   const response = await fetch(`${url}${request.path ?? ""}`, {
     method: request.method ?? "GET",
@@ -261,13 +270,7 @@ async function serve(sim: Simulator): Promise<Figure[]> {
   const bare = await startServerChild([FLOOR_CHILD, "bare-server"], {}, /"url":"([^"]+)"/);
   let floor: LoadResult;
   try {
-    floor = await load(bare.url, [
-      {
-        method: "POST",
-        path: "/api/nylas/webhook",
-        setupRequest: (r) => ({ ...r, ...unknownTypeDelivery() }),
-      },
-    ]);
+    floor = await load(bare.url, FRESH_UNKNOWN_TYPE_POSTS);
   } finally {
     await bare.stop();
   }
@@ -283,13 +286,7 @@ async function serve(sim: Simulator): Promise<Figure[]> {
   let handlerOnly: LoadResult;
   try {
     await expectAnswer(bareHandler.url, unknownTypeDelivery(), 200, /"ignored"/);
-    handlerOnly = await load(bareHandler.url, [
-      {
-        method: "POST",
-        path: "/api/nylas/webhook",
-        setupRequest: (r) => ({ ...r, ...unknownTypeDelivery() }),
-      },
-    ]);
+    handlerOnly = await load(bareHandler.url, FRESH_UNKNOWN_TYPE_POSTS);
   } finally {
     await bareHandler.stop();
   }
@@ -311,13 +308,7 @@ async function serve(sim: Simulator): Promise<Figure[]> {
       /invalid signature/,
     );
     await expectAnswer(host.url, unknownTypeDelivery(), 200, /"ignored"/);
-    ignored = await load(host.url, [
-      {
-        method: "POST",
-        path: "/api/nylas/webhook",
-        setupRequest: (r) => ({ ...r, ...unknownTypeDelivery() }),
-      },
-    ]);
+    ignored = await load(host.url, FRESH_UNKNOWN_TYPE_POSTS);
 
     // Nylas retrying one delivered notification: verified, then de-duplicated through the state store.
     const grant = sim.tenant.nylas.grants[0];
