@@ -75,6 +75,15 @@ param secretLifetimeDays string = '180'
 @description('RETIRE_GRACE_HOURS')
 param retireGraceHours string = '24'
 
+@description('RETIRE_QUIET_HOURS')
+param retireQuietHours string = '72'
+
+@description('REAUTH_DEFER_HOURS')
+param reauthDeferHours string = '72'
+
+@description('SWITCH_MARGIN_MINUTES')
+param switchMarginMinutes string = '60'
+
 @description('NYLAS_CLIENT_ID: Nylas application id (with REAUTH_REDIRECT_URI: re-authentication links).')
 param nylasClientId string = ''
 
@@ -230,6 +239,9 @@ module appSettings 'app/app-settings.bicep' = {
     rotateBeforeDays: rotateBeforeDays
     secretLifetimeDays: secretLifetimeDays
     retireGraceHours: retireGraceHours
+    retireQuietHours: retireQuietHours
+    reauthDeferHours: reauthDeferHours
+    switchMarginMinutes: switchMarginMinutes
     nylasClientId: nylasClientId
     reauthRedirectUri: reauthRedirectUri
     alertBeforeDays: alertBeforeDays

@@ -47,6 +47,12 @@ export interface Config {
     rotateBeforeDays: number;
     secretLifetimeDays: number;
     retireGraceHours: number;
+    /** With sign-in evidence: a superseded secret must have been quiet this long after the switch. */
+    retireQuietHours: number;
+    /** With sign-in evidence: re-authentication requests wait this long after a switch. */
+    reauthDeferHours: number;
+    /** Without evidence: sign-ins this soon after a switch still count as on the old secret. */
+    switchMarginMinutes: number;
     propagationTimeoutSeconds: number;
   };
   alerts: {
@@ -68,6 +74,9 @@ export const DEFAULTS = {
   ROTATE_BEFORE_DAYS: 60,
   SECRET_LIFETIME_DAYS: 180,
   RETIRE_GRACE_HOURS: 24,
+  RETIRE_QUIET_HOURS: 72,
+  REAUTH_DEFER_HOURS: 72,
+  SWITCH_MARGIN_MINUTES: 60,
   ALERT_BEFORE_DAYS: 14,
   PROPAGATION_TIMEOUT_SECONDS: 240,
   ALERT_REPEAT_HOURS: 24,
@@ -93,6 +102,9 @@ export const SETTING_NAMES = [
   "ROTATE_BEFORE_DAYS",
   "SECRET_LIFETIME_DAYS",
   "RETIRE_GRACE_HOURS",
+  "RETIRE_QUIET_HOURS",
+  "REAUTH_DEFER_HOURS",
+  "SWITCH_MARGIN_MINUTES",
   "NYLAS_CLIENT_ID",
   "REAUTH_REDIRECT_URI",
   "ALERT_BEFORE_DAYS",
@@ -321,6 +333,18 @@ export function loadConfig(env: Env = process.env): Config {
   // Entra caps client secrets at 24 months.
   const secretLifetimeDays = r.int("SECRET_LIFETIME_DAYS", DEFAULTS.SECRET_LIFETIME_DAYS, 2, 730, "days");
   const retireGraceHours = r.int("RETIRE_GRACE_HOURS", DEFAULTS.RETIRE_GRACE_HOURS, 0, 8760, "hours");
+  // Nylas refreshes Microsoft tokens about hourly, and Entra's sign-in report lags: under a day of
+  // quiet proves nothing, so the floor is 24 h.
+  const retireQuietHours = r.int("RETIRE_QUIET_HOURS", DEFAULTS.RETIRE_QUIET_HOURS, 24, 8760, "hours");
+  const reauthDeferHours = r.int("REAUTH_DEFER_HOURS", DEFAULTS.REAUTH_DEFER_HOURS, 0, 8760, "hours");
+  // Nylas: a new connector secret "can take up to an hour" to be used everywhere.
+  const switchMarginMinutes = r.int(
+    "SWITCH_MARGIN_MINUTES",
+    DEFAULTS.SWITCH_MARGIN_MINUTES,
+    1,
+    1440,
+    "minutes",
+  );
   const alertBeforeDays = r.int("ALERT_BEFORE_DAYS", DEFAULTS.ALERT_BEFORE_DAYS, 0, 365, "days");
   const propagationTimeoutSeconds = r.int(
     "PROPAGATION_TIMEOUT_SECONDS",
@@ -464,6 +488,9 @@ export function loadConfig(env: Env = process.env): Config {
       rotateBeforeDays,
       secretLifetimeDays,
       retireGraceHours,
+      retireQuietHours,
+      reauthDeferHours,
+      switchMarginMinutes,
       propagationTimeoutSeconds,
     },
     alerts: { alertBeforeDays, repeatHours, sinks },

@@ -24,6 +24,8 @@ import {
   type RotationStep,
 } from "./rotation/rotate.js";
 import { recoverRotation, type RecoveryReport } from "./rotation/recover.js";
+import { loadInstallation, recordAdoption } from "./rotation/installation.js";
+import { describeOtherInstallation, judgeOwnership } from "./rotation/ownership.js";
 import {
   MigrationTracker,
   dependencyWindows,
@@ -39,6 +41,8 @@ import { randomUUID } from "node:crypto";
 export interface PassOptions {
   dryRun?: boolean;
   forceRotate?: boolean;
+  /** Take over a connector another installation manages (`watchdog run --adopt`). */
+  adopt?: boolean;
   /** Test seam: a crash after a rotation step. */
   afterStep?: (step: RotationStep) => Promise<void> | void;
   /** Test seam: how a secret is proven (default: a real token request). */
@@ -56,7 +60,15 @@ export interface ConnectorKey {
 }
 
 export interface RotationSummary {
-  decision: "not-due" | "rotated" | "failed" | "skipped-locked" | "off" | "no-connector" | "would-rotate";
+  decision:
+    | "not-due"
+    | "rotated"
+    | "failed"
+    | "skipped-locked"
+    | "off"
+    | "no-connector"
+    | "would-rotate"
+    | "other-installation";
   reason: string;
   outcome?: RotationOutcome;
   /** The key(s) the connector may hold after this pass; the earliest expiry governs. */
@@ -97,7 +109,8 @@ export function connectorKeys(
       keyId: r.keyId,
       endDateTime: r.keyId === FOREIGN ? earliestForeignExpiry(app, records, now) : r.endDateTime,
       origin: r.state === "installed" ? (r.keyId === FOREIGN ? "adopted" : "installed") : "ambiguous",
-      present: r.keyId === FOREIGN || present.has(r.keyId),
+      // One read that misses a recorded key proves nothing: it counts as gone once recovery confirmed it.
+      present: r.keyId === FOREIGN || present.has(r.keyId) || r.missingSince !== undefined,
     }));
   }
   // Adoption: Nylas never returns the connector's secret, so assume the worst — the earliest-expiring
@@ -226,7 +239,12 @@ export async function runWatchdogPass(deps: Deps, options: PassOptions = {}): Pr
     result.rotation.connectorKeys.some((k) =>
       needsAttention(classify(k.present ? k.endDateTime : clock.now(), clock.now(), thresholds)),
     );
-  result.exitCode = result.rotation.decision === "failed" ? 3 : result.attention ? 1 : 0;
+  result.exitCode =
+    result.rotation.decision === "failed" || result.rotation.decision === "other-installation"
+      ? 3
+      : result.attention
+        ? 1
+        : 0;
   if (summary.problems.length > 0 && result.exitCode === 0) result.exitCode = 1;
 
   await alerts.flush();
@@ -286,8 +304,64 @@ async function rotationPart(
       app = (await graph.getApplicationByAppId(appId)) ?? app;
     };
 
+    // Who manages this connector? A key another installation made may be in it: change nothing unless told.
+    let installation = (await loadInstallation(store, clock, { create: !dryRun })).record;
+    const ownership = judgeOwnership(
+      app,
+      (await loadKeyRecords(store, appId)).map((i) => i.value),
+      installation,
+    );
+    if (ownership.others.length > 0 && options.adopt !== true) {
+      const reason = describeOtherInstallation(ownership, store.description);
+      result.rotation = { decision: "other-installation", reason, connectorKeys: [] };
+      alerts.raise({
+        key: `installation.conflict:${appId}`,
+        kind: "installation.conflict",
+        severity: "warning",
+        summary: `Another secret-watchdog installation manages the Nylas connector's app registration; this one (${installation.id}) changed nothing`,
+        details: {
+          app_id: appId,
+          this_installation: installation.id,
+          other_installations: ownership.installations
+            .map((i) => `${i.id} (last rotated ${i.lastRotatedAt})`)
+            .join(", "),
+          their_keys: ownership.others.map((k) => k.keyId).join(", "),
+        },
+        remediation: [
+          "Point this runner at the same state as the installation that manages the connector (AzureWebJobsStorage, or WATCHDOG_STATE_DIR), or stop it.",
+          "Or take over with `watchdog run --adopt`: the other installation's secrets are then never removed by this one, and the other installation stops changing anything.",
+        ],
+        links: [],
+      });
+      logger.warn(`secretWatchdog: ${reason}`);
+      return;
+    }
+    if (ownership.others.length > 0) {
+      note(
+        `adopt the connector from ${ownership.installations.map((i) => i.id).join(", ")}: their secret(s) ${ownership.others.map((k) => k.keyId).join(", ")} are kept and never removed by this installation`,
+      );
+      if (!dryRun)
+        installation = await recordAdoption(store, installation, {
+          at: clock.now().toISOString(),
+          keyIds: ownership.others.map((k) => k.keyId),
+          from: ownership.installations.map((i) => i.id),
+        });
+    }
+    if (!dryRun)
+      alerts.resolve(
+        `installation.conflict:${appId}`,
+        `Installation ${installation.id} manages the connector.`,
+      );
+
     // Recover from an interrupted run first: it may change what is on the app.
-    result.recovery = await recoverRotation(app, { store, graph, clock, logger, dryRun });
+    result.recovery = await recoverRotation(app, {
+      store,
+      graph,
+      clock,
+      logger,
+      dryRun,
+      installationId: installation.id,
+    });
     for (const k of result.recovery.removedOrphans)
       note(`remove orphaned watchdog secret ${k} (never sent to Nylas)`);
     for (const k of result.recovery.markedAmbiguous)
@@ -339,6 +413,7 @@ async function rotationPart(
           graph,
           nylas: deps.nylas,
           checkSecret: options.checkSecret ?? checkClientSecret,
+          installationId: installation.id,
           ...(options.afterStep ? { afterStep: options.afterStep } : {}),
         });
       } catch (error) {

@@ -40,6 +40,9 @@ param rotation string
 param rotateBeforeDays string
 param secretLifetimeDays string
 param retireGraceHours string
+param retireQuietHours string
+param reauthDeferHours string
+param switchMarginMinutes string
 param nylasClientId string
 param reauthRedirectUri string
 param alertBeforeDays string
@@ -104,6 +107,9 @@ var watchdogSettings = {
   ROTATE_BEFORE_DAYS: rotateBeforeDays
   SECRET_LIFETIME_DAYS: secretLifetimeDays
   RETIRE_GRACE_HOURS: retireGraceHours
+  RETIRE_QUIET_HOURS: retireQuietHours
+  REAUTH_DEFER_HOURS: reauthDeferHours
+  SWITCH_MARGIN_MINUTES: switchMarginMinutes
   ALERT_BEFORE_DAYS: alertBeforeDays
   PROPAGATION_TIMEOUT_SECONDS: propagationTimeoutSeconds
   PAGERDUTY_EVENTS_URL: pagerdutyEventsUrl

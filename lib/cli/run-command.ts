@@ -26,7 +26,7 @@ function describe(result: WatchdogPassResult): string {
   }
   if (result.retired.length > 0) lines.push(`Retired: ${result.retired.join(", ")}`);
   if (result.plan.length > 0) {
-    lines.push(result.dryRun ? "Plan:" : "Done:");
+    lines.push(result.dryRun ? "Plan:" : r.decision === "failed" ? "Attempted:" : "Done:");
     for (const p of result.plan) lines.push(`  - ${p}`);
   }
   lines.push(
@@ -39,7 +39,7 @@ function describe(result: WatchdogPassResult): string {
 export const runCommand: Command = {
   name: "run",
   summary: "one secretWatchdog pass: watch, rotate if due, migrate, retire, alert",
-  usage: "run [--dry-run] [--force-rotate] [--json]",
+  usage: "run [--dry-run] [--force-rotate] [--adopt] [--json]",
   help: `
 Runs one secretWatchdog pass, exactly as the timer does: reads the secrets,
 rotates the Nylas connector's client secret when it expires within
@@ -50,17 +50,27 @@ removes superseded secrets nothing depends on, and alerts.
 --dry-run       print the plan; change nothing anywhere (reads only)
 --force-rotate  rotate now, even if not due (also adopts a connector the
                 watchdog has not rotated before)
+--adopt         take over a connector another watchdog installation (another
+                state store) manages; without it such a pass changes nothing
+                and exits 3. The other installation's secrets are never
+                removed by this one.
 --json          print the pass result as one JSON document
 
 Exit: 0 ok · 1 a secret something depends on is expired or within
-ALERT_BEFORE_DAYS · 2 bad configuration · 3 rotation failed, or a service
-could not be reached.`,
-  options: { "dry-run": { type: "boolean" }, "force-rotate": { type: "boolean" }, json: { type: "boolean" } },
+ALERT_BEFORE_DAYS · 2 bad configuration · 3 rotation failed, another
+installation manages the connector, or a service could not be reached.`,
+  options: {
+    "dry-run": { type: "boolean" },
+    "force-rotate": { type: "boolean" },
+    adopt: { type: "boolean" },
+    json: { type: "boolean" },
+  },
   async run({ io, values }) {
     const deps = createDeps(loadConfig(io.env), commandLogger(io, values));
     const result = await runWatchdogPass(deps, {
       dryRun: values["dry-run"] === true,
       forceRotate: values["force-rotate"] === true,
+      adopt: values.adopt === true,
     });
     io.out(values.json === true ? `${JSON.stringify(result)}\n` : describe(result));
     const store = await deps.state();

@@ -6,7 +6,7 @@
  * esbuild bundle that is deployed, where `import()` of a CommonJS package
  * yields only `default` (docs/deploy.md, "Packaging").
  */
-import { Client } from "@microsoft/microsoft-graph-client";
+import { Client, RetryHandlerOptions } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js";
 
-export { Client, TokenCredentialAuthenticationProvider };
+export { Client, RetryHandlerOptions, TokenCredentialAuthenticationProvider };

@@ -2,8 +2,13 @@
  * Microsoft Graph as this product needs it: application registrations and their
  * credentials, plus what `doctor` reads (service principals, consent grants,
  * app role assignments). Built on the official client, whose RetryHandler
- * already retries 429/503/504 honouring Retry-After (3 times); `$batch`
+ * already retries reads on 429/503/504 honouring Retry-After (3 times); `$batch`
  * sub-responses are throttled one by one, so those are retried here.
+ *
+ * Writes (addPassword, removePassword) are sent exactly once: the RetryHandler
+ * would replay a POST that answered 504 after creating a secret, leaving a
+ * second one (on apps open to personal accounts, capped at two secrets, the
+ * next rotation then fails). The rotation reads back and reconciles instead.
  */
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { TokenCredential } from "@azure/identity";
@@ -157,9 +162,17 @@ function normalizeApp(raw: Partial<GraphApplication> & { id: string; appId: stri
   };
 }
 
+/** Per credential (keyId): when Entra last saw it sign in, "across all flows"; null = never. */
+export interface CredentialSignIn {
+  keyId: string;
+  keyType: string | null;
+  lastSignInDateTime: string | null;
+}
+
 export class GraphClient {
   readonly endpoint: string;
   readonly #client: Client;
+  #noRetry: unknown;
   readonly #credential: TokenCredential;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -174,7 +187,8 @@ export class GraphClient {
 
   /** Loads the Graph SDK on demand (cold start: the webhook path never needs it). */
   static async create(options: GraphClientOptions): Promise<GraphClient> {
-    const { Client, TokenCredentialAuthenticationProvider } = await import("./graph-sdk.js");
+    const { Client, RetryHandlerOptions, TokenCredentialAuthenticationProvider } =
+      await import("./graph-sdk.js");
     const host = new URL(options.endpoint).hostname;
     const client = Client.initWithMiddleware({
       authProvider: new TokenCredentialAuthenticationProvider(options.credential, {
@@ -185,7 +199,10 @@ export class GraphClient {
       // The client sends the token only to hosts it knows; sovereign and test hosts must be named.
       customHosts: new Set([host]),
     });
-    return new GraphClient(client, options);
+    const graph = new GraphClient(client, options);
+    // maxRetries 0: the RetryHandler hands every answer straight back for writes.
+    graph.#noRetry = new RetryHandlerOptions(0, 0, () => false);
+    return graph;
   }
 
   async #get<T>(what: string, path: string, query: Record<string, string> = {}): Promise<T> {
@@ -339,6 +356,7 @@ export class GraphClient {
     try {
       return (await this.#client
         .api(`/applications/${encodeURIComponent(objectId)}/addPassword`)
+        .middlewareOptions([this.#noRetry as never])
         .post({ passwordCredential: credential })) as NewPassword;
     } catch (error) {
       throw toGraphHttpError(error, "adding a client secret");
@@ -347,10 +365,37 @@ export class GraphClient {
 
   async removePassword(objectId: string, keyId: string): Promise<void> {
     try {
-      await this.#client.api(`/applications/${encodeURIComponent(objectId)}/removePassword`).post({ keyId });
+      await this.#client
+        .api(`/applications/${encodeURIComponent(objectId)}/removePassword`)
+        .middlewareOptions([this.#noRetry as never])
+        .post({ keyId });
     } catch (error) {
       throw toGraphHttpError(error, `removing client secret ${keyId}`);
     }
+  }
+
+  /**
+   * Entra's per-credential sign-in activity for one app (beta report
+   * `appCredentialSignInActivities`, permission AuditLog.Read.All). Throws
+   * HttpError 403 where the tenant lacks the permission or the licence, and
+   * 400/404 where the cloud has no such report: the caller falls back.
+   */
+  async listCredentialSignIns(appId: string): Promise<CredentialSignIn[]> {
+    const root = this.endpoint.replace(/\/+$/, "");
+    const rows = await this.#collect<{
+      keyId?: string;
+      keyType?: string | null;
+      signInActivity?: { lastSignInDateTime?: string | null } | null;
+    }>("reading credential sign-in activity", `${root}/beta/reports/appCredentialSignInActivities`, {
+      $filter: `appId eq '${appId}'`,
+    });
+    return rows
+      .filter((r): r is typeof r & { keyId: string } => typeof r.keyId === "string")
+      .map((r) => ({
+        keyId: r.keyId,
+        keyType: r.keyType ?? null,
+        lastSignInDateTime: r.signInActivity?.lastSignInDateTime ?? null,
+      }));
   }
 
   async getServicePrincipalByAppId(

@@ -16,6 +16,12 @@ export interface MicrosoftConnector {
   clientId: string | undefined;
   tenant: string | undefined;
   scope: string[];
+  /** False when the connector read carried no `scope`: an update must then not send one. */
+  hasScope: boolean;
+  /** `settings` exactly as Nylas returned them (snake_case, never the secret): an update sends back these. */
+  settings: Record<string, unknown>;
+  /** The connector's default credential (Nylas' multi-credential connectors), when it has one. */
+  activeCredentialId: string | undefined;
 }
 
 export interface NylasGrant {
@@ -28,6 +34,8 @@ export interface NylasGrant {
   createdAt: number;
   /** Unix seconds: when the user last authenticated this grant. */
   updatedAt: number;
+  /** The Nylas credential the grant uses for provider communication, when Nylas reports one. */
+  credentialId: string | undefined;
 }
 
 export interface NylasWebhook {
@@ -41,8 +49,13 @@ export interface NylasWebhook {
 export interface ListGrantsOptions {
   provider?: string;
   grantStatus?: "valid" | "invalid";
-  /** Page size; Nylas allows at most 200. */
+  /** Page size asked for; Nylas documents at most 200 and may answer with fewer. */
   limit?: number;
+}
+
+/** A paged read saw the list change under it (a grant deleted or moved between pages). */
+export class InconsistentReadError extends Error {
+  override name = "InconsistentReadError";
 }
 
 export interface NylasClientOptions {
@@ -69,6 +82,7 @@ interface RawGrant {
   scope?: string[];
   createdAt: number;
   updatedAt?: number;
+  credentialId?: string | null;
 }
 
 /** A grant as Nylas sends it (snake_case). */
@@ -80,6 +94,7 @@ interface WireGrant {
   scope?: string[];
   created_at: number;
   updated_at?: number;
+  credential_id?: string | null;
 }
 
 /**
@@ -103,6 +118,42 @@ function listData(body: Buffer): unknown {
   return data;
 }
 
+/** The `data` of a `{request_id, data}` envelope. */
+function envelopeData(body: Buffer): unknown {
+  const text = body.toString("utf8");
+  try {
+    return (JSON.parse(text) as { data?: unknown } | null)?.data;
+  } catch {
+    throw new Error(`Could not parse response from the server: ${text.slice(0, 200)}`);
+  }
+}
+
+function toConnector(data: unknown): MicrosoftConnector {
+  const d = (data ?? {}) as {
+    name?: unknown;
+    settings?: unknown;
+    scope?: unknown;
+    active_credential_id?: unknown;
+  };
+  const settings =
+    d.settings !== null && typeof d.settings === "object" && !Array.isArray(d.settings)
+      ? { ...(d.settings as Record<string, unknown>) }
+      : {};
+  delete settings.client_secret;
+  const scope = Array.isArray(d.scope)
+    ? d.scope.filter((x): x is string => typeof x === "string")
+    : undefined;
+  return {
+    name: typeof d.name === "string" ? d.name : undefined,
+    clientId: typeof settings.client_id === "string" ? settings.client_id : undefined,
+    tenant: typeof settings.tenant === "string" ? settings.tenant : undefined,
+    scope: scope ?? [],
+    hasScope: scope !== undefined,
+    settings,
+    activeCredentialId: typeof d.active_credential_id === "string" ? d.active_credential_id : undefined,
+  };
+}
+
 function fromWireGrant(wire: WireGrant): NylasGrant {
   return toGrant({
     id: wire.id,
@@ -112,6 +163,7 @@ function fromWireGrant(wire: WireGrant): NylasGrant {
     scope: wire.scope,
     createdAt: wire.created_at,
     updatedAt: wire.updated_at,
+    credentialId: wire.credential_id,
   });
 }
 
@@ -124,6 +176,7 @@ function toGrant(raw: RawGrant): NylasGrant {
     scope: raw.scope ?? [],
     createdAt: raw.createdAt,
     updatedAt: raw.updatedAt ?? raw.createdAt,
+    credentialId: typeof raw.credentialId === "string" ? raw.credentialId : undefined,
   };
 }
 
@@ -202,16 +255,12 @@ export class NylasClient {
   /** The Microsoft connector, or undefined when the application has none. Nylas never returns its secret. */
   async getMicrosoftConnector(): Promise<MicrosoftConnector | undefined> {
     try {
-      const { data } = await this.#call("reading the Microsoft connector", (sdk) =>
-        sdk.connectors.find({ provider: "microsoft" }),
+      // Read raw: the SDK renames `settings` keys to camelCase, and an update must send back exactly the
+      // keys Nylas holds.
+      const data = await this.#call("reading the Microsoft connector", async (sdk) =>
+        envelopeData(await sdk.apiClient.requestRaw({ method: "GET", path: "/v3/connectors/microsoft" })),
       );
-      const settings = data.settings ?? {};
-      return {
-        name: (data as { name?: string }).name,
-        clientId: typeof settings.clientId === "string" ? settings.clientId : undefined,
-        tenant: typeof settings.tenant === "string" ? settings.tenant : undefined,
-        scope: data.scope ?? [],
-      };
+      return toConnector(data);
     } catch (error) {
       if (error instanceof HttpError && error.statusCode === 404) return undefined;
       throw error;
@@ -219,18 +268,19 @@ export class NylasClient {
   }
 
   /**
-   * Replaces the connector's settings. Nylas replaces the nested `settings`
-   * object wholesale on PATCH, so all of client_id, client_secret and tenant are
-   * sent every time; the scope is sent unchanged so it cannot be lost.
-   * The secret travels only in the request body and is never logged.
+   * Puts a new secret into the connector. Nylas replaces the nested `settings`
+   * object wholesale on PATCH, so the settings are sent back exactly as read
+   * (`tenant` only if the connector had one: inventing "common" breaks a
+   * single-tenant app with AADSTS50194), plus the new secret; `scope` only if
+   * the read carried it. The secret travels only in the request body and is
+   * never logged. Returns the connector as Nylas answered.
    */
   async patchMicrosoftConnector(update: {
-    clientId: string;
+    connector: MicrosoftConnector;
     clientSecret: string;
-    tenant: string;
-    scope: string[];
-  }): Promise<void> {
-    await httpRequest(
+  }): Promise<MicrosoftConnector | undefined> {
+    const { connector } = update;
+    const response = await httpRequest(
       {
         service: "nylas",
         method: "PATCH",
@@ -241,8 +291,8 @@ export class NylasClient {
           accept: "application/json",
         },
         body: JSON.stringify({
-          settings: { client_id: update.clientId, client_secret: update.clientSecret, tenant: update.tenant },
-          scope: update.scope,
+          settings: { ...connector.settings, client_secret: update.clientSecret },
+          ...(connector.hasScope ? { scope: connector.scope } : {}),
         }),
         // The same full body sent twice leaves the same connector: safe to repeat.
         idempotent: true,
@@ -250,16 +300,37 @@ export class NylasClient {
       },
       { clock: this.#options.clock },
     );
+    try {
+      return toConnector((JSON.parse(response.text) as { data?: unknown }).data);
+    } catch {
+      return undefined;
+    }
   }
 
-  /** Every grant matching the filter, one page (≤200) at a time. */
-  async *listGrantPages(options: ListGrantsOptions = {}): AsyncGenerator<NylasGrant[]> {
+  /**
+   * Every grant matching the filter, one page at a time, oldest first. Grants
+   * are offset-paged (no cursor), so the offset advances by what each page
+   * actually held (Nylas may answer with fewer than `limit`) and only an empty
+   * page ends the read.
+   *
+   * With `consistent`, each page re-reads the last grant of the page before:
+   * if it is not there, the list shifted under the read (a grant deleted, or one
+   * leaving a status filter) and a grant may have been skipped, so the read
+   * throws InconsistentReadError. New grants sort last (`created_at`
+   * ascending) and cannot shift the pages already read.
+   */
+  async *listGrantPages(
+    options: ListGrantsOptions & { consistent?: boolean } = {},
+  ): AsyncGenerator<NylasGrant[]> {
     const limit = Math.min(options.limit ?? MAX_GRANTS_PAGE, MAX_GRANTS_PAGE);
-    for (let offset = 0; ; offset += limit) {
+    const overlap = options.consistent === true ? 1 : 0;
+    let lastId: string | undefined;
+    for (let offset = 0; ;) {
+      const start = lastId === undefined ? offset : offset - overlap;
       // `grants.list` sends exactly this request through `apiClient`, then renames every key of every
       // grant to camelCase (a chain of regular expressions per key): two thirds of a 50,000-grant sweep's
       // time (bench/RESULTS.md). So the SDK still sends the request — same URL, headers, timeout and
-      // errors — and the page is parsed here. Grants are offset-paged: there is no cursor to follow.
+      // errors — and the page is parsed here.
       const data = await this.#call("listing grants", async (sdk) =>
         listData(
           await sdk.apiClient.requestRaw({
@@ -267,16 +338,26 @@ export class NylasClient {
             path: "/v3/grants",
             queryParams: {
               limit,
-              offset,
+              offset: start,
+              sortBy: "created_at",
+              orderBy: "asc",
               ...(options.provider ? { provider: options.provider } : {}),
               ...(options.grantStatus ? { grantStatus: options.grantStatus } : {}),
             },
           }),
         ),
       );
-      const grants = (data as WireGrant[]).map(fromWireGrant);
-      if (grants.length > 0) yield grants;
-      if (grants.length < limit) return;
+      if (!Array.isArray(data)) throw new InconsistentReadError("nylas: a grant page carried no list.");
+      let grants = (data as WireGrant[]).map(fromWireGrant);
+      if (overlap > 0 && lastId !== undefined) {
+        if (grants[0]?.id !== lastId)
+          throw new InconsistentReadError("nylas: the grant list changed while it was read.");
+        grants = grants.slice(1);
+      }
+      if (grants.length === 0) return;
+      yield grants;
+      offset = start + data.length;
+      lastId = grants.at(-1)?.id;
     }
   }
 

@@ -45,6 +45,49 @@ export interface KeyRecord {
   /** A PATCH carrying it could not be confirmed either way. */
   ambiguous?: boolean;
   removedAt?: string;
+  /** When Entra first accepted it (the watchdog's own proof): sign-ins up to then are the watchdog's. */
+  provenAt?: string;
+  /** Nylas' connector `active_credential_id` right after the switch that installed it. */
+  activeCredentialId?: string;
+  /**
+   * First pass whose Graph read did not list the key. One read proves nothing (a
+   * contradictory answer, a replica behind): the key counts as gone only when a
+   * later pass still misses it.
+   */
+  missingSince?: string;
+  /**
+   * First pass whose complete, consistent grant read found no valid grant depending
+   * on it. Retirement without sign-in evidence needs a second such pass.
+   */
+  noDependentsSince?: string;
+}
+
+/**
+ * One rotation attempt, kept after it ends: the durable evidence of which keys
+ * this installation received a value for, and which one it sent to Nylas. A
+ * key carrying this installation's marker and this rotation id that is not
+ * `sentKeyId` provably never reached the connector.
+ */
+export interface AttemptRecord {
+  v: 1;
+  rotationId: string;
+  installationId: string;
+  appId: string;
+  startedAt: string;
+  /** Keys whose value addPassword returned to this installation. */
+  receivedKeyIds: string[];
+  /** Written after the key record says "sent", before the PATCH. */
+  sentKeyId?: string;
+}
+
+export const attemptKey = (rotationId: string) => `attempt:${rotationId}`;
+
+export async function loadAttempt(store: StateStore, rotationId: string): Promise<AttemptRecord | undefined> {
+  return (await store.get<AttemptRecord>("rotation", attemptKey(rotationId)))?.value;
+}
+
+export async function saveAttempt(store: StateStore, attempt: AttemptRecord): Promise<void> {
+  await store.put("rotation", attemptKey(attempt.rotationId), attempt);
 }
 
 /** A rotation in flight: written before each step so a crash leaves enough to finish or clean up. */

@@ -22,14 +22,16 @@ import type { MicrosoftConnector, NylasClient } from "../clients/nylas.js";
 import type { SecretCheck, SecretCheckInput } from "../clients/entra-token.js";
 import { HttpError, errorMessage } from "../errors.js";
 import { isExpired } from "../watch/classify.js";
-import { markerFor, newRotationId } from "./marker.js";
+import { markerFor, newRotationId, parseMarker } from "./marker.js";
 import { proveSecret } from "./prove.js";
 import {
   FOREIGN,
   INFLIGHT_KEY,
   connectorCandidates,
   keyRecordKey,
+  saveAttempt,
   saveKeyRecord,
+  type AttemptRecord,
   type InflightRecord,
   type KeyRecord,
 } from "./records.js";
@@ -65,6 +67,8 @@ export interface RotationDeps {
   graph: GraphClient;
   nylas: NylasClient;
   checkSecret: (input: SecretCheckInput) => Promise<SecretCheck>;
+  /** This store's installation: written into every key's marker. */
+  installationId: string;
   /** Test seam: runs after each step; throwing there is a crash at that point. */
   afterStep?: (step: RotationStep) => Promise<void> | void;
 }
@@ -102,9 +106,40 @@ function isConcurrencyError(error: unknown): boolean {
   );
 }
 
+/** A Graph error code at the top level or in `details[].code` (TooManyAppPasswords is reported in both). */
+export function hasGraphCode(error: unknown, code: string): boolean {
+  if (!(error instanceof HttpError)) return false;
+  if (error.code === code) return true;
+  try {
+    const body = JSON.parse(error.body ?? "{}") as { error?: { details?: { code?: string }[] } };
+    return (body.error?.details ?? []).some((d) => d.code === code);
+  } catch {
+    return false;
+  }
+}
+
+/** removePassword on a key that is not there: Graph's 404, or 400 with the key-id codes. */
+function isAlreadyGone(error: unknown): boolean {
+  return (
+    error instanceof HttpError &&
+    (error.statusCode === 404 ||
+      (error.statusCode === 400 &&
+        ["InvalidKeyId", "Request_ResourceNotFound", "NoSuchPasswordCredential"].includes(error.code ?? "")))
+  );
+}
+
+const MAX_WAIT_MS = 60_000;
+
+/** How long to wait before retrying after `error`: Retry-After when given (capped), else back-off. */
+function waitFor(error: unknown, attempt: number): number {
+  const after = error instanceof HttpError ? error.retryAfterMs : undefined;
+  return Math.min(after ?? 1000 * 2 ** attempt, MAX_WAIT_MS);
+}
+
 /**
- * Removes a key the rules allow removing, retrying (a left-over key is an
- * orphan the next run must find). Absent already = done.
+ * Removes a key the rules allow removing. Sent once per attempt (never replayed
+ * by the SDK); an attempt that failed ambiguously is simply tried again, since
+ * a key already gone answers "not found", which counts as done.
  */
 export async function removeKeyWithRetry(
   graph: GraphClient,
@@ -117,17 +152,12 @@ export async function removeKeyWithRetry(
       await graph.removePassword(appObjectId, keyId);
       return true;
     } catch (error) {
-      if (
-        error instanceof HttpError &&
-        (error.statusCode === 404 || /InvalidKeyId|No password credential/i.test(error.message))
-      ) {
-        return true;
-      }
+      if (isAlreadyGone(error)) return true;
       deps.logger.warn(
         `rotation: removing secret ${keyId} failed (attempt ${attempt}): ${errorMessage(error)}`,
       );
       if (error instanceof HttpError && error.statusCode === 403) return false;
-      await deps.clock.sleep(Math.min(1000 * 2 ** attempt, 30_000));
+      if (attempt < MAX_REMOVE_ATTEMPTS) await deps.clock.sleep(waitFor(error, attempt));
     }
   }
   return false;
@@ -152,9 +182,42 @@ interface AddResult {
   lifetimeDays: number;
 }
 
+const MAX_AMBIGUOUS_ADDS = 3;
+const MAX_THROTTLED_ADDS = 4;
+
+/**
+ * Keys of this rotation on the app whose value this installation never
+ * received: nobody ever held their value, so none can be in the connector.
+ * Removing them is safe, and keeps the watchdog's own retries from holding two
+ * slots (an app open to personal accounts allows only two secrets).
+ */
+async function removeValuelessTwins(
+  appId: string,
+  appObjectId: string,
+  attempt: AttemptRecord,
+  deps: RotationDeps,
+): Promise<string[]> {
+  const fresh = await deps.graph.getApplicationByAppId(appId);
+  const removed: string[] = [];
+  for (const p of fresh?.passwordCredentials ?? []) {
+    const marker = parseMarker(p.displayName);
+    if (
+      marker?.rotationId !== attempt.rotationId ||
+      marker.installationId !== attempt.installationId ||
+      attempt.receivedKeyIds.includes(p.keyId)
+    )
+      continue;
+    deps.logger.warn(
+      `rotation ${attempt.rotationId}: removing secret ${p.keyId}, created by an addPassword whose answer was lost (its value was never received, so it cannot be in the connector)`,
+    );
+    if (await removeKeyWithRetry(deps.graph, appObjectId, p.keyId, deps)) removed.push(p.keyId);
+  }
+  return removed;
+}
+
 async function addPasswordWithPolicy(
   app: GraphApplication,
-  rotationId: string,
+  attempt: AttemptRecord,
   records: readonly KeyRecord[],
   deps: RotationDeps,
   warnings: string[],
@@ -163,12 +226,14 @@ async function addPasswordWithPolicy(
   const lifetimes = [configured, ...FALLBACK_LIFETIMES_DAYS.filter((d) => d < configured)];
   let freedSlot = false;
   let concurrencyRetries = 0;
+  let ambiguousRetries = 0;
+  let throttledRetries = 0;
   for (let i = 0; i < lifetimes.length;) {
     const lifetimeDays = lifetimes[i]!;
     const endDateTime = new Date(deps.clock.now().getTime() + lifetimeDays * DAY_MS).toISOString();
     try {
       const password = await deps.graph.addPassword(app.id, {
-        displayName: markerFor(rotationId),
+        displayName: markerFor(attempt.installationId, attempt.rotationId),
         endDateTime,
       });
       if (lifetimeDays !== configured) {
@@ -195,20 +260,32 @@ async function addPasswordWithPolicy(
         await deps.clock.sleep(2000 * 2 ** concurrencyRetries);
         continue;
       }
-      if (error instanceof HttpError && error.code === "TooManyAppPasswords" && !freedSlot) {
+      if (error instanceof HttpError && error.statusCode === 429 && throttledRetries < MAX_THROTTLED_ADDS) {
+        // A throttled request was not processed: sending it again cannot create a second secret.
+        throttledRetries++;
+        await deps.clock.sleep(waitFor(error, throttledRetries));
+        continue;
+      }
+      if (error instanceof HttpError && error.ambiguous && ambiguousRetries < MAX_AMBIGUOUS_ADDS) {
+        // A timeout, reset or 5xx may have created the secret anyway: read back, remove what this rotation
+        // created without our ever seeing its value, then try again.
+        ambiguousRetries++;
+        deps.logger.warn(
+          `rotation ${attempt.rotationId}: addPassword answered ambiguously (${errorMessage(error)}); reconciling before retrying`,
+        );
+        await deps.clock.sleep(waitFor(error, ambiguousRetries));
+        await removeValuelessTwins(app.appId, app.id, attempt, deps);
+        continue;
+      }
+      if (hasGraphCode(error, "TooManyAppPasswords") && !freedSlot) {
+        if ((await removeValuelessTwins(app.appId, app.id, attempt, deps)).length > 0) continue;
         const freed = await freeSecretSlot(app, records, deps);
         if (freed !== undefined) {
           freedSlot = true;
           warnings.push(`Removed secret ${freed} (created by the watchdog, no longer needed) to make room.`);
           continue;
         }
-        const others = app.passwordCredentials
-          .map((p) => `${p.keyId} ("${p.displayName ?? "no name"}", ends ${p.endDateTime ?? "never"})`)
-          .join("; ");
-        return {
-          failed: `The app registration already holds the maximum number of client secrets (apps open to personal Microsoft accounts may hold 2), and none of them is one the watchdog may remove.`,
-          instructions: `In the Azure portal → App registrations → ${app.displayName ?? app.appId} → Certificates & secrets, delete a client secret nothing uses any more (current: ${others}). Never delete the one in the Nylas connector. Then run 'watchdog run --force-rotate'.`,
-        };
+        return slotFailure(app, records);
       }
       throw error;
     }
@@ -217,6 +294,44 @@ async function addPasswordWithPolicy(
     failed: "Tenant policy refused every secret lifetime down to 7 days.",
     instructions:
       "Check the tenant's app management policy (passwordCredentialConfiguration, restrictionType passwordLifetime or passwordAddition) with your Entra administrator.",
+  };
+}
+
+/**
+ * No slot for a new secret and none the rules allow removing. The message
+ * names each key and what is known of it; it never asks a person to guess
+ * which one "nothing uses".
+ */
+function slotFailure(
+  app: GraphApplication,
+  records: readonly KeyRecord[],
+): { failed: string; instructions: string } {
+  const byId = new Map(records.map((r) => [r.keyId, r]));
+  const describe = (p: GraphApplication["passwordCredentials"][number]) => {
+    const r = byId.get(p.keyId);
+    const role =
+      r === undefined
+        ? parseMarker(p.displayName)
+          ? "made by another watchdog installation: may be in the connector"
+          : "not made by the watchdog: may be in the connector"
+        : r.state === "installed"
+          ? "in the Nylas connector"
+          : r.state === "sent"
+            ? "may be in the connector (an earlier update could not be confirmed)"
+            : r.state === "superseded"
+              ? "superseded: valid grants may still use it"
+              : r.state;
+    return `${p.keyId} ("${p.displayName ?? "no name"}", ends ${p.endDateTime ?? "never"}; ${role})`;
+  };
+  const doubt = records.filter((r) => r.state === "sent" || r.state === "installed");
+  const inDoubt = doubt.length > 1;
+  return {
+    failed: inDoubt
+      ? `The app registration already holds the maximum number of client secrets, and the Nylas connector may hold either of ${doubt.map((r) => r.keyId).join(" or ")} (an earlier connector update could not be confirmed): neither may be removed.`
+      : `The app registration already holds the maximum number of client secrets (apps open to personal Microsoft accounts may hold 2), and none of them is one the watchdog may remove.`,
+    instructions: inDoubt
+      ? `Find out which secret Nylas uses: in the Microsoft Entra admin center, Monitoring & health → Usage & insights → "Application credential activity" (Microsoft Learn: "Application credential activity report", https://learn.microsoft.com/en-us/entra/identity/monitoring-health/concept-usage-insights-report) lists each key's last sign-in; the key with sign-ins after the update is the one in the connector. Or grant the watchdog's identity AuditLog.Read.All so it settles this itself on the next pass. Secrets now: ${app.passwordCredentials.map(describe).join("; ")}.`
+      : `In the Azure portal → App registrations → ${app.displayName ?? app.appId} → Certificates & secrets, the secrets are: ${app.passwordCredentials.map(describe).join("; ")}. Remove one only once you know no Nylas grant uses it (see "Application credential activity" in the Entra admin center, https://learn.microsoft.com/en-us/entra/identity/monitoring-health/concept-usage-insights-report). Then run 'watchdog run --force-rotate'.`,
   };
 }
 
@@ -262,8 +377,17 @@ export async function rotateConnectorSecret(
   const now = () => deps.clock.now().toISOString();
   const rotationId = newRotationId(deps.clock.now());
   const warnings: string[] = [];
-  const tenant = connector.tenant ?? "common";
   const log = deps.logger;
+  if (connector.clientId === undefined) {
+    return {
+      status: "failed",
+      rotationId,
+      reason: "The Nylas Microsoft connector has no settings.client_id: an update would have to invent it.",
+      instructions:
+        "Set the connector's settings.client_id to the Azure app registration's Application (client) ID in the Nylas dashboard, then run 'watchdog run'.",
+      warnings,
+    };
+  }
 
   // Adoption: nothing recorded as in the connector means the connector holds a secret the watchdog did not
   // create. Record that before anything else, so grants from before this rotation stay tracked even after a crash.
@@ -294,10 +418,20 @@ export async function rotateConnectorSecret(
     startedAt: now(),
     updatedAt: now(),
   };
+  // Kept after the rotation ends: the evidence later runs use to tell keys that never reached Nylas.
+  const attempt: AttemptRecord = {
+    v: 1,
+    rotationId,
+    installationId: deps.installationId,
+    appId: app.appId,
+    startedAt: now(),
+    receivedKeyIds: [],
+  };
+  await saveAttempt(deps.store, attempt);
   await deps.store.put("rotation", INFLIGHT_KEY, inflight);
   await step("inflight-recorded");
 
-  const added = await addPasswordWithPolicy(app, rotationId, all, deps, warnings);
+  const added = await addPasswordWithPolicy(app, attempt, all, deps, warnings);
   if ("failed" in added) {
     await deps.store.delete("rotation", INFLIGHT_KEY);
     return { status: "failed", rotationId, reason: added.failed, instructions: added.instructions, warnings };
@@ -305,6 +439,8 @@ export async function rotateConnectorSecret(
   const { password, lifetimeDays } = added;
   // The value exists only here and in the PATCH body: never logged, stored or returned.
   const secret = password.secretText;
+  attempt.receivedKeyIds.push(password.keyId);
+  await saveAttempt(deps.store, attempt);
   log.info(
     `rotation ${rotationId}: created secret ${password.keyId} (hint ${password.hint ?? "?"}), ends ${password.endDateTime}`,
   );
@@ -366,8 +502,9 @@ export async function rotateConnectorSecret(
   await step("secret-proven");
 
   // From here on a PATCH carrying the key may reach Nylas: the key may be in the connector.
-  const sent: KeyRecord = { ...record, state: "sent", windowStart: now() };
+  const sent: KeyRecord = { ...record, state: "sent", windowStart: now(), provenAt: now() };
   await saveKeyRecord(deps.store, sent);
+  await saveAttempt(deps.store, { ...attempt, sentKeyId: password.keyId });
   await deps.store.put("rotation", INFLIGHT_KEY, {
     ...inflight,
     phase: "installing",
@@ -376,13 +513,9 @@ export async function rotateConnectorSecret(
   });
   await step("key-sent");
 
+  let after: MicrosoftConnector | undefined;
   try {
-    await deps.nylas.patchMicrosoftConnector({
-      clientId: app.appId,
-      clientSecret: secret,
-      tenant,
-      scope: connector.scope,
-    });
+    after = await deps.nylas.patchMicrosoftConnector({ connector, clientSecret: secret });
   } catch (error) {
     if (error instanceof HttpError && !error.ambiguous && error.statusCode >= 400 && error.statusCode < 500) {
       // Nylas refused the PATCH: the connector still holds its previous secret.
@@ -409,7 +542,12 @@ export async function rotateConnectorSecret(
   await step("connector-patched");
 
   const installedAt = now();
-  await saveKeyRecord(deps.store, { ...sent, state: "installed", installedAt });
+  await saveKeyRecord(deps.store, {
+    ...sent,
+    state: "installed",
+    installedAt,
+    ...(after?.activeCredentialId ? { activeCredentialId: after.activeCredentialId } : {}),
+  });
   await step("key-installed");
 
   const superseded = await supersedeOthers(deps.store, all, password.keyId, rotationId, installedAt);
@@ -417,6 +555,10 @@ export async function rotateConnectorSecret(
 
   await deps.store.delete("rotation", INFLIGHT_KEY);
   await step("inflight-cleared");
+  // A lost addPassword answer that Graph's read did not yet show may have left a twin: it never had a value.
+  await removeValuelessTwins(app.appId, app.id, { ...attempt, sentKeyId: password.keyId }, deps).catch(
+    (error: unknown) => log.warn(`rotation ${rotationId}: checking for twins failed: ${errorMessage(error)}`),
+  );
   log.info(
     `rotation ${rotationId}: the Nylas connector now holds secret ${password.keyId}; superseded: ${superseded.join(", ") || "none"}`,
   );

@@ -26,6 +26,9 @@ describe("loadConfig", () => {
       rotateBeforeDays: 60,
       secretLifetimeDays: 180,
       retireGraceHours: 24,
+      retireQuietHours: 72,
+      reauthDeferHours: 72,
+      switchMarginMinutes: 60,
       propagationTimeoutSeconds: 240,
     });
     expect(config.alerts.alertBeforeDays).toBe(14);

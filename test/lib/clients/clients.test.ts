@@ -39,7 +39,7 @@ async function graph(): Promise<GraphClient> {
 }
 
 describe("NylasClient", () => {
-  it("pages every grant by offset at limit 200, retrying a 429 after its Retry-After", async () => {
+  it("pages every grant by offset at limit 200, oldest first, until an empty page, retrying a 429 after its Retry-After", async () => {
     sim.faults.add({
       service: "nylas",
       method: "GET",
@@ -66,7 +66,10 @@ describe("NylasClient", () => {
       [200, "0", "200"],
       [200, "200", "200"],
       [200, "400", "200"],
+      // A short page does not end the read: Nylas does not document 200 as its maximum page.
+      [200, "450", "200"],
     ]);
+    expect(calls.every((r) => r.query.sort_by === "created_at" && r.query.order_by === "asc")).toBe(true);
     expect(clock.now().getTime() - t0).toBe(7_000);
   });
 

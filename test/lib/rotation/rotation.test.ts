@@ -193,8 +193,9 @@ describe("rotation: Graph refusals", () => {
     const outcome = result.rotation.outcome!;
     expect(outcome.status).toBe("failed");
     expect(outcome.status === "failed" && outcome.instructions).toMatch(
-      /Certificates & secrets, delete a client secret nothing uses/,
+      /Certificates & secrets, the secrets are: .*not made by the watchdog: may be in the connector.*Remove one only once you know no Nylas grant uses it/,
     );
+    expect(outcome.status === "failed" && outcome.instructions).not.toMatch(/nothing uses/);
     expect(app(w).passwordCredentials.map((p) => p.keyId)).toContain(other.keyId);
     expect(app(w).passwordCredentials).toHaveLength(2);
     expect(connectorIsLive(w)).toBe(true);
@@ -371,9 +372,10 @@ describe("rotation: an app capped at two secrets", () => {
     await expectNoOrphans(w);
     // The connector may hold either secret: neither may be removed, so a person must free a slot.
     expect(next.rotation.decision).toBe("failed");
-    expect(next.rotation.outcome?.status === "failed" && next.rotation.outcome.instructions).toMatch(
-      /delete a client secret nothing uses/,
-    );
+    const outcome = next.rotation.outcome;
+    expect(outcome?.status === "failed" && outcome.reason).toMatch(/may hold either of .* or /);
+    expect(outcome?.status === "failed" && outcome.instructions).toMatch(/Application credential activity/);
+    expect(outcome?.status === "failed" && outcome.instructions).not.toMatch(/nothing uses/);
     expect(app(w).passwordCredentials).toHaveLength(2);
   });
 });
