@@ -5,7 +5,7 @@
  * exact JSON shape MSAL parses.
  */
 import type { Logger } from "../logger.js";
-import { newGuid } from "./ids.js";
+import { newGuid, requestIdsPerRequest } from "./ids.js";
 import { jsonResponse, type ServiceHandler, type SimRequest, type SimResponse } from "./http.js";
 import type { SimTenant } from "./tenant.js";
 import type { TokenSigner } from "./token.js";
@@ -113,6 +113,8 @@ const TOKEN_LIFETIME_S = 3599;
 /** Creates the Entra request handler. */
 export function createEntraService(ctx: EntraContext): ServiceHandler {
   const { tenant } = ctx;
+  // The id a token response carries in x-ms-request-id is the sign-in's request id.
+  const requestIdOf = requestIdsPerRequest<SimRequest>();
 
   const error = (req: SimRequest, status: number, err: string, code: number, text: string): SimResponse =>
     jsonResponse(status, entraErrorBody(err, code, text, tenant.clock.now(), correlationOf(req)), {
@@ -259,6 +261,9 @@ export function createEntraService(ctx: EntraContext): ServiceHandler {
       );
     }
 
+    // A token issued with this secret: a sign-in the credential activity report counts.
+    tenant.recordSignIn(app.id, check.password.keyId, tenant.clock.now(), requestIdOf(req));
+
     const now = Math.floor(tenant.clock.now().getTime() / 1000);
     const wall = Math.floor(Date.now() / 1000);
     const roles = tenant.rolesOf(sp.id);
@@ -351,11 +356,10 @@ export function createEntraService(ctx: EntraContext): ServiceHandler {
     },
 
     finalize(req, res) {
-      const traceId = newGuid();
       return {
         ...res,
         headers: {
-          "x-ms-request-id": traceId,
+          "x-ms-request-id": requestIdOf(req),
           "client-request-id": correlationOf(req),
           "x-ms-ests-server": "2.1.sim",
           ...res.headers,

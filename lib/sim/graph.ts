@@ -20,7 +20,7 @@ import {
   parseTop,
   type FilterClause,
 } from "./odata.js";
-import type { SimApp, SimAppRoleAssignment, SimServicePrincipal, SimTenant } from "./tenant.js";
+import type { SimApp, SimAppRoleAssignment, SimPassword, SimServicePrincipal, SimTenant } from "./tenant.js";
 import {
   APP_PROPERTIES,
   GRANT_PROPERTIES,
@@ -62,6 +62,10 @@ const GRANT_READ_ROLES = [
   "DelegatedPermissionGrant.ReadWrite.All",
 ];
 const POLICY_READ_ROLES = ["Policy.Read.All", "Policy.ReadWrite.ApplicationConfiguration"];
+const SIGN_IN_REPORT_ROLES = ["AuditLog.Read.All", "Directory.Read.All"];
+const SIGN_IN_REPORT_SET = "reports/appCredentialSignInActivities";
+const APP_ID_FILTER_RE =
+  /^\s*appId\s+eq\s+'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'\s*$/i;
 
 interface Caller {
   appId: string;
@@ -542,6 +546,114 @@ export function createGraphService(ctx: GraphContext): ServiceHandler {
     });
   }
 
+  // ------------------------------------------------------------ reports
+
+  /** One password credential of an app, as an appCredentialSignInActivity. */
+  interface CredentialActivity {
+    id: string;
+    app: SimApp;
+    password: SimPassword;
+  }
+
+  const activityId = (keyId: string) => Buffer.from(`${keyId}|application`).toString("base64");
+
+  function renderActivity({ id, app, password }: CredentialActivity): Record<string, unknown> {
+    const signIn = tenant.visibleSignIn(password.keyId);
+    return {
+      id,
+      appId: app.appId,
+      appObjectId: app.id,
+      keyId: password.keyId,
+      keyType: "clientSecret",
+      keyUsage: "verify",
+      credentialOrigin: "application",
+      // Seeded secrets carry createdAt 0 (past any propagation delay); their start is the better answer.
+      createdDateTime:
+        password.createdAt.getTime() > 0 ? password.createdAt.toISOString() : password.startDateTime,
+      expirationDateTime: password.endDateTime,
+      resourceId: signIn?.resourceId ?? null,
+      servicePrincipalObjectId: tenant.spByAppId(app.appId)?.id ?? null,
+      signInActivity: {
+        lastSignInDateTime: signIn ? signIn.at.toISOString() : null,
+        lastSignInRequestId: signIn?.requestId ?? null,
+      },
+    };
+  }
+
+  /** 403 unless the report answers this caller (mode, permission, licence, in that order). */
+  function signInReportRefusal(req: SimRequest, caller: Caller): SimResponse | undefined {
+    const { mode } = tenant.signInReport;
+    if (mode === "forbidden" || !hasAny(caller, SIGN_IN_REPORT_ROLES)) return denied(req);
+    if (mode === "unlicensed") {
+      return graphError(
+        req,
+        403,
+        "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+        "Neither tenant is B2C or tenant doesn't have premium license",
+      );
+    }
+    return undefined;
+  }
+
+  /** GET /beta/reports/appCredentialSignInActivities: one entry per password credential on each app. */
+  function listCredentialSignInActivities(req: SimRequest, caller: Caller, version: string): SimResponse {
+    const refused = signInReportRefusal(req, caller);
+    if (refused) return refused;
+    const filter = odataParam(req.query, "$filter");
+    let apps: readonly SimApp[];
+    if (filter === null) {
+      apps = tenant.appsSnapshot().list;
+    } else {
+      const m = APP_ID_FILTER_RE.exec(filter);
+      if (!m) {
+        return graphError(
+          req,
+          400,
+          "Request_UnsupportedQuery",
+          `Unsupported or invalid query filter clause specified for resource 'appCredentialSignInActivity': '${filter}'. Only appId eq '<guid>' is supported.`,
+        );
+      }
+      const app = tenant.appByAppId(m[1] ?? "") ?? tenant.appByAppId((m[1] ?? "").toLowerCase());
+      apps = app ? [app] : [];
+    }
+    const items: CredentialActivity[] = [];
+    for (const app of apps) {
+      for (const password of app.passwordCredentials) {
+        items.push({ id: activityId(password.keyId), app, password });
+      }
+    }
+    return page(req, version, SIGN_IN_REPORT_SET, items, {
+      renderItem: renderActivity,
+      select: undefined,
+      contextSet: SIGN_IN_REPORT_SET,
+    });
+  }
+
+  /** GET /beta/reports/appCredentialSignInActivities/{id}. */
+  function getCredentialSignInActivity(
+    req: SimRequest,
+    caller: Caller,
+    version: string,
+    id: string,
+  ): SimResponse {
+    const refused = signInReportRefusal(req, caller);
+    if (refused) return refused;
+    const decoded = Buffer.from(id, "base64").toString("utf8");
+    const keyId = decoded.endsWith("|application") ? decoded.slice(0, -"|application".length) : "";
+    if (isGuid(keyId)) {
+      for (const app of tenant.appsSnapshot().list) {
+        const password = app.passwordCredentials.find((p) => p.keyId.toLowerCase() === keyId.toLowerCase());
+        if (password) {
+          return jsonResponse(200, {
+            "@odata.context": `${base(version)}/$metadata#${SIGN_IN_REPORT_SET}/$entity`,
+            ...renderActivity({ id, app, password }),
+          });
+        }
+      }
+    }
+    return notFound(req, id);
+  }
+
   // ------------------------------------------------------------ $batch
 
   async function batch(req: SimRequest, version: string): Promise<SimResponse> {
@@ -741,6 +853,14 @@ export function createGraphService(ctx: GraphContext): ServiceHandler {
     }
     if (/^\/policies\/defaultAppManagementPolicy\/?$/i.test(rest)) {
       return method === "GET" ? defaultAppManagementPolicy(req, caller, version) : methodNotAllowed();
+    }
+    // Beta only: on v1.0 the segment is unknown (the fallback below).
+    const report = /^\/reports\/appCredentialSignInActivities(?:\/(.+?))?\/?$/i.exec(rest);
+    if (report && version === "beta") {
+      if (method !== "GET") return methodNotAllowed();
+      return report[1] === undefined
+        ? listCredentialSignInActivities(req, caller, version)
+        : getCredentialSignInActivity(req, caller, version, report[1]);
     }
     const segment = rest.split("/").filter(Boolean)[0] ?? "";
     return graphError(req, 400, "BadRequest", `Resource not found for the segment '${segment}'.`);

@@ -48,6 +48,7 @@ export type {
   AuthorizeResult,
   BuiltNotification,
   GrantNotificationType,
+  GrantRefresh,
   NotificationDelivery,
   NylasNotification,
 } from "./nylas-control.js";
@@ -331,6 +332,8 @@ function seedScenario(
     name: "Microsoft",
     settings: { client_id: app.appId, tenant: "common", client_secret: secret.value },
     scope: [...scopes],
+    // The connector's default credential; grants record it as their credential_id.
+    active_credential_id: newGuid(),
   };
   const created = Math.floor((now - 20 * DAY_MS) / 1000);
   const emails = seed.grantEmails ?? [

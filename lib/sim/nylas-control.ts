@@ -17,7 +17,7 @@ import {
   type EntraErrorBody,
 } from "./entra.js";
 import { newGuid, newToken } from "./ids.js";
-import type { SimGrant, SimTenant, SimWebhook } from "./tenant.js";
+import type { SimApp, SimGrant, SimPassword, SimSignIn, SimTenant, SimWebhook } from "./tenant.js";
 
 /** Grant notification types the simulator emits. */
 export type GrantNotificationType = "grant.created" | "grant.updated" | "grant.deleted" | "grant.expired";
@@ -87,6 +87,16 @@ export type AuthorizeResult =
   | { kind: "provider_page"; status: number; text: string; providerError: EntraErrorBody }
   /** Back to the application's redirect_uri, with `code` or with `error`. */
   | { kind: "redirect"; location: string; grant?: SimGrant; code?: string };
+
+/** One Azure secret Nylas refreshed grants' tokens with during a `tick()` / `refreshGrants()`. */
+export interface GrantRefresh {
+  appId: string;
+  keyId: string;
+  /** How many valid grants refreshed with this key. */
+  grants: number;
+  /** The one sign-in recorded for them (Nylas' refreshes are counted per key, not per grant). */
+  signIn: SimSignIn;
+}
 
 /** Thrown by `signIn` when the flow does not end with a grant. */
 export class SignInError extends Error {
@@ -285,6 +295,8 @@ export class NylasControl {
       );
       return fail(expired ? EXPIRED_SECRET_DESCRIPTION : INVALID_SECRET_DESCRIPTION, providerError);
     }
+    // Microsoft issued tokens for that code with this secret: a sign-in with the key.
+    this.#tenant.recordSignIn(app.id, check.password.keyId);
     const scopes = params.scope ? params.scope.split(/\s+/).filter(Boolean) : [...connector.scope];
     if (!scopes.some((s) => s === "offline_access" || s.endsWith("/offline_access"))) {
       // Without offline_access Microsoft issues no refresh token, and Nylas cannot keep a grant.
@@ -292,6 +304,7 @@ export class NylasControl {
     }
 
     const now = this.#nowSeconds();
+    const credentialId = connector.active_credential_id;
     let grant = nylas.grantByEmail(email);
     const reauth = grant !== undefined;
     if (grant) {
@@ -300,6 +313,8 @@ export class NylasControl {
       grant.scope = scopes;
       grant.secretKeyId = check.password.keyId;
       grant.clientId = app.appId;
+      if (credentialId !== undefined) grant.credential_id = credentialId;
+      else delete grant.credential_id;
       if (params.state !== undefined) grant.state = params.state;
       nylas.markChanged();
     } else {
@@ -311,6 +326,7 @@ export class NylasControl {
         updated_at: now,
         secretKeyId: check.password.keyId,
         clientId: app.appId,
+        ...(credentialId !== undefined ? { credential_id: credentialId } : {}),
         ...(params.state !== undefined ? { state: params.state } : {}),
       });
     }
@@ -395,25 +411,79 @@ export class NylasControl {
   }
 
   /**
-   * One Nylas health-check pass: every valid Microsoft grant whose Azure secret
-   * (the one it was authenticated with) is expired by the clock, or deleted
-   * from the app, goes invalid and `grant.expired` is sent for it.
+   * One Nylas health-check and refresh cycle (think: an hour of Nylas):
+   * every valid Microsoft grant whose Azure secret (the one it refreshes with)
+   * is expired by the clock, or deleted from the app, goes invalid and
+   * `grant.expired` is sent for it; every other valid Microsoft grant whose
+   * secret Entra accepts (propagated, started) refreshes its tokens, which
+   * records a sign-in with that key now (one per key, see `refreshGrants`).
    */
-  async tick(): Promise<{ expired: SimGrant[]; deliveries: NotificationDelivery[] }> {
-    const now = this.#tenant.clock.now().getTime();
-    const expired: SimGrant[] = [];
-    for (const grant of this.#tenant.nylas.grants) {
-      if (grant.provider !== "microsoft" || grant.grant_status !== "valid") continue;
-      const app = grant.clientId === undefined ? undefined : this.#tenant.appByAppId(grant.clientId);
-      const password = app?.passwordCredentials.find((p) => p.keyId === grant.secretKeyId);
-      if (password && now < Date.parse(password.endDateTime)) continue;
-      grant.grant_status = "invalid";
-      expired.push(grant);
-    }
+  async tick(): Promise<{
+    expired: SimGrant[];
+    deliveries: NotificationDelivery[];
+    refreshed: GrantRefresh[];
+  }> {
+    const { expired, refreshed } = this.#sweep(true);
     if (expired.length > 0) this.#tenant.nylas.markChanged();
     const deliveries: NotificationDelivery[] = [];
     for (const grant of expired) deliveries.push(...(await this.notify("grant.expired", grant)));
-    return { expired, deliveries };
+    return { expired, deliveries, refreshed };
+  }
+
+  /**
+   * Nylas' token refreshes alone: for every valid Microsoft grant whose secret
+   * exists, has propagated and is within its validity, a sign-in with that key
+   * is recorded at the clock's now, once per key however many grants use it.
+   * Grants whose secret is gone or expired are left alone (`tick()` expires them).
+   */
+  refreshGrants(): GrantRefresh[] {
+    return this.#sweep(false).refreshed;
+  }
+
+  /** One pass over the grants, O(grants) with a lookup per distinct (app, key). */
+  #sweep(expire: boolean): { expired: SimGrant[]; refreshed: GrantRefresh[] } {
+    const tenant = this.#tenant;
+    const now = tenant.clock.now().getTime();
+    const expired: SimGrant[] = [];
+    type KeyState = {
+      app: SimApp | undefined;
+      password: SimPassword | undefined;
+      usable: boolean;
+      grants: number;
+    };
+    const keys = new Map<string, KeyState>();
+    for (const grant of tenant.nylas.grants) {
+      if (grant.provider !== "microsoft" || grant.grant_status !== "valid") continue;
+      const id = `${grant.clientId ?? ""}|${grant.secretKeyId ?? ""}`;
+      let state = keys.get(id);
+      if (state === undefined) {
+        const app = grant.clientId === undefined ? undefined : tenant.appByAppId(grant.clientId);
+        const password = app?.passwordCredentials.find((p) => p.keyId === grant.secretKeyId);
+        state = {
+          app,
+          password,
+          usable: password !== undefined && tenant.judgePassword(password).ok,
+          grants: 0,
+        };
+        keys.set(id, state);
+      }
+      if (!state.password || now >= Date.parse(state.password.endDateTime)) {
+        if (expire) {
+          grant.grant_status = "invalid";
+          expired.push(grant);
+        }
+        continue;
+      }
+      if (state.usable) state.grants++;
+    }
+    const refreshed: GrantRefresh[] = [];
+    const at = tenant.clock.now();
+    for (const state of keys.values()) {
+      if (state.grants === 0 || !state.app || !state.password) continue;
+      const signIn = tenant.recordSignIn(state.app.id, state.password.keyId, at);
+      refreshed.push({ appId: state.app.appId, keyId: state.password.keyId, grants: state.grants, signIn });
+    }
+    return { expired, refreshed };
   }
 
   // ------------------------------------------------------------ notifications

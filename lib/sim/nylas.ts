@@ -171,12 +171,26 @@ export function createNylasService(ctx: NylasContext): ServiceHandler {
     if (activeCredentialId !== undefined && typeof activeCredentialId !== "string") {
       return badRequest(req, "active_credential_id must be a string");
     }
+    const previousSecret = connector.settings.client_secret;
     // "Nylas replaces all data in the nested object with the information included in your request":
     // a PATCH carrying only client_secret loses client_id and tenant.
     if (settings !== undefined) connector.settings = { ...(settings as Record<string, unknown>) };
     if (scope !== undefined) connector.scope = [...scope];
     if (typeof name === "string") connector.name = name;
+    // active_credential_id changes only when the body sets it.
     if (typeof activeCredentialId === "string") connector.active_credential_id = activeCredentialId;
+    const nextSecret = connector.settings.client_secret;
+    if (
+      tenant.nylas.secretBinding === "moved" &&
+      typeof nextSecret === "string" &&
+      nextSecret !== previousSecret
+    ) {
+      const current = tenant.connectorSecret();
+      if (current?.app && current.password) {
+        const moved = tenant.nylas.rebindGrants(current.app.appId, current.password.keyId);
+        ctx.logger.debug(`sim nylas: ${moved.length} grants moved to key ${current.password.keyId}`);
+      }
+    }
     ctx.logger.debug("sim nylas: connector updated");
     return ok(req, renderConnector(connector));
   }
@@ -185,6 +199,7 @@ export function createNylasService(ctx: NylasContext): ServiceHandler {
 
   function listGrants(req: SimRequest): SimResponse {
     const q = req.query;
+    tenant.nylas.startGrantsPage(q);
     const limitRaw = q.get("limit");
     const limit = limitRaw === null ? 10 : Number(limitRaw);
     if (!Number.isInteger(limit) || limit < 1) return badRequest(req, "limit must be a positive integer");
@@ -208,6 +223,9 @@ export function createNylasService(ctx: NylasContext): ServiceHandler {
       return badRequest(req, "since and before must be unix timestamps in seconds");
     const provider = q.get("provider");
     const email = q.get("email")?.toLowerCase() ?? null;
+    const cap = tenant.nylas.grantPageCap;
+    const pageSize = cap === undefined ? limit : Math.max(1, Math.min(limit, cap.max));
+    const echoed = { limit: cap?.echo === "cap" ? pageSize : limit, offset };
 
     const filters: ((g: SimGrant) => boolean)[] = [];
     if (status !== null) filters.push((g) => g.grant_status === status);
@@ -221,14 +239,15 @@ export function createNylasService(ctx: NylasContext): ServiceHandler {
       // The email index answers the common "find this user's grant" query in O(1).
       const grant = tenant.nylas.grantByEmail(email);
       if (grant && offset === 0) data.push(renderGrant(grant));
-      return ok(req, data, { limit, offset });
+      return ok(req, data, echoed);
     }
     // Sorted once per change (cached); a page is then O(offset + limit) at worst.
-    const sorted = tenant.nylas.sortedGrants(sortBy);
+    // Equal keys come in insertion order, descending as well as ascending.
+    const sorted = tenant.nylas.sortedGrants(sortBy, orderBy);
     const n = sorted.length;
     let skipped = 0;
-    for (let k = 0; k < n && data.length < limit; k++) {
-      const grant = sorted[orderBy === "asc" ? k : n - 1 - k] as SimGrant;
+    for (let k = 0; k < n && data.length < pageSize; k++) {
+      const grant = sorted[k] as SimGrant;
       if (filters.length > 0 && !filters.every((f) => f(grant))) continue;
       if (skipped < offset) {
         skipped++;
@@ -236,7 +255,7 @@ export function createNylasService(ctx: NylasContext): ServiceHandler {
       }
       data.push(renderGrant(grant));
     }
-    return ok(req, data, { limit, offset });
+    return ok(req, data, echoed);
   }
 
   function findGrant(idOrEmail: string): SimGrant | undefined {

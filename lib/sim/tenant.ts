@@ -132,6 +132,30 @@ export type SecretCheck =
   | { ok: true; password: SimPassword }
   | { ok: false; reason: "invalid" | "expired" | "not_propagated" | "not_yet_valid"; password?: SimPassword };
 
+/** One authentication with a client secret, as Entra's sign-in activity report counts it. */
+export interface SimSignIn {
+  /** appId of the application the secret belongs to. */
+  appId: string;
+  keyId: string;
+  at: Date;
+  /** The request id of the token request (what the report shows as `lastSignInRequestId`). */
+  requestId: string;
+  /** Object id of the resource service principal the token was for (Microsoft Graph). */
+  resourceId: string | null;
+}
+
+/**
+ * How `GET /beta/reports/appCredentialSignInActivities` behaves: "ok" answers
+ * (to callers holding AuditLog.Read.All or Directory.Read.All), "forbidden"
+ * answers 403 Authorization_RequestDenied to everyone, "unlicensed" answers
+ * 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant. A sign-in shows
+ * in the report only `delayMs` (by the clock) after it happened.
+ */
+export interface SignInReportSettings {
+  mode: "ok" | "forbidden" | "unlicensed";
+  delayMs: number;
+}
+
 // ---------------------------------------------------------------- Nylas
 
 /** Nylas data-residency region. */
@@ -185,6 +209,28 @@ export interface SimGrant {
   clientId?: string;
 }
 
+/**
+ * What a connector secret change does to existing grants. "bound" (default):
+ * a grant keeps refreshing with the secret it was authenticated with (Nylas:
+ * changing the secret "will not affect existing connected accounts").
+ * "moved": a connector PATCH that sets `settings.client_secret` to another
+ * secret of the connector's app moves every valid grant of that app onto it.
+ */
+export type SecretBinding = "bound" | "moved";
+
+/**
+ * A server-side cap on grant pages: `GET /v3/grants` returns at most `max`
+ * grants however large `limit` is, and its `limit` field echoes either the
+ * page size actually used ("cap") or the requested limit ("requested").
+ */
+export interface GrantPageCap {
+  max: number;
+  echo: "cap" | "requested";
+}
+
+/** Called at the start of every `GET /v3/grants`; `pageIndex` counts those requests from 0. */
+export type BeforeGrantsPageHook = (query: URLSearchParams, pageIndex: number) => void;
+
 /** Nylas webhook destination status. */
 export type WebhookStatus = "active" | "pause" | "failing" | "failed";
 
@@ -204,6 +250,10 @@ export interface SimWebhook {
 
 const toIso = (d: Date): string => d.toISOString();
 const DAY_MS = 86_400_000;
+/** A key's sign-in history is pruned beyond this many entries… */
+const SIGN_IN_PRUNE_AT = 256;
+/** …and never holds more than this. */
+const SIGN_IN_MAX = 10_000;
 
 /** The Nylas application of the simulated tenant. */
 export class SimNylas {
@@ -218,6 +268,10 @@ export class SimNylas {
   /** All grants; add and remove with the helpers so the indexes follow. */
   readonly grants: SimGrant[] = [];
   readonly webhooks: SimWebhook[] = [];
+  /** What a connector secret change does to existing grants. Default "bound". */
+  secretBinding: SecretBinding = "bound";
+  /** A server-side cap on `GET /v3/grants` page size. Default none. */
+  grantPageCap: GrantPageCap | undefined = undefined;
 
   readonly #clock: Clock;
   readonly #byId = new Map<string, SimGrant>();
@@ -227,6 +281,8 @@ export class SimNylas {
   #indexedLength = -1;
   readonly #sorted = new Map<string, { version: number; length: number; list: SimGrant[] }>();
   readonly #tenant: SimTenant;
+  #beforeGrantsPage: BeforeGrantsPageHook | undefined;
+  #grantsPages = 0;
 
   constructor(tenant: SimTenant, clock: Clock) {
     this.#tenant = tenant;
@@ -251,6 +307,27 @@ export class SimNylas {
    */
   markChanged(): void {
     this.#version++;
+  }
+
+  /**
+   * Runs at the start of every `GET /v3/grants` (before the page is read), so a
+   * test can delete or re-authenticate grants between pages. Setting it (even
+   * to the same function) restarts `pageIndex` at 0. Default none.
+   */
+  get beforeGrantsPage(): BeforeGrantsPageHook | undefined {
+    return this.#beforeGrantsPage;
+  }
+
+  set beforeGrantsPage(hook: BeforeGrantsPageHook | undefined) {
+    this.#beforeGrantsPage = hook;
+    this.#grantsPages = 0;
+  }
+
+  /** Internal (the grants endpoint): calls `beforeGrantsPage`, if set, with the next page index. */
+  startGrantsPage(query: URLSearchParams): void {
+    const hook = this.#beforeGrantsPage;
+    if (hook === undefined) return;
+    hook(query, this.#grantsPages++);
   }
 
   /** Current change counter (bumped by every helper that changes grants). */
@@ -287,7 +364,8 @@ export class SimNylas {
 
   /**
    * Adds a grant. Defaults: Microsoft, valid, created now, the connector's
-   * scopes, and authenticated with the connector's current secret.
+   * scopes and `active_credential_id` (as `credential_id`), and authenticated
+   * with the connector's current secret.
    */
   addGrant(partial: Partial<SimGrant> & { email: string }): SimGrant {
     if (this.grantByEmail(partial.email)) {
@@ -295,6 +373,7 @@ export class SimNylas {
     }
     const now = Math.floor(this.#clock.now().getTime() / 1000);
     const current = this.#tenant.connectorSecret();
+    const credentialId = partial.credential_id ?? this.connector?.active_credential_id;
     const grant: SimGrant = {
       id: partial.id ?? newGuid(),
       provider: partial.provider ?? "microsoft",
@@ -305,7 +384,7 @@ export class SimNylas {
       created_at: partial.created_at ?? now,
       updated_at: partial.updated_at ?? partial.created_at ?? now,
       ...(partial.settings ? { settings: partial.settings } : {}),
-      ...(partial.credential_id ? { credential_id: partial.credential_id } : {}),
+      ...(credentialId !== undefined ? { credential_id: credentialId } : {}),
       provider_user_id: partial.provider_user_id ?? newGuid(),
       ...(partial.state ? { state: partial.state } : {}),
     };
@@ -337,16 +416,39 @@ export class SimNylas {
   }
 
   /**
-   * Grants sorted ascending by `sortBy` (ties in insertion order), cached until
-   * the next change so paging through 50,000 grants does not sort per page.
+   * Grants sorted by `sortBy`, ascending or descending, ties in insertion
+   * order either way; cached until the next change so paging through 50,000
+   * grants does not sort per page.
    */
-  sortedGrants(sortBy: "created_at" | "updated_at"): readonly SimGrant[] {
-    const cached = this.#sorted.get(sortBy);
+  sortedGrants(sortBy: "created_at" | "updated_at", order: "asc" | "desc" = "asc"): readonly SimGrant[] {
+    const key = `${sortBy}:${order}`;
+    const cached = this.#sorted.get(key);
     if (cached && cached.version === this.#version && cached.length === this.grants.length)
       return cached.list;
-    const list = [...this.grants].sort((a, b) => a[sortBy] - b[sortBy]);
-    this.#sorted.set(sortBy, { version: this.#version, length: this.grants.length, list });
+    // Array.prototype.sort is stable: equal keys keep their insertion order.
+    const list = [...this.grants].sort((a, b) =>
+      order === "asc" ? a[sortBy] - b[sortBy] : b[sortBy] - a[sortBy],
+    );
+    this.#sorted.set(key, { version: this.#version, length: this.grants.length, list });
     return list;
+  }
+
+  /**
+   * What a "moved" secret binding does on a connector secret change: every
+   * valid grant authenticated through app `clientId` now refreshes with
+   * `keyId`. Returns the grants moved.
+   */
+  rebindGrants(clientId: string, keyId: string): SimGrant[] {
+    const moved: SimGrant[] = [];
+    const id = clientId.toLowerCase();
+    for (const grant of this.grants) {
+      if (grant.grant_status !== "valid" || grant.clientId?.toLowerCase() !== id) continue;
+      if (grant.secretKeyId !== keyId) {
+        grant.secretKeyId = keyId;
+        moved.push(grant);
+      }
+    }
+    return moved;
   }
 
   /** Registers a webhook destination directly (no challenge), returning it with its secret. */
@@ -418,12 +520,19 @@ export class SimTenant {
   readonly oauth2PermissionGrants: SimOAuth2PermissionGrant[] = [];
   readonly appRoleAssignments: SimAppRoleAssignment[] = [];
   readonly nylas: SimNylas;
+  /**
+   * How the per-credential sign-in activity report (Graph beta) answers, and
+   * how long a sign-in takes to show in it. Default `{ mode: "ok", delayMs: 0 }`.
+   */
+  signInReport: SignInReportSettings = { mode: "ok", delayMs: 0 };
 
   readonly #appsByAppId = new Map<string, SimApp>();
   readonly #spsByAppId = new Map<string, SimServicePrincipal>();
   #version = 0;
   #snapshot: { version: number; size: number; list: SimApp[]; index: Map<string, number> } | undefined;
   #spSnapshot: { version: number; size: number; list: SimServicePrincipal[] } | undefined;
+  /** Sign-ins by lower-case keyId, oldest first. */
+  readonly #signIns = new Map<string, SimSignIn[]>();
 
   constructor(options: SimTenantOptions) {
     this.clock = options.clock;
@@ -658,6 +767,11 @@ export class SimTenant {
   checkSecret(app: SimApp, value: string): SecretCheck {
     const password = app.passwordCredentials.find((p) => p.value === value);
     if (!password) return { ok: false, reason: "invalid" };
+    return this.judgePassword(password);
+  }
+
+  /** How Entra judges a secret it holds right now: not yet propagated, not yet valid, expired, or accepted. */
+  judgePassword(password: SimPassword): SecretCheck {
     const now = this.#now().getTime();
     if (now < password.createdAt.getTime() + this.propagationDelayMs) {
       return { ok: false, reason: "not_propagated", password };
@@ -677,6 +791,83 @@ export class SimTenant {
     const password =
       app && value !== undefined ? app.passwordCredentials.find((p) => p.value === value) : undefined;
     return { app, password };
+  }
+
+  // ------------------------------------------------------------ sign-in activity
+
+  /**
+   * Records that a client secret of an app authenticated (a token was issued
+   * with it) at `at` (default: now by the clock). Entra's token endpoint,
+   * Nylas' hosted-auth code exchange and Nylas' grant refreshes call this;
+   * tests may too. Throws when the app or the key does not exist.
+   */
+  recordSignIn(
+    appIdOrObjectId: string,
+    keyId: string,
+    at: Date | string = this.#now(),
+    requestId: string = newGuid(),
+  ): SimSignIn {
+    const app = this.#requireApp(appIdOrObjectId);
+    const password = app.passwordCredentials.find((p) => p.keyId.toLowerCase() === keyId.toLowerCase());
+    if (!password) throw new Error(`application ${app.appId} has no password credential ${keyId}`);
+    const signIn: SimSignIn = {
+      appId: app.appId,
+      keyId: password.keyId,
+      at: new Date(typeof at === "string" ? Date.parse(at) : at.getTime()),
+      requestId,
+      resourceId: this.spByAppId(GRAPH_APP_ID)?.id ?? null,
+    };
+    const key = password.keyId.toLowerCase();
+    let list = this.#signIns.get(key);
+    if (list === undefined) {
+      list = [];
+      this.#signIns.set(key, list);
+    }
+    // Usually an append; a test may record one in the past.
+    let i = list.length;
+    while (i > 0 && (list[i - 1] as SimSignIn).at.getTime() > signIn.at.getTime()) i--;
+    list.splice(i, 0, signIn);
+    if (list.length > SIGN_IN_PRUNE_AT) this.#pruneSignIns(list);
+    return signIn;
+  }
+
+  /** The latest sign-in with this key, whether or not the report shows it yet. */
+  lastSignIn(keyId: string): SimSignIn | undefined {
+    return this.#signIns.get(keyId.toLowerCase())?.at(-1);
+  }
+
+  /**
+   * The latest sign-in with this key that the report shows at `asOf` (default
+   * now by the clock): one that happened at least `signInReport.delayMs` before.
+   */
+  visibleSignIn(keyId: string, asOf: Date = this.#now()): SimSignIn | undefined {
+    const list = this.#signIns.get(keyId.toLowerCase());
+    if (list === undefined) return undefined;
+    const limit = asOf.getTime() - this.signInReport.delayMs;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const signIn = list[i] as SimSignIn;
+      if (signIn.at.getTime() <= limit) return signIn;
+    }
+    return undefined;
+  }
+
+  /** Recorded sign-ins with this key, oldest first (old ones the report can no longer show are dropped). */
+  signInsOf(keyId: string): readonly SimSignIn[] {
+    return this.#signIns.get(keyId.toLowerCase()) ?? [];
+  }
+
+  /** Drops sign-ins older than the newest one the report shows now; they can never be the answer again. */
+  #pruneSignIns(list: SimSignIn[]): void {
+    const limit = this.#now().getTime() - this.signInReport.delayMs;
+    let newestVisible = -1;
+    for (let i = list.length - 1; i >= 0; i--) {
+      if ((list[i] as SimSignIn).at.getTime() <= limit) {
+        newestVisible = i;
+        break;
+      }
+    }
+    if (newestVisible > 0) list.splice(0, newestVisible);
+    if (list.length > SIGN_IN_MAX) list.splice(0, list.length - SIGN_IN_MAX);
   }
 
   // ------------------------------------------------------------ permissions

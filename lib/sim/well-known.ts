@@ -38,6 +38,7 @@ export const GRAPH_APP_ROLES: Readonly<Record<string, string>> = {
   "Directory.Read.All": "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
   "Directory.ReadWrite.All": "19dbc75e-c2e2-444c-a770-ec69d8559fc7",
   "Policy.Read.All": "246dd0d5-5bd0-4def-940b-0421030a5b68",
+  "AuditLog.Read.All": "b0afded3-3588-46d8-8b3d-9842eff778da",
   "DelegatedPermissionGrant.ReadWrite.All": "8e8e4742-1d95-4f68-9d56-6ee75648c72a",
 };
 

@@ -186,6 +186,52 @@ describe("simulated Graph through @microsoft/microsoft-graph-client", () => {
     sim.tenant.removePassword(nylasApp, second.keyId);
   });
 
+  it("a 504 injected after addPassword: the key is created, the caller only sees the 504", async () => {
+    const nylasApp = sim.nylasApp as SimApp;
+    const fault = sim.faults.add({
+      service: "graph",
+      method: "POST",
+      path: /\/addPassword$/,
+      when: "after",
+      response: { status: 504 },
+    });
+    const credential = new ClientSecretCredential(
+      sim.tenant.tenantId,
+      sim.watchdog.appId,
+      sim.watchdog.secret,
+      {
+        authorityHost: sim.urls.authorityHost,
+        disableInstanceDiscovery: true,
+      },
+    );
+    const { token } = await credential.getToken(`${sim.urls.graphEndpoint}/.default`);
+    const keysBefore = nylasApp.passwordCredentials.map((p) => p.keyId);
+    const res = await fetch(`${sim.urls.graphEndpoint}/v1.0/applications/${nylasApp.id}/addPassword`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        passwordCredential: {
+          displayName: "lost in a timeout",
+          endDateTime: new Date(clock.now().getTime() + 90 * DAY_MS).toISOString(),
+        },
+      }),
+    });
+    expect(res.status).toBe(504);
+    const body = (await res.json()) as { error: { code: string }; secretText?: string };
+    expect(body.error.code).toBe("UnknownError");
+    expect(body.secretText).toBeUndefined();
+    expect(fault.hits).toBe(1);
+    const added = nylasApp.passwordCredentials.filter((p) => !keysBefore.includes(p.keyId));
+    expect(added).toHaveLength(1);
+    expect(added[0]?.displayName).toBe("lost in a timeout");
+    // The created key is visible to a later read, so a retry can find (and remove) it.
+    const app = (await graph.api(`/applications/${nylasApp.id}`).select("passwordCredentials").get()) as {
+      passwordCredentials: { keyId: string }[];
+    };
+    expect(app.passwordCredentials.map((p) => p.keyId)).toContain(added[0]?.keyId);
+    sim.tenant.removePassword(nylasApp, added[0]?.keyId ?? "");
+  });
+
   it("lets OwnedBy read any app but write only the apps it owns", async () => {
     const other = sim.tenant.addApp({ displayName: "not owned" });
     const read = (await graph.api(`/applications/${other.id}`).select("id").get()) as { id: string };

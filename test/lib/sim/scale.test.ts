@@ -77,4 +77,24 @@ describe("the simulator at benchmark scale", () => {
     expect(await pageAll("&grant_status=invalid")).toBe(GRANTS / 10);
     expect(Date.now() - started).toBeLessThan(15_000);
   });
+
+  it("runs a Nylas tick over every grant in well under a second, one refresh sign-in per key", async () => {
+    const app = sim.tenant.addApp({ displayName: "connector app" });
+    const end = new Date(Date.now() + 100 * DAY_MS);
+    const keys = [0, 1].map(() => sim.tenant.addSecret(app.id, { endDateTime: end }).keyId);
+    const expiredKey = sim.tenant.addSecret(app.id, { endDateTime: new Date(Date.now() - DAY_MS) }).keyId;
+    sim.tenant.nylas.grants.forEach((grant, i) => {
+      grant.clientId = app.appId;
+      grant.secretKeyId = i % 100 === 1 ? expiredKey : keys[i % 2];
+    });
+    const onExpired = GRANTS / 100; // i % 100 === 1 is never invalid (i % 10 === 0)
+    const started = Date.now();
+    const { expired, refreshed } = await sim.nylas.tick();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(expired).toHaveLength(onExpired);
+    expect(refreshed.map((r) => r.keyId).sort()).toEqual([...keys].sort());
+    expect(refreshed.reduce((n, r) => n + r.grants, 0)).toBe(GRANTS - GRANTS / 10 - onExpired);
+    for (const keyId of keys) expect(sim.tenant.signInsOf(keyId)).toHaveLength(1);
+    expect(sim.tenant.lastSignIn(expiredKey)).toBeUndefined();
+  });
 });
