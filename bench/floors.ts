@@ -55,14 +55,17 @@ export interface NylasFloorOptions {
 /** Every grant, `limit` at a time by offset, until a short page. */
 export async function pageGrantsFloor(options: NylasFloorOptions): Promise<number> {
   let count = 0;
-  for (let offset = 0; ; offset += options.limit) {
-    const response = await fetch(`${options.apiUri}/v3/grants?limit=${options.limit}&offset=${offset}`, {
-      headers: { authorization: `Bearer ${options.apiKey}`, accept: "application/json" },
-    });
+  // The same requests as the product's client: oldest first, offset by what each page held, until empty.
+  for (let offset = 0; ;) {
+    const response = await fetch(
+      `${options.apiUri}/v3/grants?limit=${options.limit}&offset=${offset}&sort_by=created_at&order_by=asc`,
+      { headers: { authorization: `Bearer ${options.apiKey}`, accept: "application/json" } },
+    );
     if (!response.ok) throw new Error(`nylas: ${response.status}`);
     const page = (await response.json()) as { data: unknown[] };
     count += page.data.length;
-    if (page.data.length < options.limit) return count;
+    if (page.data.length === 0) return count;
+    offset += page.data.length;
   }
 }
 

@@ -26,16 +26,11 @@ import {
 import { recoverRotation, type RecoveryReport } from "./rotation/recover.js";
 import { loadInstallation, recordAdoption } from "./rotation/installation.js";
 import { describeOtherInstallation, judgeOwnership } from "./rotation/ownership.js";
-import {
-  MigrationTracker,
-  dependencyWindows,
-  migrationIncidentKey,
-  migrationSignal,
-  reauthAnnouncement,
-  type DependentGrant,
-  type KeyDependents,
-} from "./rotation/migrate.js";
-import { executeRetirement, planRetirement } from "./rotation/retire.js";
+import type { KeyDependents } from "./rotation/migrate.js";
+import type { KeyPlan } from "./rotation/migration-plan.js";
+import { runMigrationStep } from "./rotation/migration-step.js";
+import { readSignInReport, type EvidenceMode, type SignInReport } from "./rotation/evidence.js";
+import { settleAmbiguousInstall } from "./rotation/settle.js";
 import { randomUUID } from "node:crypto";
 
 export interface PassOptions {
@@ -83,7 +78,19 @@ export interface WatchdogPassResult {
   nextExpiry: { appId: string; keyId: string; endDateTime: string; daysLeft: number | null } | null;
   rotation: RotationSummary;
   recovery: RecoveryReport | null;
-  migration: { dependents: number; byKey: KeyDependents[]; reauthRequested: number };
+  migration: {
+    dependents: number;
+    byKey: KeyDependents[];
+    reauthRequested: number;
+    /** Per superseded key: what the evidence (or its absence) decided about asking users. */
+    plans?: KeyPlan[];
+    /** Whether Entra's sign-in report is used this pass, and why (not). */
+    evidence?: { mode: EvidenceMode; reason: string };
+    /** Valid Microsoft grants read (null: none needed reading). */
+    validGrants?: number | null;
+    /** The grant read was complete and consistent: decisions were taken on it. */
+    complete?: boolean;
+  };
   retired: string[];
   /** What was done (or, in a dry run, would be done), in order. */
   plan: string[];
@@ -102,15 +109,15 @@ export function connectorKeys(
   records: readonly KeyRecord[],
   now: Date,
 ): ConnectorKey[] {
-  const present = new Set(app.passwordCredentials.map((p) => p.keyId));
   const candidates = connectorCandidates(records);
   if (candidates.length > 0) {
     return candidates.map((r) => ({
       keyId: r.keyId,
       endDateTime: r.keyId === FOREIGN ? earliestForeignExpiry(app, records, now) : r.endDateTime,
       origin: r.state === "installed" ? (r.keyId === FOREIGN ? "adopted" : "installed") : "ambiguous",
-      // One read that misses a recorded key proves nothing: it counts as gone once recovery confirmed it.
-      present: r.keyId === FOREIGN || present.has(r.keyId) || r.missingSince !== undefined,
+      // A read that misses a recorded key proves nothing: it is gone once recovery confirmed it with a
+      // second read (the record is then "removed", no longer a candidate). Until then it is present.
+      present: true,
     }));
   }
   // Adoption: Nylas never returns the connector's secret, so assume the worst — the earliest-expiring
@@ -212,6 +219,25 @@ export async function runWatchdogPass(deps: Deps, options: PassOptions = {}): Pr
     );
     // A pass that did not hold the lease did not judge the connector app: leave its incidents alone.
     if (result.rotation.decision !== "skipped-locked") evaluated.add(connectorApp.appId);
+  }
+
+  // A connector the watchdog cannot rotate (no client_id, its app not found): say exactly what is missing.
+  const blocked = summary.problems.find((p) => p.code.startsWith("connector."));
+  if (blocked !== undefined) {
+    alerts.raise({
+      key: "rotation.blocked:connector",
+      kind: "rotation.blocked",
+      severity: "warning",
+      summary: `The Nylas connector's secret cannot be rotated: ${blocked.message}`,
+      details: { code: blocked.code, rotation: config.rotation.mode },
+      remediation: [blocked.fix],
+      links: [],
+    });
+  } else if (connectorApp !== undefined) {
+    alerts.resolve(
+      "rotation.blocked:connector",
+      "The connector and its app registration are readable again.",
+    );
   }
 
   // Resolve expiry incidents that no longer hold (a rotated secret, a removed one).
@@ -354,6 +380,7 @@ async function rotationPart(
       );
 
     // Recover from an interrupted run first: it may change what is on the app.
+    const previous = (await store.get<WatchdogPassResult>("runs", "secretWatchdog"))?.value;
     result.recovery = await recoverRotation(app, {
       store,
       graph,
@@ -361,12 +388,25 @@ async function rotationPart(
       logger,
       dryRun,
       installationId: installation.id,
+      previousRead:
+        previous?.connectorSecrets === undefined
+          ? undefined
+          : { at: previous.startedAt, keyIds: previous.connectorSecrets.map((k) => k.keyId) },
     });
     for (const k of result.recovery.removedOrphans)
       note(`remove orphaned watchdog secret ${k} (never sent to Nylas)`);
     for (const k of result.recovery.markedAmbiguous)
       note(`keep secret ${k}: its connector update was interrupted (ambiguous)`);
     if (result.recovery.removedOrphans.length > 0 && !dryRun) await refresh();
+
+    // Entra's sign-in evidence, read once: it settles an unconfirmed install, and the migration uses it.
+    const report: SignInReport = await readSignInReport(graph, appId);
+    const settled = await settleAmbiguousInstall(
+      (await loadKeyRecords(store, appId)).map((i) => i.value),
+      report,
+      { store, clock, logger, dryRun },
+    );
+    if (settled !== undefined) note(settled);
 
     let records = (await loadKeyRecords(store, appId)).map((i) => i.value);
     let keys = connectorKeys(app, records, clock.now());
@@ -495,56 +535,29 @@ async function rotationPart(
       }
     }
 
-    // 3. Migration: which valid grants still depend on superseded secrets.
-    const tracker = new MigrationTracker(dependencyWindows(records));
-    if (tracker.active) {
-      const now = clock.now();
-      const announce = async (dep: DependentGrant) => {
-        for (const rotationId of dep.rotationIds) {
-          const key = `reauth:${rotationId}:${dep.grant.id}`;
-          if ((await store.get("grants", key)) !== undefined) continue;
-          if (dryRun) {
-            result.migration.reauthRequested++;
-            continue;
-          }
-          await incidents.announce(reauthAnnouncement(dep, rotationId, config.nylas, now));
-          await store.put("grants", key, {
-            grantId: dep.grant.id,
-            rotationId,
-            requestedAt: now.toISOString(),
-            deadline: dep.deadline,
-          });
-          result.migration.reauthRequested++;
-        }
-      };
-      for await (const grant of deps.nylas.listGrants({ provider: "microsoft", grantStatus: "valid" })) {
-        const dep = tracker.consider(grant);
-        if (dep !== undefined) await announce(dep);
-      }
-      result.migration.dependents = tracker.total;
-      result.migration.byKey = tracker.byKey();
-      if (result.migration.reauthRequested > 0)
-        note(
-          `request re-authentication of ${result.migration.reauthRequested} grant(s) (grant.reauth_requested)`,
-        );
-      if (tracker.total > 0)
-        alerts.raise(migrationSignal(appId, tracker.byKey(), tracker.total, now, config));
-      else
-        alerts.resolve(
-          migrationIncidentKey(appId),
-          "Every user moved to the new secret: no valid grant depends on a superseded secret.",
-        );
-
-      // 4. Retirement.
-      const actions = planRetirement(app, records, tracker, now, config.rotation.retireGraceHours);
-      for (const a of actions)
-        if (a.action !== "keep")
-          note(`${a.action === "remove" ? "remove" : "stop tracking"} secret ${a.keyId}: ${a.reason}`);
-      if (!dryRun)
-        result.retired = await executeRetirement(app, records, actions, { store, graph, clock, logger });
-    } else {
-      alerts.resolve(migrationIncidentKey(appId), "No superseded secret is depended on.");
-    }
+    // 3. Migration and 4. retirement: who still depends on superseded secrets, who is asked, what may go.
+    const migration = await runMigrationStep(
+      app,
+      report,
+      { config, clock, logger, store, graph, nylas: deps.nylas, incidents },
+      {
+        dryRun,
+        note,
+        alerts,
+        previousValidGrants: previous?.migration?.validGrants ?? null,
+        appReadContradicts: (result.recovery?.unconfirmedMissing.length ?? 0) > 0,
+      },
+    );
+    result.migration = {
+      dependents: migration.dependents,
+      byKey: migration.byKey,
+      reauthRequested: migration.reauthRequested,
+      plans: migration.plans,
+      evidence: migration.evidence,
+      validGrants: migration.validGrants,
+      complete: migration.complete,
+    };
+    result.retired = migration.retired;
     result.rotation.connectorKeys = keys;
   } finally {
     await lease?.release();

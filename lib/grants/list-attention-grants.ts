@@ -42,7 +42,10 @@ export async function* listAttentionGrants(
       reauthUrl: link(grant.provider, grant.email),
     };
   }
-  const tracker = await loadMigrationTracker(await deps.state());
+  const tracker = await loadMigrationTracker(
+    await deps.state(),
+    deps.config.rotation.switchMarginMinutes * 60,
+  );
   const connector = await deps.nylas.getMicrosoftConnector();
   const wanted = (connector?.scope ?? []).filter((s) => !OIDC_SCOPES.has(scopeKey(s)));
   if (!tracker.active && wanted.length === 0) return;

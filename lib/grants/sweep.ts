@@ -71,7 +71,7 @@ export async function runGrantSweep(deps: SweepDeps): Promise<SweepResult> {
   const recentExpiry = await recentlyExpiredConnectorSecret(deps.state, startedAt);
   // Users re-authenticating move off the migration list: refresh its incident here, every sweep,
   // rather than only at the next watchdog pass.
-  const migration = await loadMigrationTracker(deps.state);
+  const migration = await loadMigrationTracker(deps.state, deps.config.rotation.switchMarginMinutes * 60);
 
   for await (const page of deps.nylas.listGrantPages({ limit: 200 })) {
     for (const grant of page) {

@@ -15,10 +15,11 @@ import { daysLeft } from "../watch/classify.js";
 import { FOREIGN, dependencies, type KeyRecord } from "./records.js";
 
 /**
- * A sign-in that began just before the switch can complete just after it with
- * the old secret; treat the first minute after a switch as still "before".
+ * Without evidence, how long after a switch a sign-in still counts as on the
+ * old secret: Nylas' renewal article says a new connector secret "can take up
+ * to an hour" (SWITCH_MARGIN_MINUTES, default 60).
  */
-export const SWITCH_MARGIN_SECONDS = 60;
+export const DEFAULT_SWITCH_MARGIN_SECONDS = 60 * 60;
 
 export interface Dependency {
   record: KeyRecord;
@@ -28,14 +29,37 @@ export interface Dependency {
   until: number;
 }
 
-export function dependencyWindows(records: readonly KeyRecord[]): Dependency[] {
+export function dependencyWindows(
+  records: readonly KeyRecord[],
+  marginSeconds = DEFAULT_SWITCH_MARGIN_SECONDS,
+): Dependency[] {
   return dependencies(records)
     .filter((r) => r.supersededAt !== undefined)
     .map((record) => ({
       record,
       from: record.windowStart === null ? null : Math.floor(Date.parse(record.windowStart) / 1000),
-      until: Math.floor(Date.parse(record.supersededAt!) / 1000) + SWITCH_MARGIN_SECONDS,
+      until: Math.floor(Date.parse(record.supersededAt!) / 1000) + marginSeconds,
     }));
+}
+
+/**
+ * Nylas credentials that only superseded keys were installed under: a grant
+ * still reporting one of them as its `credential_id` depends on that key
+ * whatever its `updated_at` says. Empty when Nylas kept one credential id
+ * across switches (it then tells nothing).
+ */
+function staleCredentialIds(records: readonly KeyRecord[]): Map<string, string> {
+  const current = new Set(
+    records
+      .filter((r) => r.state === "installed" && r.activeCredentialId !== undefined)
+      .map((r) => r.activeCredentialId!),
+  );
+  const out = new Map<string, string>();
+  for (const r of dependencies(records)) {
+    if (r.activeCredentialId !== undefined && !current.has(r.activeCredentialId))
+      out.set(r.activeCredentialId, r.keyId);
+  }
+  return out;
 }
 
 export interface DependentGrant {
@@ -59,10 +83,12 @@ export interface KeyDependents {
 export class MigrationTracker {
   readonly #windows: Dependency[];
   readonly #counts = new Map<string, number>();
+  readonly #staleCredentials: Map<string, string>;
   total = 0;
 
-  constructor(windows: Dependency[]) {
+  constructor(windows: Dependency[], records: readonly KeyRecord[] = []) {
     this.#windows = windows;
+    this.#staleCredentials = staleCredentialIds(records);
     for (const w of windows) this.#counts.set(w.record.keyId, 0);
   }
 
@@ -73,8 +99,12 @@ export class MigrationTracker {
   /** The grant's dependency on superseded keys, if any. Only valid Microsoft grants can depend. */
   consider(grant: NylasGrant): DependentGrant | undefined {
     if (grant.provider !== "microsoft" || grant.grantStatus !== "valid") return undefined;
+    const staleKey =
+      grant.credentialId === undefined ? undefined : this.#staleCredentials.get(grant.credentialId);
     const hits = this.#windows.filter(
-      (w) => (w.from === null || grant.updatedAt >= w.from) && grant.updatedAt < w.until,
+      (w) =>
+        ((w.from === null || grant.updatedAt >= w.from) && grant.updatedAt < w.until) ||
+        w.record.keyId === staleKey,
     );
     if (hits.length === 0) return undefined;
     this.total++;
@@ -89,6 +119,15 @@ export class MigrationTracker {
       rotationIds: [...new Set(hits.map((h) => h.record.supersededBy ?? h.record.rotationId))],
       deadline: ends[0] ?? null,
     };
+  }
+
+  /** The rotations whose switch left `dep` behind on one of `keyIds`: one request per (rotation, grant). */
+  rotationIdsFor(dep: DependentGrant, keyIds: ReadonlySet<string>): string[] {
+    const out = new Set<string>();
+    for (const w of this.#windows)
+      if (dep.keyIds.includes(w.record.keyId) && keyIds.has(w.record.keyId))
+        out.add(w.record.supersededBy ?? w.record.rotationId);
+    return [...out];
   }
 
   byKey(): KeyDependents[] {

@@ -50,12 +50,6 @@ export interface KeyRecord {
   /** Nylas' connector `active_credential_id` right after the switch that installed it. */
   activeCredentialId?: string;
   /**
-   * First pass whose Graph read did not list the key. One read proves nothing (a
-   * contradictory answer, a replica behind): the key counts as gone only when a
-   * later pass still misses it.
-   */
-  missingSince?: string;
-  /**
    * First pass whose complete, consistent grant read found no valid grant depending
    * on it. Retirement without sign-in evidence needs a second such pass.
    */

@@ -53,6 +53,8 @@ export interface RecoveryDeps {
   installationId: string;
   /** Dry run: report what would be done, change nothing. */
   dryRun: boolean;
+  /** The app's keys as the previous pass read them (its run record): the second read that confirms a miss. */
+  previousRead?: { at: string; keyIds: readonly string[] } | undefined;
 }
 
 /** Two reads at least this far apart, both missing a key, are needed before it counts as deleted. */
@@ -125,22 +127,20 @@ export async function recoverRotation(app: GraphApplication, deps: RecoveryDeps)
     }
   }
 
-  // Recorded keys missing from the app. One read proves nothing (a contradictory or lagging answer):
-  // mark the first miss, and count the key as deleted only when a later pass still misses it.
+  // Recorded keys missing from the app. One read proves nothing (a contradictory or lagging answer), and
+  // nothing durable is rewritten from it: a key counts as deleted only when the previous pass's read, at
+  // least a few minutes earlier, missed it too. An app read with no secrets at all while keys are recorded
+  // contradicts what is known and is never enough.
+  const previous = deps.previousRead;
+  const missedBefore = (keyId: string) =>
+    previous !== undefined &&
+    nowDate.getTime() - Date.parse(previous.at) >= CONFIRM_MISSING_MS &&
+    !previous.keyIds.includes(keyId);
   const everythingMissing = app.passwordCredentials.length === 0;
   for (const r of records) {
-    if (r.keyId === FOREIGN || r.state === "removed") continue;
-    if (present.has(r.keyId)) {
-      if (r.missingSince !== undefined && !deps.dryRun) {
-        const { missingSince: _gone, ...rest } = r;
-        await saveKeyRecord(deps.store, rest);
-      }
-      continue;
-    }
-    const since = r.missingSince === undefined ? undefined : Date.parse(r.missingSince);
-    if (since === undefined || nowDate.getTime() - since < CONFIRM_MISSING_MS || everythingMissing) {
+    if (r.keyId === FOREIGN || r.state === "removed" || present.has(r.keyId)) continue;
+    if (everythingMissing || !missedBefore(r.keyId)) {
       report.unconfirmedMissing.push(r.keyId);
-      if (since === undefined && !deps.dryRun) await saveKeyRecord(deps.store, { ...r, missingSince: now });
       continue;
     }
     report.vanished.push(r.keyId);
@@ -149,7 +149,7 @@ export async function recoverRotation(app: GraphApplication, deps: RecoveryDeps)
     );
     if (!deps.dryRun) await saveKeyRecord(deps.store, { ...r, state: "removed", removedAt: now });
   }
-  if (report.vanished.length > 0 || report.unconfirmedMissing.length > 0 || report.markedAmbiguous.length > 0)
+  if (report.vanished.length > 0 || report.markedAmbiguous.length > 0)
     records = (await loadKeyRecords(deps.store, app.appId)).map((i) => i.value);
 
   // Interrupted between "installed" and "superseded": the latest installed key wins.
@@ -157,7 +157,7 @@ export async function recoverRotation(app: GraphApplication, deps: RecoveryDeps)
     .filter(
       (r) =>
         r.state === "installed" &&
-        (r.keyId === FOREIGN || present.has(r.keyId) || r.missingSince !== undefined),
+        (r.keyId === FOREIGN || present.has(r.keyId) || report.unconfirmedMissing.includes(r.keyId)),
     )
     .sort((a, b) => (a.installedAt ?? "").localeCompare(b.installedAt ?? ""));
   const latest = installed.at(-1);

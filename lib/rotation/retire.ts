@@ -1,19 +1,28 @@
 /**
- * Retirement: a superseded watchdog-created secret is removed once no valid
- * grant depends on it and RETIRE_GRACE_HOURS have passed since the switch
- * (consumers that cached the old value get time to notice); otherwise it is
- * left to expire. Expired watchdog-created secrets are cleaned up. Never the
- * connector's secret, never a secret the watchdog did not create.
+ * Retirement: which superseded secrets may be removed — the one place that
+ * decides it. Removal cannot be undone, so it needs positive evidence:
+ *
+ * - with trusted sign-in evidence: no sign-in with the key for
+ *   RETIRE_QUIET_HOURS after the switch (and RETIRE_GRACE_HOURS passed); any
+ *   sign-in within that window vetoes it, whatever the grants' timestamps say;
+ * - without: a complete, consistent grant read found no valid grant depending
+ *   on it, in two passes running (one read proves nothing), and
+ *   RETIRE_GRACE_HOURS have passed since the switch.
+ *
+ * Otherwise it is left to expire. Expired watchdog-created secrets are cleaned
+ * up. Never the connector's secret, never a secret this installation did not
+ * create (foreign secrets and other installations' are only ever untracked).
  */
 import type { Clock } from "../clock.js";
 import { HOUR_MS } from "../clock.js";
+import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { StateStore } from "../state/store.js";
 import type { GraphApplication, GraphClient } from "../clients/graph.js";
 import { isExpired } from "../watch/classify.js";
+import { lastUse, type Evidence } from "./evidence.js";
 import { FOREIGN, saveKeyRecord, type KeyRecord } from "./records.js";
 import { removeKeyWithRetry } from "./rotate.js";
-import type { MigrationTracker } from "./migrate.js";
 
 export interface RetirementAction {
   keyId: string;
@@ -21,47 +30,73 @@ export interface RetirementAction {
   reason: string;
 }
 
-export function planRetirement(
-  app: GraphApplication,
-  records: readonly KeyRecord[],
-  tracker: MigrationTracker,
-  now: Date,
-  graceHours: number,
-): RetirementAction[] {
+export interface RetirementInput {
+  app: GraphApplication;
+  records: readonly KeyRecord[];
+  /** Valid grants inferred to depend on each key (from the grant read). */
+  dependents: (keyId: string) => number;
+  /** The grant read was complete and consistent. */
+  complete: boolean;
+  evidence: Evidence;
+  now: Date;
+  config: Pick<Config["rotation"], "retireGraceHours" | "retireQuietHours">;
+}
+
+export function planRetirement(input: RetirementInput): RetirementAction[] {
+  const { app, records, evidence, now, config } = input;
   const present = new Set(app.passwordCredentials.map((p) => p.keyId));
   const out: RetirementAction[] = [];
+  const keep = (keyId: string, reason: string) => out.push({ keyId, action: "keep", reason });
   for (const r of records) {
     if (r.state !== "superseded") continue;
-    const dependents = tracker.countFor(r.keyId);
+    const switchedAt = Date.parse(r.supersededAt ?? now.toISOString());
+    const sinceSwitch = now.getTime() - switchedAt;
+    const use = evidence.mode === "evidence" ? lastUse(r, records, evidence) : null;
+    const quietFor = now.getTime() - Math.max(switchedAt, use === null ? 0 : Date.parse(use));
+    const dependents = input.dependents(r.keyId);
+    const trusted = evidence.mode === "evidence";
+
     if (r.keyId === FOREIGN) {
-      // Foreign secrets are never touched; stop tracking once nobody depends on them or they expired.
-      if (dependents === 0 || isExpired(r.endDateTime, now)) {
+      // Foreign secrets are never touched; stop tracking once nothing depends on them or they expired.
+      const unused = trusted
+        ? quietFor >= config.retireQuietHours * HOUR_MS
+        : input.complete && dependents === 0 && r.noDependentsSince !== undefined;
+      if (isExpired(r.endDateTime, now) || unused)
         out.push({
           keyId: r.keyId,
           action: "stop-tracking",
-          reason:
-            dependents === 0 ? "no grant depends on the earlier secret(s)" : "the earlier secret(s) expired",
+          reason: isExpired(r.endDateTime, now)
+            ? "the earlier secret(s) expired"
+            : "no grant depends on the earlier secret(s)",
         });
-      }
       continue;
     }
     if (!present.has(r.keyId)) {
-      out.push({ keyId: r.keyId, action: "stop-tracking", reason: "already gone from the app registration" });
+      keep(r.keyId, "not listed by this Graph read; a later pass confirms before anything changes");
     } else if (isExpired(r.endDateTime, now)) {
       out.push({ keyId: r.keyId, action: "remove", reason: "expired (watchdog-created, superseded)" });
-    } else if (dependents > 0) {
-      out.push({ keyId: r.keyId, action: "keep", reason: `${dependents} valid grant(s) still depend on it` });
-    } else if (now.getTime() - Date.parse(r.supersededAt ?? now.toISOString()) < graceHours * HOUR_MS) {
-      out.push({
-        keyId: r.keyId,
-        action: "keep",
-        reason: `within RETIRE_GRACE_HOURS (${graceHours} h) of the switch`,
-      });
+    } else if (trusted && quietFor < config.retireQuietHours * HOUR_MS) {
+      keep(
+        r.keyId,
+        use !== null && Date.parse(use) > switchedAt
+          ? `Entra saw it sign in at ${use}: in use (RETIRE_QUIET_HOURS ${config.retireQuietHours} h of quiet needed)`
+          : `quiet for ${Math.floor(quietFor / HOUR_MS)} h of the ${config.retireQuietHours} h (RETIRE_QUIET_HOURS) needed`,
+      );
+    } else if (!trusted && dependents > 0) {
+      keep(r.keyId, `${dependents} valid grant(s) still depend on it`);
+    } else if (sinceSwitch < config.retireGraceHours * HOUR_MS) {
+      keep(r.keyId, `within RETIRE_GRACE_HOURS (${config.retireGraceHours} h) of the switch`);
+    } else if (!input.complete) {
+      keep(r.keyId, "the grant list could not be read completely and consistently this pass");
+    } else if (!trusted && r.noDependentsSince === undefined) {
+      keep(r.keyId, "no valid grant depends on it; a second pass confirms before it is removed");
     } else {
       out.push({
         keyId: r.keyId,
         action: "remove",
-        reason: "superseded, no valid grant depends on it, grace period over",
+        reason: trusted
+          ? `Entra reports no sign-in with it for ${Math.floor(quietFor / HOUR_MS)} h since the switch`
+          : "superseded, no valid grant depends on it in two passes, grace period over",
       });
     }
   }

@@ -48,7 +48,7 @@ beforeEach(() => {
 });
 
 describe("grantSweep (timer)", () => {
-  it("pages every grant (offset, limit=200) and raises one incident per invalid grant", async () => {
+  it("pages every grant (offset, limit=200, until an empty page) and raises one incident per invalid grant", async () => {
     const before = w.sim.requests.length;
     await grantSweep(timer(), context);
     const pages = w.sim.requests
@@ -58,6 +58,7 @@ describe("grantSweep (timer)", () => {
       ["0", "200"],
       ["200", "200"],
       ["400", "200"],
+      [String(GRANTS), "200"],
     ]);
     const incidents = await w.incidents();
     expect(incidents.map((i) => i.key).sort()).toEqual(invalid.map(key).sort());

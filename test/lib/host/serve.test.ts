@@ -19,8 +19,11 @@ afterAll(async () => {
   await w?.close();
 });
 
+/** Sweeps started: each reads the grant list from offset 0 (and on until an empty page). */
 const sweeps = () =>
-  w.sim.requests.filter((r) => r.service === "nylas" && r.method === "GET" && r.path === "/v3/grants").length;
+  w.sim.requests.filter(
+    (r) => r.service === "nylas" && r.method === "GET" && r.path === "/v3/grants" && r.query.offset === "0",
+  ).length;
 
 async function until(condition: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
   const end = Date.now() + ms;

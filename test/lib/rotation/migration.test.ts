@@ -106,8 +106,12 @@ describe("migration: users on the superseded secret", () => {
     expect((await w.pass()).retired).toEqual([]);
     expect(app(w).passwordCredentials.map((p) => p.keyId)).toContain(w1);
 
-    // She signs in again: nothing depends on W1 — removed at once (grace already over).
+    // She signs in again: nothing depends on W1. One read proves nothing: the next pass confirms, then removes.
     await w.sim.nylas.signIn("megan@contoso.com");
+    w.clock.advance(HOUR_MS);
+    const confirming = await w.pass();
+    expect(confirming.retired).toEqual([]);
+    expect(confirming.plan.join("\n")).not.toMatch(/remove secret/);
     w.clock.advance(HOUR_MS);
     const after = await w.pass();
     expect(after.retired).toEqual([w1]);

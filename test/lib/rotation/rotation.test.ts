@@ -379,3 +379,80 @@ describe("rotation: an app capped at two secrets", () => {
     expect(app(w).passwordCredentials).toHaveLength(2);
   });
 });
+
+describe("rotation: Graph writes are never replayed blindly", () => {
+  it("a 504 after addPassword created the secret (app capped at two): one rotation, exactly one new key, no TooManyAppPasswords", async () => {
+    world = await startWorld({ seed: { connectorSecretDaysLeft: 30 } });
+    const w = world;
+    expect(app(w).signInAudience).toBe("AzureADandPersonalMicrosoftAccount");
+    w.sim.faults.add({
+      service: "graph",
+      method: "POST",
+      path: /\/addPassword$/,
+      when: "after",
+      response: { status: 504 },
+    });
+    const result = await w.pass();
+    expect(result.rotation.decision).toBe("rotated");
+    // The SDK did not replay the POST; the watchdog read back, removed the value-less twin, added once more.
+    expect(addPasswordCalls(w).map((r) => r.status)).toEqual([504, 200]);
+    expect(w.sim.requests.some((r) => r.body.includes("TooManyAppPasswords"))).toBe(false);
+    expect(watchdogKeys(w)).toHaveLength(1);
+    expect(app(w).passwordCredentials).toHaveLength(2);
+    expect(w.sim.tenant.connectorSecret()!.password!.keyId).toBe(watchdogKeys(w)[0]!.keyId);
+    expect(connectorIsLive(w)).toBe(true);
+  });
+
+  it("a removePassword answering 503 is not replayed by the SDK; the watchdog's own retry finishes it", async () => {
+    world = await startWorld({
+      seed: { connectorSecretDaysLeft: 10 },
+      propagationDelayMs: 600_000,
+      env: { PROPAGATION_TIMEOUT_SECONDS: "30" },
+    });
+    const w = world;
+    w.sim.faults.add({
+      service: "graph",
+      method: "POST",
+      path: /\/removePassword$/,
+      when: "after",
+      response: { status: 503 },
+    });
+    const result = await w.pass();
+    expect(result.rotation.decision).toBe("failed");
+    const removes = w.sim.requests.filter((r) => r.service === "graph" && r.path.endsWith("/removePassword"));
+    // First answer 503 after removing; the retry finds it gone (400 InvalidKeyId) and counts that as done.
+    expect(removes.map((r) => r.status)).toEqual([503, 400]);
+    expect(watchdogKeys(w)).toHaveLength(0);
+  });
+});
+
+describe("rotation: the PATCH sends back exactly what the connector has", () => {
+  it("a connector without tenant or scope keeps having none", async () => {
+    world = await startWorld({ seed: { connectorSecretDaysLeft: 30 } });
+    const w = world;
+    const connector = w.sim.tenant.nylas.connector!;
+    delete connector.settings.tenant;
+    connector.settings.custom_flag = "kept";
+    const result = await w.pass();
+    expect(result.rotation.decision).toBe("rotated");
+    const body = JSON.parse(patches(w)[0]!.body) as { settings: Record<string, unknown>; scope?: unknown };
+    expect(Object.keys(body.settings).sort()).toEqual(["client_id", "client_secret", "custom_flag"]);
+    expect(w.sim.tenant.nylas.connector!.settings.tenant).toBeUndefined();
+    expect(w.sim.tenant.nylas.connector!.settings.custom_flag).toBe("kept");
+    expect(body.scope).toEqual(connector.scope);
+  });
+
+  it("a connector read without client_id is not rotated, and the alert names what is missing", async () => {
+    world = await startWorld({ seed: { connectorSecretDaysLeft: 30 } });
+    const w = world;
+    delete w.sim.tenant.nylas.connector!.settings.client_id;
+    const result = await w.pass();
+    expect(patches(w)).toHaveLength(0);
+    expect(addPasswordCalls(w)).toHaveLength(0);
+    expect(result.rotation.decision).toBe("no-connector");
+    expect(result.scan.problems.map((p) => p.code)).toContain("connector.no-client-id");
+    const events = JSON.stringify(w.sim.sinks.json("webhook"));
+    expect(events).toMatch(/rotation\.blocked/);
+    expect(events).toMatch(/no client_id/);
+  });
+});
