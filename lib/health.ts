@@ -15,6 +15,10 @@ export interface HealthReport {
     grantSweep: { finishedAt: string; grants: number; invalid: number } | null;
   };
   nextExpiry: WatchdogPassResult["nextExpiry"];
+  /** The connector app's secrets as the last pass read them, each with Entra's last sign-in when readable. */
+  connectorSecrets: WatchdogPassResult["connectorSecrets"];
+  /** Whether the last pass decided migration and retirement on Entra's sign-in evidence, and why (not). */
+  evidence: { mode: string; reason: string } | null;
   openIncidents: { key: string; kind: string; severity: string; summary: string; firstSeen: string }[];
   openIncidentCount: number;
 }
@@ -59,6 +63,8 @@ export async function readHealth(deps: Pick<Deps, "state" | "alerts" | "clock">)
         : null,
     },
     nextExpiry: watchdog?.value.nextExpiry ?? null,
+    connectorSecrets: watchdog?.value.connectorSecrets ?? [],
+    evidence: watchdog?.value.migration?.evidence ?? null,
     openIncidents: open,
     openIncidentCount: count,
   };

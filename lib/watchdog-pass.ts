@@ -97,8 +97,12 @@ export interface WatchdogPassResult {
   /** Anything a secret something depends on is expired or within ALERT_BEFORE_DAYS. */
   attention: boolean;
   exitCode: 0 | 1 | 3;
-  /** The connector app's secrets (ids and expiry only): lets the webhook name an expired secret as a cause. */
-  connectorSecrets: { keyId: string; endDateTime: string | null }[];
+  /**
+   * The connector app's secrets (ids, expiry, and Entra's last sign-in when readable): lets the webhook
+   * name an expired secret as a cause, health show which secret is in use, and the next pass confirm a
+   * key that this pass's read missed.
+   */
+  connectorSecrets: { keyId: string; endDateTime: string | null; lastSignIn?: string | null }[];
 }
 
 const ALERT_DELIVERY_BUDGET_MS = 30_000;
@@ -169,7 +173,11 @@ export async function runWatchdogPass(deps: Deps, options: PassOptions = {}): Pr
     onConnectorApp: (app) => (connectorApp = app),
     onCredential: (r) => {
       if (r.source === "connector" && r.type === "password")
-        connectorSecrets.push({ keyId: r.keyId, endDateTime: r.endDateTime });
+        connectorSecrets.push({
+          keyId: r.keyId,
+          endDateTime: r.endDateTime,
+          ...(r.lastSignIn !== undefined ? { lastSignIn: r.lastSignIn } : {}),
+        });
       if (r.source === "watched" && needsAttention(r.status)) watched.push(r);
       if (r.source === "watched" && watchedAppIds.at(-1) !== r.appId) watchedAppIds.push(r.appId);
     },

@@ -15,7 +15,8 @@ added to the connector since they signed in — each with a hosted-auth re-authe
 link (login_hint = the user's email) when NYLAS_CLIENT_ID and
 REAUTH_REDIRECT_URI are set.
 
---json prints one JSON document: {"schema":"secret-watchdog.grants/v1","grants":[…],"count":n}.
+--json prints one JSON document: {"schema":"secret-watchdog.grants/v1","grants":[…],"count":n,
+"connector":{"activeCredentialId":…}}; each grant carries its Nylas credentialId.
 
 Exit: 0 none · 1 some · 2 bad configuration · 3 Nylas unreachable.`,
   options: { json: { type: "boolean" } },
@@ -26,7 +27,10 @@ Exit: 0 none · 1 some · 2 bad configuration · 3 Nylas unreachable.`,
       io.out('{"schema":"secret-watchdog.grants/v1","grants":[');
       for await (const g of listAttentionGrants(deps))
         io.out(`${count++ === 0 ? "\n" : ",\n"}${JSON.stringify(g)}`);
-      io.out(`\n],"count":${count}}\n`);
+      const connector = await deps.nylas.getMicrosoftConnector();
+      io.out(
+        `\n],"count":${count},"connector":${JSON.stringify({ activeCredentialId: connector?.activeCredentialId ?? null })}}\n`,
+      );
     } else {
       for await (const g of listAttentionGrants(deps)) {
         if (count++ === 0) io.out("Grants whose user must sign in again:\n");

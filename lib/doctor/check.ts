@@ -15,6 +15,7 @@ export const CHECK_IDS = [
   "app.permission",
   "app.redirect-uri",
   "secrets.live",
+  "rotation.safety",
   "scopes.required",
   "consent.admin",
   "grants.scopes",

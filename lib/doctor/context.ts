@@ -234,6 +234,11 @@ export class DoctorContext {
 
   // ------------------------------------------------------------ state
 
+  /** The state store (rotation records, installation). */
+  state(): Promise<StateStore> {
+    return this.#once("state", () => this.#deps.state());
+  }
+
   /**
    * The secret the rotation last installed in the connector (its key record,
    * `lib/rotation/records.ts`); undefined before any rotation ran.

@@ -23,6 +23,8 @@ export interface AttentionGrant {
   /** For grants on a superseded secret: when they stop working unless re-authenticated. */
   deadline: string | null;
   reauthUrl: string | null;
+  /** The Nylas credential the grant uses (`credential_id`), when Nylas reports one. */
+  credentialId: string | null;
 }
 
 export async function* listAttentionGrants(
@@ -40,6 +42,7 @@ export async function* listAttentionGrants(
       lastAuthenticatedAt: new Date(grant.updatedAt * 1000).toISOString(),
       deadline: null,
       reauthUrl: link(grant.provider, grant.email),
+      credentialId: grant.credentialId ?? null,
     };
   }
   const tracker = await loadMigrationTracker(
@@ -66,6 +69,7 @@ export async function* listAttentionGrants(
       lastAuthenticatedAt: new Date(grant.updatedAt * 1000).toISOString(),
       deadline: dep?.deadline ?? null,
       reauthUrl: link(grant.provider, grant.email),
+      credentialId: grant.credentialId ?? null,
     };
   }
 }

@@ -35,16 +35,18 @@ export class ScanJsonWriter {
   }
 
   finish(summary: ScanSummary, exitCode: number): void {
-    const { connector, apps, credentials, counts, problems } = summary;
+    const { connector, apps, credentials, counts, problems, signIns } = summary;
     this.#add(
-      `\n],"connector":${JSON.stringify(connector)},"summary":${JSON.stringify({
-        apps,
-        credentials,
-        expired: counts.expired,
-        critical: counts.critical,
-        rotationDue: counts["rotation-due"],
-        ok: counts.ok,
-      })},"problems":${JSON.stringify(problems)},"exitCode":${exitCode}}\n`,
+      `\n],"connector":${JSON.stringify(connector)},"signIns":${JSON.stringify(signIns)},"summary":${JSON.stringify(
+        {
+          apps,
+          credentials,
+          expired: counts.expired,
+          critical: counts.critical,
+          rotationDue: counts["rotation-due"],
+          ok: counts.ok,
+        },
+      )},"problems":${JSON.stringify(problems)},"exitCode":${exitCode}}\n`,
     );
     this.flush();
   }
@@ -87,13 +89,13 @@ export function formatScanTable(summary: ScanSummary, thresholds: Thresholds): s
       : `Nylas Microsoft connector: client_id ${c.clientId ?? "(none)"}, tenant ${c.tenant ?? "(none)"}, ${c.scope.length} scope(s)`,
   );
   lines.push("");
-  const header = `${pad("APP", 34)} ${pad("SOURCE", 10)} ${pad("TYPE", 7)} ${pad("KEY ID", 9)} ${pad("HINT", 5)} ${pad("EXPIRES (UTC)", 17)} ${"DAYS".padStart(5)}  STATUS`;
+  const header = `${pad("APP", 34)} ${pad("SOURCE", 10)} ${pad("TYPE", 7)} ${pad("KEY ID", 9)} ${pad("HINT", 5)} ${pad("EXPIRES (UTC)", 17)} ${"DAYS".padStart(5)}  ${pad("STATUS", 12)} LAST SIGN-IN (UTC)`;
   lines.push(header);
   lines.push("-".repeat(header.length));
   for (const r of summary.soonest) {
     const app = `${r.appDisplayName ?? "(no name)"} (${r.appId.slice(0, 8)})`;
     lines.push(
-      `${pad(app, 34)} ${pad(r.source, 10)} ${pad(r.type === "password" ? "secret" : "cert", 7)} ${pad(r.keyId.slice(0, 8), 9)} ${pad(r.hint ?? "", 5)} ${pad(shortDate(r.endDateTime), 17)} ${(r.daysLeft === null ? "-" : String(r.daysLeft)).padStart(5)}  ${STATUS_LABEL[r.status]}`,
+      `${pad(app, 34)} ${pad(r.source, 10)} ${pad(r.type === "password" ? "secret" : "cert", 7)} ${pad(r.keyId.slice(0, 8), 9)} ${pad(r.hint ?? "", 5)} ${pad(shortDate(r.endDateTime), 17)} ${(r.daysLeft === null ? "-" : String(r.daysLeft)).padStart(5)}  ${pad(STATUS_LABEL[r.status], 12)} ${r.lastSignIn === undefined ? "-" : r.lastSignIn === null ? "none reported" : shortDate(r.lastSignIn)}`.trimEnd(),
     );
   }
   if (summary.credentials > summary.soonest.length) {
@@ -105,6 +107,10 @@ export function formatScanTable(summary: ScanSummary, thresholds: Thresholds): s
   lines.push(
     `${summary.credentials} credential(s) in ${summary.apps} app(s): ${k.expired} expired, ${k.critical} critical (≤ ${thresholds.alertBeforeDays} days), ${k["rotation-due"]} rotation due (≤ ${thresholds.rotateBeforeDays} days), ${k.ok} ok.`,
   );
+  if (c !== null && !summary.signIns.readable)
+    lines.push(
+      "Last sign-in per secret: not shown; Entra's sign-in report is not readable (grant the watchdog's identity AuditLog.Read.All to see which secret is in use; `watchdog doctor` explains).",
+    );
   for (const p of summary.problems) lines.push(`PROBLEM ${p.code}: ${p.message}\n  Fix: ${p.fix}`);
   return lines.join("\n") + "\n";
 }

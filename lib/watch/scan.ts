@@ -28,6 +28,11 @@ export interface CredentialReport {
   endDateTime: string | null;
   daysLeft: number | null;
   status: CredentialStatus;
+  /**
+   * The connector app's secrets only, when Entra's sign-in report is readable:
+   * its last sign-in with this secret (ISO 8601), null = none reported.
+   */
+  lastSignIn?: string | null;
 }
 
 export interface ScanProblem {
@@ -44,6 +49,8 @@ export interface ScanSummary {
   /** The soonest-expiring credentials, soonest first (at most `keepSoonest`). */
   soonest: CredentialReport[];
   problems: ScanProblem[];
+  /** Entra's per-credential sign-in report for the connector's app: readable, or why not. */
+  signIns: { readable: boolean; error?: string };
 }
 
 export interface ScanDeps {
@@ -141,9 +148,13 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
   let apps = 0;
   let credentials = 0;
 
+  let lastSignIn: Map<string, string | null> | undefined;
+  let signIns: ScanSummary["signIns"] = { readable: false, error: "not read" };
   const emit = (app: GraphApplication, source: CredentialReport["source"]) => {
     apps++;
     for (const report of reportsForApp(app, source, now, options.thresholds)) {
+      if (source === "connector" && report.type === "password" && lastSignIn !== undefined)
+        report.lastSignIn = lastSignIn.get(report.keyId) ?? null;
       credentials++;
       counts[report.status]++;
       soonest.offer(report);
@@ -180,7 +191,18 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
       fix: "Set the connector's settings.client_id to the Azure app registration's Application (client) ID.",
     });
   } else {
-    const app = await graph.getApplicationByAppId(connectorAppId, CREDENTIAL_SELECT);
+    // Entra's sign-in report beside the app read: which secret is still in use (AuditLog.Read.All).
+    const [app, report] = await Promise.all([
+      graph.getApplicationByAppId(connectorAppId, CREDENTIAL_SELECT),
+      graph.listCredentialSignIns(connectorAppId).then(
+        (rows) => ({ rows }),
+        (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+      ),
+    ]);
+    if ("rows" in report) {
+      lastSignIn = new Map(report.rows.map((r) => [r.keyId, r.lastSignInDateTime]));
+      signIns = { readable: true };
+    } else signIns = { readable: false, error: report.error };
     if (app === undefined) {
       problems.push({
         code: "connector.app-not-found",
@@ -216,7 +238,7 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
   deps.logger.info(
     `scan: ${apps} app(s), ${credentials} credential(s): ${counts.expired} expired, ${counts.critical} critical, ${counts["rotation-due"]} rotation due, ${counts.ok} ok`,
   );
-  return { connector, apps, credentials, counts, soonest: soonest.items, problems };
+  return { connector, apps, credentials, counts, soonest: soonest.items, problems, signIns };
 }
 
 /** Exit code of `scan`: 1 when anything is expired, within ALERT_BEFORE_DAYS, or could not be checked. */

@@ -41,9 +41,27 @@ describe("health (function)", () => {
       checkedAt: w.clock.now().toISOString(),
       lastRuns: { secretWatchdog: null, grantSweep: null },
       nextExpiry: null,
+      connectorSecrets: [],
+      evidence: null,
       openIncidents: [],
       openIncidentCount: 0,
     });
+  });
+
+  it("shows each connector secret's last sign-in and the evidence mode of the last pass", async () => {
+    w.sim.tenant.grantAppRole(w.sim.watchdog.servicePrincipalId, "AuditLog.Read.All");
+    await w.sim.nylas.tick();
+    await secretWatchdog(
+      { isPastDue: false } as Timer,
+      new InvocationContext({ functionName: "secretWatchdog" }),
+    );
+    const r = await report();
+    const held = w.sim.tenant.connectorSecret()!.password!;
+    expect(r.connectorSecrets).toEqual([
+      { keyId: held.keyId, endDateTime: held.endDateTime, lastSignIn: w.clock.now().toISOString() },
+    ]);
+    expect(r.evidence?.mode).toBe("evidence");
+    w.sim.tenant.revokeAppRole(w.sim.watchdog.servicePrincipalId, "AuditLog.Read.All");
   });
 
   it("after a watch pass and a grant.expired: the run, the next expiry and the critical incident → attention", async () => {

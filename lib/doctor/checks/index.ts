@@ -9,6 +9,7 @@ import { checkNylasRegion } from "./nylas-region.js";
 import { checkRedirectUri } from "./redirect-uri.js";
 import { checkScopes } from "./scopes.js";
 import { checkSecrets } from "./secrets.js";
+import { checkRotationSafety } from "./rotation-safety.js";
 import { checkSettings } from "./settings.js";
 import { checkV2Leftovers } from "./v2-leftovers.js";
 import { checkWebhook } from "./webhook.js";
@@ -31,6 +32,11 @@ export const CHECKS: readonly CheckDefinition[] = [
   { id: "app.permission", title: "Watchdog may rotate the app's secrets", run: checkAppPermission },
   { id: "app.redirect-uri", title: "Redirect URI", run: checkRedirectUri },
   { id: "secrets.live", title: "Client secrets", run: checkSecrets },
+  {
+    id: "rotation.safety",
+    title: "Rotation safety: ownership, keys in doubt, sign-in evidence",
+    run: checkRotationSafety,
+  },
   { id: "scopes.required", title: "Connector scopes", run: checkScopes },
   { id: "consent.admin", title: "Admin consent", run: checkAdminConsent },
   { id: "grants.scopes", title: "Grants behind the connector's scopes", run: checkGrantScopes },

@@ -130,7 +130,7 @@ describe("watchdog doctor against the simulator", () => {
     expect(run.out).toMatch(/^FAIL {2}scopes\.required\s+The connector does not ask for offline_access/m);
     expect(run.out).toMatch(/^PASS {2}nylas\.region /m);
     expect(run.out).toMatch(/^WARN {2}grants\.scopes\s+3 of 3 valid Microsoft grants lack scope/m);
-    expect(run.out).toMatch(/^13 checks: 10 pass · 1 warn · 2 fail · 0 skip$/m);
+    expect(run.out).toMatch(/^14 checks: 11 pass · 1 warn · 2 fail · 0 skip$/m);
   });
 
   it("exit 3 when Nylas cannot be reached at all, still printing the report", async () => {

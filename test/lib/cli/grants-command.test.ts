@@ -31,7 +31,12 @@ describe("watchdog grants", () => {
     expect(r).toMatchObject({ code: 0, stdout: "No grant needs re-authentication.\n" });
     const j = await runWatchdog(["grants", "--json"], w.env);
     expect(j.code).toBe(0);
-    expect(JSON.parse(j.stdout)).toEqual({ schema: "secret-watchdog.grants/v1", grants: [], count: 0 });
+    expect(JSON.parse(j.stdout)).toEqual({
+      schema: "secret-watchdog.grants/v1",
+      grants: [],
+      count: 0,
+      connector: { activeCredentialId: w.sim.tenant.nylas.connector!.active_credential_id },
+    });
   });
 
   it("invalid grants → exit 1, each with a re-auth link (login_hint = email); non-Microsoft grants without one", async () => {
@@ -59,7 +64,13 @@ describe("watchdog grants", () => {
     expect(doc.count).toBe(3);
     const byId = Object.fromEntries(doc.grants.map((g) => [g.grantId, g]));
     for (const g of invalid) {
-      expect(byId[g.id]).toMatchObject({ email: g.email, provider: "microsoft", reason: "invalid" });
+      expect(byId[g.id]).toMatchObject({
+        email: g.email,
+        provider: "microsoft",
+        reason: "invalid",
+        credentialId: g.credential_id,
+      });
+      expect(g.credential_id).toBeDefined();
       const link = new URL(byId[g.id]!.reauthUrl!);
       expect(link.pathname).toBe("/v3/connect/auth");
       expect(link.searchParams.get("provider")).toBe("microsoft");

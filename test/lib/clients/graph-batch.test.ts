@@ -117,10 +117,18 @@ describe("a WATCH_APP_IDS list is read through $batch", () => {
     const batches = top.filter((r) => r.path === "/v1.0/$batch");
     expect(batches).toHaveLength(5);
     expect(batches.flatMap(batchedIds)).toEqual(appIds);
-    // Besides the batches, only the connector's app registration, read once before them.
-    expect(top.filter((r) => r.path !== "/v1.0/$batch").map((r) => `${r.method} ${r.path}`)).toEqual([
+    // Besides the batches, only the connector's app registration and its secrets' sign-in report, read
+    // once, side by side, before them.
+    expect(
+      top
+        .filter((r) => r.path !== "/v1.0/$batch")
+        .map((r) => `${r.method} ${r.path}`)
+        .sort(),
+    ).toEqual([
+      "GET /beta/reports/appCredentialSignInActivities",
       `GET /v1.0/applications(appId='${sim.nylasApp!.appId}')`,
     ]);
+    expect(summary.signIns.readable).toBe(false); // the identity lacks AuditLog.Read.All
   });
 
   it("keeps the soonest-expiring credentials, soonest first, no more than keepSoonest", async () => {

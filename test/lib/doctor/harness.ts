@@ -56,6 +56,8 @@ export async function startDoctorWorld(
   // Least privilege for rotation is OwnedBy + owner; reading consent grants needs Directory.Read.All.
   sim.tenant.grantAppRole(sim.watchdog.servicePrincipalId, "Directory.Read.All");
   const webhook = sim.tenant.nylas.addWebhook({ webhook_url: WEBHOOK_URL });
+  // Nylas has refreshed the seeded grants (with the connector's secret): Entra's sign-in report shows use.
+  await sim.nylas.tick();
   const stateDir = mkdtempSync(join(tmpdir(), "doctor-world-"));
   const logs: string[] = [];
   const logger: Logger = {
