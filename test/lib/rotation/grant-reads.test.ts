@@ -78,6 +78,30 @@ describe("grant reads see every grant", () => {
     expect(removes(w)).toHaveLength(0);
   });
 
+  it("grants going invalid or re-authenticating while the list is read lose no dependent", async () => {
+    const { w, w1, x } = await oneUserOnW1(200);
+    const y = await w.sim.nylas.signIn("y@contoso.com"); // on W2: not a dependent, sorts after X
+    expect(y.id).not.toBe(x.id);
+    let changed = 0;
+    w.sim.tenant.nylas.beforeGrantsPage = (query, page) => {
+      if (page !== 1 || query.get("provider") !== "microsoft" || changed > 0) return;
+      changed++;
+      // An older user's grant goes invalid (it leaves the grant_status=valid listing: a shift), and
+      // another re-authenticates (its updated_at changes; created_at, the sort key, does not).
+      const [a, b] = w.sim.tenant.nylas.sortedGrants("created_at");
+      a!.grant_status = "invalid";
+      b!.updated_at = Math.floor(w.clock.now().getTime() / 1000);
+      w.sim.tenant.nylas.markChanged();
+    };
+    w.clock.advance(6 * HOUR_MS);
+    const r = await w.pass();
+    expect(changed).toBe(1);
+    expect(r.migration.complete).toBe(true);
+    expect(r.migration.validGrants).toBe(201); // 200 + X + Y, less the one that went invalid
+    expect(r.migration.byKey.find((k) => k.keyId === w1)?.count).toBe(1);
+    expect(keyIds(w)).toContain(w1);
+  });
+
   it("an empty page where grants existed changes no record and removes nothing", async () => {
     const { w, w1 } = await oneUserOnW1(2);
     await w.pass(); // a complete read: 3 valid grants, 1 on W1
