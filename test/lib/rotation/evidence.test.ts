@@ -7,6 +7,13 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { startWorld, type World } from "../../helpers/world.js";
+import {
+  acceptedRemoves,
+  connectorApp,
+  invalidGrantsAfterRefresh,
+  keyIdsOnApp,
+  reauthRequests,
+} from "../../helpers/tenant-view.js";
 import { FileStateStore } from "../../../lib/state/file-store.js";
 import { loadKeyRecords } from "../../../lib/rotation/records.js";
 import { DAY_MS, HOUR_MS } from "../../../lib/clock.js";
@@ -18,14 +25,11 @@ afterEach(async () => {
   world = undefined;
 });
 
-const app = (w: World) => w.sim.tenant.appByAppId(w.sim.nylasApp!.appId)!;
-const keyIds = (w: World) => app(w).passwordCredentials.map((p) => p.keyId);
-const reauthEvents = (w: World) =>
-  (w.sim.sinks.json("webhook") as { event: string; grant?: { email: string } }[]).filter(
-    (e) => e.event === "grant.reauth_requested",
-  );
-const removes = (w: World) =>
-  w.sim.requests.filter((r) => r.service === "graph" && r.path.endsWith("/removePassword") && r.status < 300);
+const app = connectorApp;
+const keyIds = keyIdsOnApp;
+const reauthEvents = reauthRequests;
+const removes = acceptedRemoves;
+const invalidGrants = invalidGrantsAfterRefresh;
 
 /** Hours pass: Nylas refreshes every valid grant hourly (sign-ins Entra records), the timer runs every 6 h. */
 async function live(
@@ -39,11 +43,6 @@ async function live(
     if (h % 6 === 0) passes.push(await w.pass());
   }
   return passes;
-}
-
-async function invalidGrants(w: World): Promise<string[]> {
-  await w.sim.nylas.tick();
-  return w.sim.tenant.nylas.grants.filter((g) => g.grant_status !== "valid").map((g) => g.email);
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { startWorld, type World } from "../../helpers/world.js";
+import { connectorApp, keyIdsOnApp } from "../../helpers/tenant-view.js";
 import { readTree } from "../../helpers/read-tree.js";
 import { DAY_MS, HOUR_MS } from "../../../lib/clock.js";
 
@@ -14,8 +15,9 @@ afterEach(async () => {
   world = undefined;
 });
 
-const app = (w: World) => w.sim.tenant.appByAppId(w.sim.nylasApp!.appId)!;
-const keyIds = (w: World) => app(w).passwordCredentials.map((p) => p.keyId);
+const app = connectorApp;
+const keyIds = keyIdsOnApp;
+/** Every removePassword sent, accepted or not. */
 const removes = (w: World) =>
   w.sim.requests.filter((r) => r.service === "graph" && r.path.endsWith("/removePassword"));
 const rotationState = (w: World) =>

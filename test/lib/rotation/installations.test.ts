@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWorld, type World } from "../../helpers/world.js";
+import { connectorApp, invalidGrantsAfterRefresh, keyIdsOnApp } from "../../helpers/tenant-view.js";
 import { startAzurite, type Azurite } from "../../helpers/azurite.js";
 import { parseMarker } from "../../../lib/rotation/marker.js";
 import { DAY_MS, HOUR_MS } from "../../../lib/clock.js";
@@ -25,8 +26,9 @@ afterEach(async () => {
   world = undefined;
 });
 
-const app = (w: World) => w.sim.tenant.appByAppId(w.sim.nylasApp!.appId)!;
-const keyIds = (w: World) => app(w).passwordCredentials.map((p) => p.keyId);
+const app = connectorApp;
+const keyIds = keyIdsOnApp;
+const invalidGrants = invalidGrantsAfterRefresh;
 
 /** Graph writes and Nylas connector writes, from the simulator's request log. */
 function writes(w: World) {
@@ -35,12 +37,6 @@ function writes(w: World) {
       (r.service === "graph" && r.method === "POST" && /\/(add|remove)Password$/.test(r.path)) ||
       (r.service === "nylas" && r.method !== "GET"),
   ).length;
-}
-
-/** Runs Nylas' refresh cycle: any grant whose secret is gone or expired turns invalid. */
-async function invalidGrants(w: World): Promise<string[]> {
-  await w.sim.nylas.tick();
-  return w.sim.tenant.nylas.grants.filter((g) => g.grant_status !== "valid").map((g) => g.email);
 }
 
 type StoreKind = "file" | "table";
