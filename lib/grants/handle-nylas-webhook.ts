@@ -5,8 +5,14 @@
  *
  *   GET ?challenge → 200 text/plain, the value exactly (Nylas's handshake)
  *   no NYLAS_WEBHOOK_SECRET → 503, every POST refused (fail closed)
- *   > 1 MiB → 413 · not JSON content type → 415 · bad/missing signature → 401
- *   (all before parsing) · invalid JSON or envelope → 400 · unknown type → 200
+ *   > 1 MiB → 413 · an encoding other than gzip → 415 · bad/missing signature
+ *   → 401 (all over the raw bytes, before anything is decoded or parsed) ·
+ *   gzip that inflates past 1 MiB → 413 · invalid JSON or envelope → 400 ·
+ *   unknown type, or a test event → 200 and nothing else
+ *
+ * No Content-Type gate: the HMAC already authenticates the body, and a 4xx is
+ * never retried by Nylas. Failures that may pass (the state store) answer 503,
+ * which Nylas retries (408, 429, 502, 503, 504, 507).
  *
  * An accepted notification is recorded durably and de-duplicated by its id
  * before the 200, and alert delivery is bounded so the answer comes well
@@ -16,6 +22,7 @@
 // zod/mini: the same validators as `zod` (one core), but tree-shakable — the classic `z` namespace
 // costs ~40 ms of every Function cold start, this ~5 ms (bench/RESULTS.md, "cold start").
 import * as z from "zod/mini";
+import { gunzipSync } from "node:zlib";
 import type { Config } from "../config.js";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
@@ -67,19 +74,41 @@ export interface WebhookDeps extends Omit<GrantEventDeps, "state"> {
   deliverPending: (deadlineMs: number) => Promise<void>;
 }
 
+// Optional fields may arrive as null (Nylas sends `"email": null` for some grants): null = absent.
 const Envelope = z.object({
   id: z.string().check(z.minLength(1), z.maxLength(256)),
   type: z.string().check(z.minLength(1), z.maxLength(128)),
-  time: z.optional(z.number()),
+  time: z.optional(z.nullable(z.number())),
   data: z.object({ object: z.record(z.string(), z.unknown()) }),
 });
 
 const GrantObject = z.object({
   grant_id: z.string().check(z.minLength(1), z.maxLength(256)),
-  provider: z.optional(z.string().check(z.maxLength(64))),
-  email: z.optional(z.string().check(z.maxLength(320))),
-  grant_updated_at: z.optional(z.number()),
+  provider: z.optional(z.nullable(z.string().check(z.maxLength(64)))),
+  email: z.optional(z.nullable(z.string().check(z.maxLength(320)))),
+  grant_updated_at: z.optional(z.nullable(z.number())),
 });
+
+/**
+ * What Nylas's "send test event" delivers (POST /v3/webhooks/send-test-event):
+ * a mock notification for a grant that does not exist. Acknowledged, never an incident.
+ */
+const TEST_EVENT_IDS = new Set(["mock-id"]);
+const TEST_GRANT_IDS = new Set(["NYLAS_GRANT_ID", "<NYLAS_GRANT_ID>"]);
+
+type Decoded = { body: Buffer } | { reject: WebhookOutput };
+
+/** The JSON bytes of a verified body: as sent, or inflated from gzip (bounded, so a zip bomb is refused). */
+function decodeBody(raw: Buffer, encoding: string): Decoded {
+  if (encoding === "" || encoding === "identity") return { body: raw };
+  try {
+    return { body: gunzipSync(raw, { maxOutputLength: MAX_BODY_BYTES }) };
+  } catch (error) {
+    if (error instanceof RangeError || (error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE")
+      return { reject: json(413, { error: "payload too large once decompressed" }) };
+    return { reject: json(400, { error: "invalid gzip body" }) };
+  }
+}
 
 export interface EventRecord {
   type: string;
@@ -121,20 +150,26 @@ export async function handleNylasWebhook(input: WebhookInput, deps: WebhookDeps)
 
   const declared = Number(input.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) return json(413, { error: "payload too large" });
-  const contentType = (input.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (contentType !== "application/json")
-    return json(415, { error: "content type must be application/json" });
+  const encoding = (input.headers.get("content-encoding") ?? "").trim().toLowerCase();
+  if (encoding !== "" && encoding !== "identity" && encoding !== "gzip" && encoding !== "x-gzip")
+    return json(415, { error: "content encoding must be gzip or none" });
 
   const raw = await input.body();
   if (raw.length > MAX_BODY_BYTES) return json(413, { error: "payload too large" });
+  // The signature covers the bytes as sent: the gzip bytes of a compressed delivery.
   if (!verifyNylasSignature(raw, input.headers.get("x-nylas-signature"), secret)) {
     deps.logger.warn("nylasWebhook: rejected a POST with a missing or invalid x-nylas-signature");
     return json(401, { error: "invalid signature" });
   }
+  const decoded = decodeBody(raw, encoding);
+  if ("reject" in decoded) {
+    deps.logger.warn(`nylasWebhook: a signed body could not be decompressed (${decoded.reject.status})`);
+    return decoded.reject;
+  }
 
   let envelope: z.infer<typeof Envelope>;
   try {
-    envelope = Envelope.parse(JSON.parse(raw.toString("utf8")));
+    envelope = Envelope.parse(JSON.parse(decoded.body.toString("utf8")));
   } catch {
     deps.logger.warn("nylasWebhook: signed body is not a Nylas notification (invalid JSON or envelope)");
     return json(400, { error: "invalid notification body" });
@@ -145,17 +180,34 @@ export async function handleNylasWebhook(input: WebhookInput, deps: WebhookDeps)
   }
   const object = GrantObject.safeParse(envelope.data.object);
   if (!object.success) return json(400, { error: "grant notification without grant_id" });
+  if (TEST_EVENT_IDS.has(envelope.id) || TEST_GRANT_IDS.has(object.data.grant_id)) {
+    deps.logger.info(`nylasWebhook: test event ${envelope.type} acknowledged; nothing raised`);
+    return json(200, { status: "test", type: envelope.type });
+  }
 
   const event: GrantEvent = {
     id: envelope.id,
     type: envelope.type as GrantEvent["type"],
     grantId: object.data.grant_id,
     provider: object.data.provider ?? "unknown",
-    email: object.data.email,
-    grantUpdatedAt: object.data.grant_updated_at,
-    time: envelope.time,
+    email: object.data.email ?? undefined,
+    grantUpdatedAt: object.data.grant_updated_at ?? undefined,
+    time: envelope.time ?? undefined,
   };
 
+  try {
+    return await accept(event, deps, startedMs);
+  } catch (error) {
+    // The state store (or another dependency) failed before the event was safely recorded: a 503 makes
+    // Nylas deliver it again (it retries 408, 429, 502, 503, 504 and 507, never another 4xx or a 500).
+    deps.logger.error(
+      `nylasWebhook: could not record ${event.type} ${event.id}: ${errorMessage(error)}; answering 503 so Nylas retries`,
+    );
+    return json(503, { error: "temporarily unable to record the notification; will be retried" });
+  }
+}
+
+async function accept(event: GrantEvent, deps: WebhookDeps, startedMs: number): Promise<WebhookOutput> {
   const state = await deps.state();
   const record: EventRecord = {
     type: event.type,

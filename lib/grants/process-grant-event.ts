@@ -70,12 +70,16 @@ export async function recentlyExpiredConnectorSecret(
 /** The stale check may not delay the page: no answer within this long, and the incident is raised. */
 const STALE_CHECK_MS = 1_000;
 
-/** The promise's value, or undefined when it fails or takes longer than `ms`. */
-async function answerWithin<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
+const NO_ANSWER = Symbol("no answer");
+
+/** The promise's value, or NO_ANSWER when it fails or takes longer than `ms`. */
+async function answerWithin<T>(ms: number, promise: Promise<T>): Promise<T | typeof NO_ANSWER> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  const timeout = new Promise<typeof NO_ANSWER>(
+    (resolve) => (timer = setTimeout(() => resolve(NO_ANSWER), ms)),
+  );
   try {
-    return await Promise.race([promise.catch(() => undefined), timeout]);
+    return await Promise.race([promise.catch((): typeof NO_ANSWER => NO_ANSWER), timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -90,8 +94,16 @@ export async function processGrantEvent(event: GrantEvent, deps: GrantEventDeps)
       // Deliveries are at least once and unordered: a retry of this notification can arrive after the user
       // already signed in again. Nylas has the last word; if it cannot be asked, raise (never hide a failure).
       const current = await answerWithin(STALE_CHECK_MS, deps.nylas.getGrant(event.grantId));
+      if (current === undefined) {
+        // Nylas answered: no such grant (deleted since, or the mock grant of a test event). Nobody can sign in
+        // again to a grant that does not exist, so there is no one to page about.
+        deps.logger.info(
+          `grant ${event.grantId}: grant.expired for a grant Nylas does not have; nothing raised`,
+        );
+        return "no-incident";
+      }
       const staleAfter = event.time ?? Number.POSITIVE_INFINITY;
-      if (current?.grantStatus === "valid" && current.updatedAt > staleAfter) {
+      if (current !== NO_ANSWER && current.grantStatus === "valid" && current.updatedAt > staleAfter) {
         deps.logger.info(
           `grant ${event.grantId}: ignored a late grant.expired; the grant re-authenticated since`,
         );

@@ -101,7 +101,12 @@ describe("nylasWebhook (Azure Functions seams)", () => {
         await post(body, { "content-type": "application/json", "x-nylas-signature": "0".repeat(64) })
       ).status,
       tooLarge: (await signedPost(`${body}${" ".repeat(MAX_BODY_BYTES)}`)).status,
-      wrongContentType: (await signedPost(body, "text/plain")).status,
+      unsupportedEncoding: (
+        await post(body, {
+          "content-encoding": "br",
+          "x-nylas-signature": signNylasBody(body, w.secrets.NYLAS_WEBHOOK_SECRET!),
+        })
+      ).status,
       invalidJson: (await signedPost("{not json")).status,
       unknownType: (await signedPost(JSON.stringify({ ...JSON.parse(body), type: "message.created" })))
         .status,
@@ -113,7 +118,7 @@ describe("nylasWebhook (Azure Functions seams)", () => {
       noSignature: 401,
       badSignature: 401,
       tooLarge: 413,
-      wrongContentType: 415,
+      unsupportedEncoding: 415,
       invalidJson: 400,
       unknownType: 200,
       put: 405,

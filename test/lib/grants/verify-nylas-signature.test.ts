@@ -1,7 +1,8 @@
 /**
- * The signature check on its own: exactly the 64 lower-case hex characters of
- * HMAC-SHA256(raw body, webhook secret), as Nylas sends them; anything else —
- * however close — is refused rather than normalised.
+ * The signature check on its own: the 64 hex characters of HMAC-SHA256(raw
+ * body, webhook secret), read as Nylas's own receiver reads them (nylas/cli
+ * webhookserver: trimmed, case-insensitive, optional `sha256=` prefix);
+ * anything else — however close — is refused.
  */
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
@@ -24,14 +25,24 @@ describe("signNylasBody / verifyNylasSignature", () => {
   });
 
   it.each([
-    ["missing", null],
-    ["undefined", undefined],
-    ["empty", ""],
     ["upper-cased", SIG.toUpperCase()],
     ["space-padded", ` ${SIG} `],
     ["tab-padded", `\t${SIG}`],
     ["newline-terminated", `${SIG}\n`],
+    ["padded with no-break spaces", `\u00a0${SIG}\u00a0`],
     ["sha256= prefixed", `sha256=${SIG}`],
+    ["SHA256= prefixed and upper-cased", `SHA256=${SIG.toUpperCase()}`],
+  ])("accepts the right signature %s, as Nylas's own receiver does", (_name, header) => {
+    expect(verifyNylasSignature(BODY, header, SECRET)).toBe(true);
+  });
+
+  it.each([
+    ["missing", null],
+    ["undefined", undefined],
+    ["empty", ""],
+    ["sha256= alone", "sha256="],
+    ["prefixed twice", `sha256=sha256=${SIG}`],
+    ["upper-cased, one digit changed", `${SIG.slice(0, -1)}${SIG.endsWith("0") ? "1" : "0"}`.toUpperCase()],
     ["truncated", SIG.slice(0, 63)],
     ["extended", `${SIG}0`],
     ["one hex digit changed", `${SIG.slice(0, -1)}${SIG.endsWith("0") ? "1" : "0"}`],
