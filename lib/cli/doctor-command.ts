@@ -19,11 +19,11 @@ export interface DoctorCommandOptions {
 
 /** Builds `watchdog doctor`; `doctorCommand` is the production instance. */
 export function createDoctorCommand(options: DoctorCommandOptions = {}): Command {
-  const doctorOptions = options.nylasRegions ? { nylasRegions: options.nylasRegions } : {};
+  const regionOptions = options.nylasRegions ? { nylasRegions: options.nylasRegions } : {};
   return {
     name: "doctor",
     summary: "diagnose the Azure app, the Nylas connector and the settings, with fixes",
-    usage: 'doctor [--json] [--secret] [--explain "<error>"]',
+    usage: 'doctor [--json] [--probe-regions] [--secret] [--explain "<error>"]',
     help: `
 Checks the Nylas application and its Microsoft connector, the Azure app
 registration behind it, admin consent, grants, the webhook subscription and
@@ -31,6 +31,10 @@ the settings, and prints each check as PASS, WARN, FAIL or SKIP with the
 concrete fix and the support thread or documentation it comes from.
 
 --json      one JSON document (schema ${DOCTOR_SCHEMA}) on stdout.
+--probe-regions
+            when NYLAS_API_URI answers 401, also try the API key against the
+            other public Nylas region (api.us / api.eu) to find where the
+            application lives. Without it the key goes only to NYLAS_API_URI.
 --secret    reads a candidate client secret VALUE from stdin (piped, or typed
             at a hidden prompt) — never from the command line — and tells
             whether Entra accepts it for the connector's app, or whether it is
@@ -47,6 +51,7 @@ Microsoft unreachable or refusing.`,
       json: { type: "boolean" },
       secret: { type: "boolean" },
       explain: { type: "string" },
+      "probe-regions": { type: "boolean" },
     },
     async run({ io, values, positionals }) {
       const json = values.json === true;
@@ -76,6 +81,7 @@ Microsoft unreachable or refusing.`,
         return code;
       }
 
+      const doctorOptions = { ...regionOptions, probeRegions: values["probe-regions"] === true };
       const config = loadConfig(io.env);
       const deps = createDeps(config, commandLogger(io, values), options.depsOverrides);
 

@@ -46,6 +46,12 @@ export interface DoctorOptions {
   nylasRegions?: NylasRegionUrls;
   /** Builds a Nylas client for another base URL; default: a NylasClient with the same key. */
   nylasClientFor?: (apiUri: string) => NylasClient;
+  /**
+   * On a 401 from NYLAS_API_URI, try the API key against the other public
+   * region (`doctor --probe-regions`). Off by default: the key is never sent to
+   * a host the operator did not configure unless asked.
+   */
+  probeRegions?: boolean;
 }
 
 /** What the rotation feature records about the secret it put into the connector. */
@@ -67,7 +73,15 @@ export type NylasProbe =
       client: NylasClient;
       connector: MicrosoftConnector | undefined;
     }
-  | { kind: "refused"; error: HttpError; tried: string[] }
+  | {
+      kind: "refused";
+      error: HttpError;
+      tried: string[];
+      /** Hosts tried that did not answer at all (not a verdict on the key). */
+      unreachable: string[];
+      /** The other region was not tried (no --probe-regions). */
+      probedRegions: boolean;
+    }
   | { kind: "error"; error: unknown };
 
 /** A service doctor could not reach at all (exit 3). */
@@ -83,6 +97,7 @@ export class DoctorContext {
 
   readonly #deps: DoctorDeps;
   readonly #clientFor: (apiUri: string) => NylasClient;
+  readonly #probeRegions: boolean;
   readonly #memo = new Map<string, Promise<unknown>>();
 
   constructor(deps: DoctorDeps, options: DoctorOptions = {}) {
@@ -91,6 +106,7 @@ export class DoctorContext {
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.regions = options.nylasRegions ?? NYLAS_REGIONS;
+    this.#probeRegions = options.probeRegions === true;
     this.#clientFor =
       options.nylasClientFor ??
       ((apiUri) =>
@@ -148,20 +164,23 @@ export class DoctorContext {
           return { kind: "error" as const, error };
         }
         const tried = [configured];
-        for (const region of ["us", "eu"] as const) {
+        const unreachable: string[] = [];
+        for (const region of this.#probeRegions ? (["us", "eu"] as const) : []) {
           const apiUri = this.regions[region];
           if (regionOf(configured, this.regions) === region) continue;
-          tried.push(apiUri);
           const client = this.#clientFor(apiUri);
           try {
             const connector = await client.getMicrosoftConnector();
+            tried.push(apiUri);
             return { kind: "ok" as const, where: "wrong-region" as const, apiUri, region, client, connector };
           } catch (other) {
-            // 401 there too: keep looking; anything else says nothing about the key.
-            this.logger.debug(`doctor: Nylas ${apiUri} refused too: ${(other as Error).message}`);
+            // A host that never answered says nothing about the key: report it as unreachable, not as refusing.
+            if (isHttpError(other) && other.statusCode === 0) unreachable.push(apiUri);
+            else tried.push(apiUri);
+            this.logger.debug(`doctor: Nylas ${apiUri}: ${(other as Error).message}`);
           }
         }
-        return { kind: "refused" as const, error, tried };
+        return { kind: "refused" as const, error, tried, unreachable, probedRegions: this.#probeRegions };
       }
     });
   }

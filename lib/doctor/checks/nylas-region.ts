@@ -13,15 +13,23 @@ export async function checkNylasRegion(ctx: DoctorContext): Promise<CheckOutcome
   const probe = await ctx.nylasProbe();
   if (probe.kind === "error") throw probe.error;
   if (probe.kind === "refused") {
+    const where = probe.probedRegions
+      ? `at ${probe.tried.join(" and ")}: the key is wrong or revoked${probe.unreachable.length === 0 ? " in every region" : ""}`
+      : `at ${configured}: the key is wrong or revoked, or the application lives in the other region`;
     return problem(
       "fail",
-      `Nylas refused NYLAS_API_KEY (401) at ${probe.tried.join(" and ")}: the key is wrong or revoked in every region.`,
+      `Nylas refused NYLAS_API_KEY (401) ${where}.${probe.unreachable.length > 0 ? ` Not reached (no verdict): ${probe.unreachable.join(", ")}.` : ""}`,
       [
         "Seed 003: “Your API key may have been rotated, or you may be using a key from a different Nylas application. Verify the key in the Nylas Dashboard under API Keys.”",
         "Create an API key for the application that holds the Microsoft connector (Nylas Dashboard → API Keys) and set NYLAS_API_KEY to it.",
+        ...(probe.probedRegions
+          ? []
+          : [
+              "Seed 003: “Using the wrong regional endpoint always returns a 401.” To check whether the key works in the other region, run `watchdog doctor --probe-regions` (it then sends the key to the other public region's API too).",
+            ]),
       ].join("\n"),
       sources("seed003"),
-      { tried: probe.tried, requestId: probe.error.requestId },
+      { tried: probe.tried, unreachable: probe.unreachable, requestId: probe.error.requestId },
     );
   }
   const configuredRegion = regionOf(configured, ctx.regions);

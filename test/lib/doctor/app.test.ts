@@ -130,7 +130,7 @@ describe("app.redirect-uri", () => {
 
   it("fails when the app lists the other region's callback", async () => {
     w.sim.tenant.nylas.region = "eu";
-    const c = check(await w.doctor(), "app.redirect-uri");
+    const c = check(await w.doctor({}, { probeRegions: true }), "app.redirect-uri");
     expect(c.status).toBe("fail");
     expect(c.summary).toContain(
       `lists the US callback ${callback()}, but your Nylas application lives in EU`,

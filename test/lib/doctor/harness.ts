@@ -38,7 +38,7 @@ export interface DoctorWorld {
   logs: string[];
   stateDir: string;
   deps(extraEnv?: Record<string, string>): Deps;
-  doctor(extraEnv?: Record<string, string>): Promise<DoctorReport>;
+  doctor(extraEnv?: Record<string, string>, options?: { probeRegions?: boolean }): Promise<DoctorReport>;
   /** `watchdog doctor …` through the real CLI entry; stdin is piped text (not a TTY). */
   cli(args: string[], options?: { stdin?: string; env?: Record<string, string> }): Promise<CliRun>;
   /** What the rotation feature records once it has put a secret into the connector. */
@@ -85,7 +85,7 @@ export async function startDoctorWorld(
     logs,
     stateDir,
     deps,
-    doctor: (extraEnv = {}) => runDoctor(deps(extraEnv), { nylasRegions: regions }),
+    doctor: (extraEnv = {}, options = {}) => runDoctor(deps(extraEnv), { nylasRegions: regions, ...options }),
     async cli(args, cliOptions = {}) {
       let out = "";
       let err = "";

@@ -17,9 +17,18 @@ describe("nylas.region", () => {
     expect(report.exitCode).toBe(0);
   });
 
-  it("on 401 finds the application in the other region and says which URI to set (seed 003)", async () => {
+  it("on 401 does not send the key to another region unless asked, and says how to ask", async () => {
     w.sim.tenant.nylas.region = "eu";
     const report = await w.doctor();
+    const c = check(report, "nylas.region");
+    expect(c.status).toBe("fail");
+    expect(formatCheck(c)).toContain("--probe-regions");
+    expect(w.sim.requests.filter((r) => r.service === "nylas-eu")).toEqual([]);
+  });
+
+  it("with --probe-regions, on 401 finds the application in the other region and says which URI to set (seed 003)", async () => {
+    w.sim.tenant.nylas.region = "eu";
+    const report = await w.doctor({}, { probeRegions: true });
     const c = check(report, "nylas.region");
     expect(c.status).toBe("fail");
     const printed = formatCheck(c);
