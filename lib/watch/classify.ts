@@ -9,12 +9,21 @@
  * A credential with no endDateTime never expires.
  */
 import { DAY_MS } from "../clock.js";
+import type { Config } from "../config.js";
 
 export type CredentialStatus = "expired" | "critical" | "rotation-due" | "ok";
 
 export interface Thresholds {
   alertBeforeDays: number;
   rotateBeforeDays: number;
+}
+
+/** ALERT_BEFORE_DAYS and ROTATE_BEFORE_DAYS as one value, built the same way wherever a pass classifies. */
+export function thresholdsOf(config: Pick<Config, "alerts" | "rotation">): Thresholds {
+  return {
+    alertBeforeDays: config.alerts.alertBeforeDays,
+    rotateBeforeDays: config.rotation.rotateBeforeDays,
+  };
 }
 
 /** Whole days until `end`, rounded down; null when there is no end. */

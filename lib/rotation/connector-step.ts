@@ -1,0 +1,284 @@
+/**
+ * The connector's part of a pass, under the rotation lease:
+ *
+ *   ownership → recover → settle an unconfirmed install → rotate if due →
+ *   the connector's expiry incidents → migrate and retire
+ *
+ * Decisions are made elsewhere (ownership.ts, recover.ts, settle.ts,
+ * connector-keys.ts, and migration-plan.ts and retire.ts through the migration
+ * step) and every incident is built in signals.ts; this file reads, asks them,
+ * and does what they say. With `dryRun`, every write is a line passed to
+ * `note` instead.
+ */
+import { randomUUID } from "node:crypto";
+import { errorMessage } from "../errors.js";
+import { acquireLease, type Lease } from "../state/lease.js";
+import type { GraphApplication } from "../clients/graph.js";
+import type { MicrosoftConnector } from "../clients/nylas.js";
+import type { SecretCheck, SecretCheckInput } from "../clients/entra-token.js";
+import type { AlertCollector } from "../incidents/alert-collector.js";
+import { needsAttention, thresholdsOf } from "../watch/classify.js";
+import { connectorKeys, judgeDue, keyStatus, type ConnectorKey } from "./connector-keys.js";
+import { readSignInReport, type SignInReport } from "./evidence.js";
+import type { InstallationRecord } from "./installation.js";
+import { runMigrationStep, type MigrationOutcome, type MigrationPorts } from "./migration-step.js";
+import { claimConnector } from "./ownership-step.js";
+import { loadKeyRecords, type KeyRecord } from "./records.js";
+import { recoverRotation, type RecoveryReport } from "./recover.js";
+import { rotateConnectorSecret, type RotationOutcome, type RotationStep } from "./rotate.js";
+import { settleAmbiguousInstall } from "./settle.js";
+import {
+  connectorExpiringSignal,
+  rotationFailedSignal,
+  rotationRecovered,
+  rotationSucceededAnnouncement,
+} from "./signals.js";
+
+/** What the step uses: the migration step's ports, nothing more. */
+export type ConnectorPorts = MigrationPorts;
+
+/** Where the step's incident decisions go: the pass gathers them and applies them once, at its end. */
+export type ConnectorAlerts = Pick<AlertCollector, "raise" | "resolve" | "announce">;
+
+export interface RotationSummary {
+  decision:
+    | "not-due"
+    | "rotated"
+    | "failed"
+    | "skipped-locked"
+    | "off"
+    | "no-connector"
+    | "would-rotate"
+    | "other-installation";
+  reason: string;
+  outcome?: RotationOutcome;
+  /** The key(s) the connector may hold after this pass; the earliest expiry governs. */
+  connectorKeys: ConnectorKey[];
+}
+
+/** How a pass asks for the rotation: `watchdog run` flags and test seams. */
+export interface RotationOptions {
+  forceRotate?: boolean;
+  /** Take over a connector another installation manages (`watchdog run --adopt`). */
+  adopt?: boolean;
+  /** Test seam: a crash after a rotation step. */
+  afterStep?: (step: RotationStep) => Promise<void> | void;
+  /** Test seam: how a secret is proven (default: a real token request). */
+  checkSecret?: (input: SecretCheckInput) => Promise<SecretCheck>;
+}
+
+export interface ConnectorStepInput extends RotationOptions {
+  /** The connector's app registration, as the scan read it (rotation works on the same read). */
+  app: GraphApplication;
+  connector: MicrosoftConnector;
+  dryRun: boolean;
+  note: (line: string) => void;
+  alerts: ConnectorAlerts;
+}
+
+export type ConnectorMigration = Pick<
+  MigrationOutcome,
+  "dependents" | "byKey" | "reauthRequested" | "plans" | "evidence" | "validGrants" | "complete"
+>;
+
+export interface ConnectorStepResult {
+  rotation: RotationSummary;
+  recovery: RecoveryReport | null;
+  /** Absent when the step stopped before migrating (another pass holds the lease, another installation). */
+  migration?: ConnectorMigration;
+  retired: string[];
+}
+
+/** What the previous pass recorded, as far as this step reads it. */
+interface PreviousRun {
+  startedAt: string;
+  connectorSecrets?: { keyId: string }[];
+  migration?: { validGrants?: number | null };
+}
+
+export async function runConnectorStep(
+  ports: ConnectorPorts,
+  input: ConnectorStepInput,
+): Promise<ConnectorStepResult> {
+  const { config, clock, logger, store } = ports;
+  let lease: Lease | undefined;
+  if (!input.dryRun) {
+    lease = await acquireLease(store, `rotation:${input.app.appId}`, {
+      holder: randomUUID(),
+      ttlMs: (config.rotation.propagationTimeoutSeconds + 600) * 1000,
+      clock,
+    });
+    if (lease === undefined) {
+      const rotation: RotationSummary = {
+        decision: "skipped-locked",
+        reason: "another pass holds the rotation lease; it rotates, migrates and retires this time",
+        connectorKeys: [],
+      };
+      logger.info(`secretWatchdog: ${rotation.reason}`);
+      return { rotation, recovery: null, retired: [] };
+    }
+  }
+  try {
+    return await underLease(ports, input);
+  } finally {
+    await lease?.release();
+  }
+}
+
+async function underLease(ports: ConnectorPorts, input: ConnectorStepInput): Promise<ConnectorStepResult> {
+  const { config, clock, store, graph } = ports;
+  const { dryRun, note, alerts } = input;
+  const appId = input.app.appId;
+  const thresholds = thresholdsOf(config);
+  let app = input.app;
+  const refresh = async () => {
+    app = (await graph.getApplicationByAppId(appId)) ?? app;
+    return app;
+  };
+
+  const claim = await claimConnector(ports, input);
+  if ("refused" in claim)
+    return {
+      rotation: { decision: "other-installation", reason: claim.refused, connectorKeys: [] },
+      recovery: null,
+      retired: [],
+    };
+  const { installation } = claim;
+
+  // Recover from an interrupted run first: it may change what is on the app.
+  const previous = (await store.get<PreviousRun>("runs", "secretWatchdog"))?.value;
+  const recovery = await recoverRotation(app, {
+    store,
+    graph,
+    clock,
+    logger: ports.logger,
+    dryRun,
+    installationId: installation.id,
+    previousRead:
+      previous?.connectorSecrets === undefined
+        ? undefined
+        : { at: previous.startedAt, keyIds: previous.connectorSecrets.map((k) => k.keyId) },
+  });
+  for (const k of recovery.removedOrphans) note(`remove orphaned watchdog secret ${k} (never sent to Nylas)`);
+  for (const k of recovery.markedAmbiguous)
+    note(`keep secret ${k}: its connector update was interrupted (ambiguous)`);
+  if (recovery.removedOrphans.length > 0 && !dryRun) await refresh();
+
+  // Entra's sign-in evidence, read once: it settles an unconfirmed install, and the migration uses it.
+  const report: SignInReport = await readSignInReport(graph, appId);
+  const settled = await settleAmbiguousInstall(
+    (await loadKeyRecords(store, appId)).map((i) => i.value),
+    report,
+    { store, clock, logger: ports.logger, dryRun },
+  );
+  if (settled !== undefined) note(settled);
+
+  const records = (await loadKeyRecords(store, appId)).map((i) => i.value);
+  // Rotation re-reads the app through `refresh`, so `app` is what the migration must see afterwards.
+  const rotation = await rotateIfDue(ports, input, { app, records, installation, refresh });
+  const keys = rotation.connectorKeys;
+
+  // The connector's own secret close to expiry and not fixed by rotation.
+  for (const k of keys) {
+    const status = keyStatus(k, clock.now(), thresholds);
+    if (needsAttention(status))
+      alerts.raise(connectorExpiringSignal(appId, k, status, clock.now(), config.rotation.mode));
+  }
+
+  // 3. Migration and 4. retirement: who still depends on superseded secrets, who is asked, what may go.
+  const migration = await runMigrationStep(app, report, ports, {
+    dryRun,
+    note,
+    alerts,
+    previousValidGrants: previous?.migration?.validGrants ?? null,
+    appReadContradicts: recovery.unconfirmedMissing.length > 0,
+  });
+  return {
+    rotation,
+    recovery,
+    migration: {
+      dependents: migration.dependents,
+      byKey: migration.byKey,
+      reauthRequested: migration.reauthRequested,
+      plans: migration.plans,
+      evidence: migration.evidence,
+      validGrants: migration.validGrants,
+      complete: migration.complete,
+    },
+    retired: migration.retired,
+  };
+}
+
+/** Rotates the connector's secret when connector-keys.ts judges it due, and ROTATION and dryRun allow. */
+async function rotateIfDue(
+  ports: ConnectorPorts,
+  input: ConnectorStepInput,
+  read: {
+    app: GraphApplication;
+    records: readonly KeyRecord[];
+    installation: InstallationRecord;
+    refresh: () => Promise<GraphApplication>;
+  },
+): Promise<RotationSummary> {
+  const { config, clock, logger, store, graph, nylas } = ports;
+  const { dryRun, note, alerts } = input;
+  const appId = read.app.appId;
+  const thresholds = thresholdsOf(config);
+  const keys = connectorKeys(read.app, read.records, clock.now());
+  const { due, why, left } = judgeDue(keys, clock.now(), thresholds, { forceRotate: input.forceRotate });
+
+  if (config.rotation.mode === "off")
+    return { decision: "off", reason: `ROTATION=off; ${due ? why : "not due"}`, connectorKeys: keys };
+  if (!due)
+    return {
+      decision: "not-due",
+      reason: `the connector's secret has ${left} day(s) left`,
+      connectorKeys: keys,
+    };
+  if (dryRun) {
+    note(
+      `rotate the connector's secret: ${why}; create a ${config.rotation.secretLifetimeDays}-day secret, prove it with Entra, PATCH the Nylas connector`,
+    );
+    return { decision: "would-rotate", reason: why, connectorKeys: keys };
+  }
+
+  note(`rotate the connector's secret: ${why}`);
+  const { checkClientSecret } = await import("../clients/entra-token.js");
+  let outcome: RotationOutcome;
+  try {
+    outcome = await rotateConnectorSecret(read.app, input.connector, read.records, {
+      config,
+      clock,
+      logger,
+      store,
+      graph,
+      nylas,
+      checkSecret: input.checkSecret ?? checkClientSecret,
+      installationId: read.installation.id,
+      ...(input.afterStep ? { afterStep: input.afterStep } : {}),
+    });
+  } catch (error) {
+    outcome = {
+      status: "failed",
+      rotationId: "(interrupted)",
+      reason: errorMessage(error),
+      warnings: [],
+    };
+  }
+  const app = await read.refresh();
+  const records = (await loadKeyRecords(store, appId)).map((i) => i.value);
+  const after = connectorKeys(app, records, clock.now());
+  if (outcome.status === "rotated") {
+    const resolved = rotationRecovered(appId, outcome.rotationId);
+    alerts.resolve(resolved.key, resolved.note);
+    alerts.announce(rotationSucceededAnnouncement(appId, outcome));
+  } else {
+    alerts.raise(rotationFailedSignal(appId, outcome, after, clock.now(), thresholds));
+  }
+  return {
+    decision: outcome.status === "rotated" ? "rotated" : "failed",
+    reason: outcome.status === "rotated" ? `rotated: ${why}` : outcome.reason,
+    outcome,
+    connectorKeys: after,
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * The incidents a watched app's credentials raise (WATCH_APP_IDS: alert only,
+ * never rotated), built in one place so every pass raises the very same one.
+ */
+import type { Signal } from "../incidents/incident.js";
+import type { CredentialReport } from "./scan.js";
+
+/** Expiry incidents this pass no longer raised (a rotated secret, a removed one) are resolved with this note. */
+export const STALE_EXPIRY = {
+  kind: "secret.expiring",
+  note: "The secret was rotated, removed, or is no longer close to expiry.",
+} as const;
+
+export function expiringSignal(r: CredentialReport, role: "watched"): Signal {
+  const what = r.type === "password" ? "client secret" : "certificate";
+  return {
+    key: `secret.expiring:${r.appId}:${r.keyId}`,
+    kind: "secret.expiring",
+    severity: "critical",
+    summary: `${r.appDisplayName ?? r.appId}: ${what} ${r.keyId.slice(0, 8)} ${r.status === "expired" ? "has expired" : `expires in ${r.daysLeft} day(s)`}`,
+    details: {
+      app_id: r.appId,
+      key_id: r.keyId,
+      role,
+      type: r.type,
+      ends: r.endDateTime,
+      days_left: r.daysLeft,
+    },
+    remediation: [
+      `Create a new ${what} for app ${r.appId}, move whatever uses this one to it, then delete the old one (WATCH_APP_IDS apps are watched, never rotated).`,
+    ],
+    links: [],
+  };
+}
