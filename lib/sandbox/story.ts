@@ -2,7 +2,10 @@
  * `watchdog sandbox` (what `npm start` runs): the whole story on the
  * simulator — Entra, Graph, Nylas and four alert sinks over HTTPS on
  * 127.0.0.1 — through the real SDKs and the very code the Functions run.
- * A manual clock lets it show months of a secret's life in seconds.
+ * A manual clock lets it show months of a secret's life in seconds. Two
+ * chapters run on tenants of their own, so Contoso's story stays as it is: a
+ * second installation refused, then adopting (installations-chapter.ts), and
+ * sign-in evidence showing Nylas moved every grant (evidence-chapter.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,7 +23,12 @@ import { runWatchdogPass, type WatchdogPassResult } from "../watchdog-pass.js";
 import { sweepGrants } from "../grants/grant-passes.js";
 import { listAttentionGrants } from "../grants/list-attention-grants.js";
 import { readHealth } from "../health.js";
-import { rotationIdOf } from "../rotation/marker.js";
+import { parseMarker, rotationIdOf } from "../rotation/marker.js";
+import { describeAlerts, indent } from "./describe.js";
+import { installationsChapter } from "./installations-chapter.js";
+import { evidenceChapter } from "./evidence-chapter.js";
+
+export { describeAlerts } from "./describe.js";
 
 export interface SandboxOptions {
   verbose: boolean;
@@ -40,14 +48,6 @@ export interface StoryContext {
 
 const MICROSOFT_USERS = 200;
 const GOOGLE_USERS = 40;
-
-function indent(text: string, by = "   "): string {
-  return text
-    .trimEnd()
-    .split("\n")
-    .map((l) => (l === "" ? l : by + l))
-    .join("\n");
-}
 
 export async function runSandbox(io: CliIo, options: SandboxOptions): Promise<0 | 1> {
   const clock = new ManualClock(new Date(Math.floor(Date.now() / HOUR_MS) * HOUR_MS));
@@ -207,7 +207,7 @@ export async function runSandbox(io: CliIo, options: SandboxOptions): Promise<0 
 
     heading("watchdog run: rotation");
     const first = await runWatchdogPass(deps());
-    out(indent(describeRotation(first)));
+    out(indent(describeRotation(first, sim)));
     const reauth = newAlerts();
     const requests = reauth.filter((r) => r.body.includes('"grant.reauth_requested"'));
     out(
@@ -304,7 +304,7 @@ export async function runSandbox(io: CliIo, options: SandboxOptions): Promise<0 
     clock.set(new Date(day0 + 141 * DAY_MS));
     heading("Four months later: the watchdog's own secret is due");
     const second = await runWatchdogPass(deps());
-    out(indent(describeRotation(second)));
+    out(indent(describeRotation(second, sim)));
     newAlerts();
     clock.advance(2 * DAY_MS);
     await signInAll(sim, emails);
@@ -347,11 +347,14 @@ export async function runSandbox(io: CliIo, options: SandboxOptions): Promise<0 
       ),
     );
 
+    await installationsChapter(ctx);
+    await evidenceChapter(ctx);
+
     heading("Totals");
     const by = (sink: string) => sim.sinks.received.filter((r) => r.sink === sink).length;
     out(
       indent(
-        `Alert deliveries: webhook ${by("webhook")}, Slack ${by("slack")}, Teams ${by("teams")}, PagerDuty ${by("pagerduty")}. Users who had to start over from scratch: 0.`,
+        `Contoso's alert deliveries: webhook ${by("webhook")}, Slack ${by("slack")}, Teams ${by("teams")}, PagerDuty ${by("pagerduty")}. Users who had to start over from scratch: 0.`,
       ),
     );
     out(indent("Next: `npm test`; `npx watchdog --help`; the README for running against a real tenant."));
@@ -383,57 +386,17 @@ async function signInAll(sim: Simulator, emails: readonly string[]): Promise<voi
   }
 }
 
-interface Receipt {
-  sink: string;
-  body: string;
-  headers: Record<string, string>;
-}
-
-/** One line per sink delivery, in the sink's own terms. */
-export function describeAlerts(receipts: readonly Receipt[]): string {
-  if (receipts.length === 0) return "(no alerts)";
-  const lines: string[] = [];
-  for (const r of receipts) {
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(r.body) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    if (r.sink === "slack") {
-      const header = (body.blocks as { type: string; text?: { text: string } }[] | undefined)?.find(
-        (b) => b.type === "header",
-      );
-      lines.push(`Slack      ${header?.text?.text ?? String(body.text)}`);
-    } else if (r.sink === "teams") {
-      const card = (
-        body.attachments as { content: { body: { type: string; text?: string }[] } }[] | undefined
-      )?.[0]?.content;
-      lines.push(
-        `Teams      Adaptive Card: ${card?.body.find((b) => b.type === "TextBlock")?.text ?? "?"} (${r.body.length} bytes)`,
-      );
-    } else if (r.sink === "pagerduty") {
-      const payload = body.payload as { severity?: string; summary?: string } | undefined;
-      lines.push(
-        `PagerDuty  ${String(body.event_action)} dedup_key=${String(body.dedup_key)}${payload ? ` severity=${payload.severity} "${payload.summary?.slice(0, 70)}"` : ""}`,
-      );
-    } else if (r.sink === "webhook") {
-      const incident = body.incident as { key?: string; severity?: string } | undefined;
-      lines.push(
-        `Webhook    ${String(body.event)}${incident ? ` ${incident.key} (${incident.severity})` : ""}, ${r.headers["x-watchdog-signature"] ? "signed X-Watchdog-Signature" : "unsigned"}`,
-      );
-    }
-  }
-  return lines.join("\n");
-}
-
-function describeRotation(result: WatchdogPassResult): string {
+function describeRotation(result: WatchdogPassResult, sim: Simulator): string {
   const r = result.rotation;
   const lines = [`Decision: ${r.decision} — ${r.reason}.`];
   const o = r.outcome;
   if (o?.status === "rotated") {
+    const name = sim.tenant
+      .appByAppId(sim.nylasApp?.appId ?? "")
+      ?.passwordCredentials.find((p) => p.keyId === o.keyId)?.displayName;
+    const marker = parseMarker(name ?? null);
     lines.push(
-      `1. addPassword: secret ${o.keyId} for ${o.lifetimeDays} days, display name "secret-watchdog ${o.rotationId} …".`,
+      `1. addPassword: secret ${o.keyId} for ${o.lifetimeDays} days, display name "secret-watchdog ${marker?.installationId ? `${marker.installationId} ` : ""}${o.rotationId} …" (installation id, rotation id).`,
       `2. Proven with Entra: refused as not yet propagated (AADSTS7000215), accepted after ${Math.round(o.propagationMs / 1000)} s (simulated). No PATCH before that.`,
       `3. PATCH /v3/connectors/microsoft with the full settings (client_id, client_secret, tenant) and the scope unchanged.`,
       `4. New sign-ins now use the new secret. Superseded: ${o.superseded.join(", ")} — existing grants keep the secret they signed in with.`,
