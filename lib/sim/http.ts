@@ -270,7 +270,14 @@ export async function startServiceServer(
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
-  server.on("secureConnection", (socket: Socket) => {
+  let closing = false;
+  // Tracked from the TCP connection on, not from the end of the TLS handshake: a client still
+  // handshaking when close() runs would otherwise slip through and hold close() open.
+  server.on("connection", (socket: Socket) => {
+    if (closing) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
@@ -291,6 +298,7 @@ export async function startServiceServer(
     url: `https://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
+        closing = true;
         server.close(() => resolve());
         // Keep-alive and hung connections would otherwise hold close() open forever.
         server.closeAllConnections();

@@ -41,16 +41,28 @@ export type { Fault, FaultResponse, FaultSpec, SimService } from "./faults.js";
 export type { RecordedRequest } from "./http.js";
 export { SimNylas, SimTenant } from "./tenant.js";
 export type * from "./tenant.js";
-export { NylasControl, SignInError } from "./nylas-control.js";
+export {
+  NYLAS_RETRY_POLICY,
+  NYLAS_RETRY_STATUSES,
+  NylasControl,
+  SignInError,
+  TEST_EVENT_SECRET,
+  TEST_EVENT_TRIGGER_TYPES,
+} from "./nylas-control.js";
 export type {
   AuthLogEntry,
   AuthorizeParams,
   AuthorizeResult,
+  BuildNotificationOptions,
   BuiltNotification,
+  DestinationHealthPolicy,
   GrantNotificationType,
   GrantRefresh,
   NotificationDelivery,
+  NotificationOptions,
   NylasNotification,
+  RetryPolicy,
+  TestEventTriggerType,
 } from "./nylas-control.js";
 export { SinkReceiver } from "./sinks.js";
 export type { SinkName, SinkReceipt } from "./sinks.js";
@@ -267,7 +279,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     async close() {
       if (closed) return;
       closed = true;
-      await control.settle();
+      // Retries still waiting out their back-off are dropped, not waited for.
+      await control.settle({ cancelRetries: true });
       await Promise.all(servers.map((s) => s.close()));
       rmSync(dirname(caFile), { recursive: true, force: true });
     },

@@ -6,6 +6,7 @@
  * Tests and the sandbox drive it through `sim.nylas`.
  */
 import { createHmac } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import type { Logger } from "../logger.js";
 import {
   appNotFoundText,
@@ -17,10 +18,118 @@ import {
   type EntraErrorBody,
 } from "./entra.js";
 import { newGuid, newToken } from "./ids.js";
-import type { SimApp, SimGrant, SimPassword, SimSignIn, SimTenant, SimWebhook } from "./tenant.js";
+import type {
+  SignatureStyle,
+  SimApp,
+  SimGrant,
+  SimPassword,
+  SimSignIn,
+  SimTenant,
+  SimWebhook,
+} from "./tenant.js";
 
 /** Grant notification types the simulator emits. */
 export type GrantNotificationType = "grant.created" | "grant.updated" | "grant.deleted" | "grant.expired";
+
+/** The trigger types `POST /v3/webhooks/send-test-event` accepts (Nylas OpenAPI `send_test_event_input`). */
+export const TEST_EVENT_TRIGGER_TYPES = [
+  "calendar.created",
+  "calendar.updated",
+  "calendar.deleted",
+  "event.created",
+  "event.updated",
+  "event.deleted",
+  "grant.created",
+  "grant.updated",
+  "grant.deleted",
+  "grant.expired",
+  "message.send_success",
+  "message.send_failed",
+  "message.bounce_detected",
+  "message.created",
+  "message.created.truncated",
+  "message.created.cleaned",
+  "message.updated",
+  "message.updated.truncated",
+  "contact.updated",
+  "contact.deleted",
+  "folder.created",
+  "folder.updated",
+  "folder.deleted",
+  "message.opened",
+  "message.link_clicked",
+  "thread.replied",
+] as const;
+
+/** A trigger type a test event can be sent for. */
+export type TestEventTriggerType = (typeof TEST_EVENT_TRIGGER_TYPES)[number];
+
+/** The secret Nylas signs `send-test-event` notifications with (Nylas OpenAPI, `send_test_event`). */
+export const TEST_EVENT_SECRET = "mock-webhook-secret";
+
+/** Statuses Nylas re-delivers on (nylas/skills, webhooks-notifications "Retry Behavior"); any other non-2xx is dropped. */
+export const NYLAS_RETRY_STATUSES: readonly number[] = [408, 429, 502, 503, 504, 507];
+
+/**
+ * How the simulator re-delivers a notification whose attempt failed with a
+ * retryable status (`retryOn`) or got no answer (connection error, timeout).
+ * Attempt n+1 waits `baseDelayMs * factor^(n-1)` of real wall-clock time,
+ * capped at `maxDelayMs`.
+ */
+export interface RetryPolicy {
+  /** Attempts in all, the first included; 1 = no retries. */
+  attempts: number;
+  /** Wall-clock wait before the second attempt. */
+  baseDelayMs: number;
+  /** Growth of the wait per further attempt. Default 2. */
+  factor?: number;
+  /** Cap on one wait. Default none. */
+  maxDelayMs?: number;
+  /** Statuses that are retried. Default `NYLAS_RETRY_STATUSES`. */
+  retryOn?: readonly number[];
+  /**
+   * Send each retry to every destination subscribed to the trigger (as Nylas's
+   * docs say it does), not only to the ones that failed. Default false.
+   */
+  fanOut?: boolean;
+}
+
+/**
+ * Nylas-like numbers: 3 attempts, exponential back-off, the last one 15 min
+ * after the first (docs: 10–20 min). Real minutes: for scripts, not tests.
+ */
+export const NYLAS_RETRY_POLICY: RetryPolicy = { attempts: 3, baseDelayMs: 5 * 60_000, factor: 2 };
+
+/**
+ * When a destination drifts: `failing` after `failingAfter` failed attempts in
+ * a row (still delivered to), `failed` after `failedAfter` (no longer
+ * delivered to, never reactivated by the simulator; PUT `status: active` does).
+ * A delivered attempt resets the count and turns `failing` back to `active`.
+ */
+export interface DestinationHealthPolicy {
+  failingAfter: number;
+  failedAfter: number;
+}
+
+/** Options that shape a grant notification's payload. */
+export interface NotificationOptions {
+  /** `grant.updated` for a re-authentication (code 25027, `reauthentication_flag: true`). */
+  reauthentication?: boolean;
+  /** Send `email`, `provider` and `grant_updated_at` as JSON null where the payload has them. */
+  nulls?: boolean;
+}
+
+/** Options of `buildNotification`. */
+export interface BuildNotificationOptions extends NotificationOptions {
+  /** Default: the secret of the first webhook destination. */
+  webhookSecret?: string;
+  id?: string;
+  attempt?: number;
+  /** Gzip the body (`Content-Encoding: gzip`) and sign the gzip bytes. Default false. */
+  compressed?: boolean;
+  /** Default "plain". */
+  signatureStyle?: SignatureStyle;
+}
 
 /** A CloudEvents notification as Nylas sends it. */
 export interface NylasNotification {
@@ -36,21 +145,34 @@ export interface NylasNotification {
 /** A notification ready to POST: the exact body bytes and the headers that go with them. */
 export interface BuiltNotification {
   notification: NylasNotification;
+  /** The JSON text of the notification (uncompressed, even when `compressed`). */
   body: string;
+  /** The bytes to POST: the gzip of `body` when `compressed`, else `body` as UTF-8. Signed. */
+  bodyBytes: Buffer;
+  compressed: boolean;
   headers: Record<string, string>;
 }
 
 /** One delivery attempt to one webhook destination. */
 export interface NotificationDelivery {
   notificationId: string;
-  type: GrantNotificationType;
+  type: GrantNotificationType | TestEventTriggerType;
   webhookId: string;
   url: string;
+  /** `webhook_delivery_attempt` of this attempt, from 1. */
+  attempt: number;
   /** HTTP status; 0 when no response arrived. */
   status: number;
   ok: boolean;
   error?: string;
+  /** Another attempt is scheduled for this destination (see `NylasControl.retryPolicy`). */
+  willRetry: boolean;
+  /** The body went gzip-compressed. */
+  compressed: boolean;
+  /** A `send-test-event` delivery (never retried, never counted towards the destination's health). */
+  test?: boolean;
   at: Date;
+  /** The JSON text sent (before compression). */
   body: string;
 }
 
@@ -128,6 +250,8 @@ const INVALID_SECRET_DESCRIPTION = "Provider refused to return refresh_token usi
 const EXPIRED_SECRET_DESCRIPTION =
   "The client secret for your Azure application has expired. Please renew the client secret in the Azure Directory and try again";
 const DELIVERY_TIMEOUT_MS = 10_000;
+/** What the docs' mock payloads carry (developer.nylas.com/docs/v3/notifications/notification-schemas). */
+const MOCK_TIME = 1_234_567_890;
 
 /** The simulator's Nylas-side behaviour (`sim.nylas`). */
 export class NylasControl {
@@ -135,10 +259,29 @@ export class NylasControl {
   readonly deliveries: NotificationDelivery[] = [];
   /** Every hosted-auth attempt, in order. */
   readonly authLog: AuthLogEntry[] = [];
+  /**
+   * Re-delivery of failed notifications, taken when a notification is sent.
+   * Default `{ attempts: 1, baseDelayMs: 0 }`: no retries. `NYLAS_RETRY_POLICY`
+   * has Nylas-like numbers; tests use small delays, e.g. `{ attempts: 3, baseDelayMs: 10 }`.
+   */
+  retryPolicy: RetryPolicy = { attempts: 1, baseDelayMs: 0 };
+  /** Destinations drifting to `failing` / `failed`. Default undefined: statuses never change by themselves. */
+  destinationHealth: DestinationHealthPolicy | undefined = undefined;
+  /** How long an endpoint has to answer before the attempt counts as failed (no response). Default 10 s. */
+  deliveryTimeoutMs = DELIVERY_TIMEOUT_MS;
+  /**
+   * What signs `send-test-event` notifications: "mock" (default) the documented
+   * `mock-webhook-secret`; "destination" the secret of the registered
+   * destination with that URL, when there is one.
+   */
+  testEventSecret: "mock" | "destination" = "mock";
 
   readonly #deps: NylasControlDeps;
   readonly #pending = new Set<Promise<unknown>>();
   readonly #codes = new Map<string, IssuedCode>();
+  readonly #failures = new Map<string, number>();
+  readonly #sleepers = new Set<{ timer: NodeJS.Timeout; resolve: (fired: boolean) => void }>();
+  #draining = false;
 
   constructor(deps: NylasControlDeps) {
     this.#deps = deps;
@@ -495,52 +638,123 @@ export class NylasControl {
   buildNotification(
     type: GrantNotificationType,
     grant: SimGrant,
-    options: { webhookSecret?: string; reauthentication?: boolean; id?: string; attempt?: number } = {},
+    options: BuildNotificationOptions = {},
   ): BuiltNotification {
     const notification = this.#notification(type, grant, options);
     const secret = options.webhookSecret ?? this.#tenant.nylas.webhooks[0]?.webhook_secret;
     if (secret === undefined)
       throw new Error("no webhook secret: pass options.webhookSecret or add a webhook");
-    return sign(notification, secret);
+    return {
+      notification,
+      ...signPayload(notification, secret, {
+        compressed: options.compressed ?? false,
+        style: options.signatureStyle ?? "plain",
+      }),
+    };
   }
 
   /**
-   * Sends a notification of `type` about `grant` to every active webhook
-   * destination subscribed to it; resolves with the delivery results.
+   * Sends a notification of `type` about `grant` to every active or failing
+   * webhook destination subscribed to it; resolves with the first attempt to
+   * each. Retries (see `retryPolicy`) go on in the background: `settle()` waits.
    */
   async notify(
     type: GrantNotificationType,
     grant: SimGrant,
-    options: { reauthentication?: boolean } = {},
+    options: NotificationOptions = {},
   ): Promise<NotificationDelivery[]> {
     const notification = this.#notification(type, grant, options);
-    const targets = this.#tenant.nylas.webhooks.filter(
-      (w) => (w.status === "active" || w.status === "failing") && w.trigger_types.includes(type),
-    );
-    return Promise.all(targets.map((w) => this.#deliver(notification, w)));
+    const policy = { ...this.retryPolicy };
+    const targets = this.#targets(type);
+    const first = await Promise.all(targets.map((w) => this.#attempt(notification, w, policy)));
+    if (first.some((d) => d.willRetry)) {
+      const retrying = targets.filter((_, i) => first[i]?.willRetry === true);
+      this.#track(this.#retry(notification, retrying, policy));
+    }
+    return first;
   }
 
   /**
    * Sends like `notify` without waiting: what the API does after answering (Nylas
    * delivers asynchronously). `settle()` waits for these.
    */
-  notifyInBackground(
-    type: GrantNotificationType,
-    grant: SimGrant,
-    options: { reauthentication?: boolean } = {},
-  ): void {
+  notifyInBackground(type: GrantNotificationType, grant: SimGrant, options: NotificationOptions = {}): void {
     this.#track(this.notify(type, grant, options));
   }
 
-  /** Waits until every background delivery (hosted auth, API deletes) has finished. */
-  async settle(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  /**
+   * What `POST /v3/webhooks/send-test-event` does: POSTs the documented mock
+   * notification for `triggerType` (`id: "mock-id"`, grant triggers with
+   * `grant_id: "NYLAS_GRANT_ID"`) to `url`, once, signed with
+   * `mock-webhook-secret` (or see `testEventSecret`). A registered destination
+   * with that URL lends its `compressed_delivery` and signature style.
+   */
+  async sendTestEvent(triggerType: TestEventTriggerType, url: string): Promise<NotificationDelivery> {
+    if (!(TEST_EVENT_TRIGGER_TYPES as readonly string[]).includes(triggerType))
+      throw new Error(`trigger_type '${triggerType}' cannot be sent as a test event`);
+    const destination = this.#tenant.nylas.webhooks.find((w) => w.webhook_url === url);
+    const secret =
+      this.testEventSecret === "destination" && destination ? destination.webhook_secret : TEST_EVENT_SECRET;
+    const payload = mockPayload(triggerType);
+    const signed = signPayload(payload, secret, {
+      compressed: destination?.compressed_delivery === true,
+      style: destination?.signatureStyle ?? "plain",
+    });
+    const delivery = await this.#post(url, signed, {
+      notificationId: payload.id,
+      type: triggerType,
+      webhookId: destination?.id ?? "",
+      attempt: 1,
+      test: true,
+    });
+    this.deliveries.push(delivery);
+    return delivery;
+  }
+
+  /**
+   * Waits until every background delivery (hosted auth, API deletes, retries)
+   * has finished. With `{ cancelRetries: true }` retries waiting out their
+   * back-off, or about to, are dropped instead of waited for.
+   */
+  async settle(options: { cancelRetries?: boolean } = {}): Promise<void> {
+    if (!options.cancelRetries) {
+      while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+      return;
+    }
+    this.#draining = true;
+    try {
+      this.cancelRetries();
+      while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /** Cancels every scheduled retry (they are not sent); returns how many were waiting. */
+  cancelRetries(): number {
+    const n = this.#sleepers.size;
+    for (const sleeper of [...this.#sleepers]) {
+      clearTimeout(sleeper.timer);
+      this.#sleepers.delete(sleeper);
+      sleeper.resolve(false);
+    }
+    return n;
+  }
+
+  /** Failed attempts in a row to a destination, as `destinationHealth` counts them. */
+  destinationFailures(webhookId: string): number {
+    return this.#failures.get(webhookId) ?? 0;
+  }
+
+  /** Forgets a destination's failure count (a PUT reactivating it does this). */
+  resetDestinationHealth(webhookId: string): void {
+    this.#failures.delete(webhookId);
   }
 
   #notification(
     type: GrantNotificationType,
     grant: SimGrant,
-    options: { reauthentication?: boolean; id?: string; attempt?: number },
+    options: NotificationOptions & { id?: string; attempt?: number },
   ): NylasNotification {
     const integrationId = this.#tenant.nylas.connector?.id ?? "";
     const common = { grant_id: grant.id, integration_id: integrationId, provider: grant.provider };
@@ -571,6 +785,10 @@ export class NylasControl {
         object = { code: 25009, ...common, email: grant.email, grant_updated_at: grant.updated_at };
         break;
     }
+    if (options.nulls) {
+      for (const field of ["email", "provider", "grant_updated_at"])
+        if (field in object) object[field] = null;
+    }
     return {
       specversion: "1.0",
       type,
@@ -582,41 +800,123 @@ export class NylasControl {
     };
   }
 
-  async #deliver(notification: NylasNotification, webhook: SimWebhook): Promise<NotificationDelivery> {
-    const built = sign(notification, webhook.webhook_secret);
-    const doFetch = this.#deps.fetch ?? fetch;
-    const base = {
+  /** Destinations that receive `type` now: subscribed, and active or failing. */
+  #targets(type: string): SimWebhook[] {
+    return this.#tenant.nylas.webhooks.filter((w) => deliverable(w) && w.trigger_types.includes(type));
+  }
+
+  /** Attempts 2… of one notification, with real-time back-off; stops when nothing is left to retry. */
+  async #retry(notification: NylasNotification, failed: SimWebhook[], policy: RetryPolicy): Promise<void> {
+    const attempts = Math.max(1, Math.floor(policy.attempts));
+    let pending = failed;
+    for (let attempt = 2; attempt <= attempts; attempt++) {
+      const delay = Math.min(
+        policy.maxDelayMs ?? Infinity,
+        Math.max(0, policy.baseDelayMs) * (policy.factor ?? 2) ** (attempt - 2),
+      );
+      if (!(await this.#sleep(delay))) return;
+      // A destination deleted, paused or failed meanwhile gets nothing more.
+      const targets = policy.fanOut
+        ? this.#targets(notification.type)
+        : pending.filter((w) => this.#tenant.nylas.webhooks.includes(w) && deliverable(w));
+      const again: NylasNotification = { ...notification, webhook_delivery_attempt: attempt };
+      const results = await Promise.all(targets.map((w) => this.#attempt(again, w, policy)));
+      pending = targets.filter((_, i) => results[i]?.willRetry === true);
+      if (pending.length === 0) return;
+    }
+  }
+
+  /** One POST of one notification to one destination, recorded in `deliveries` and in its health. */
+  async #attempt(
+    notification: NylasNotification,
+    webhook: SimWebhook,
+    policy: RetryPolicy,
+  ): Promise<NotificationDelivery> {
+    const signed = signPayload(notification, webhook.webhook_secret, {
+      compressed: webhook.compressed_delivery === true,
+      style: webhook.signatureStyle ?? "plain",
+    });
+    const attempt = notification.webhook_delivery_attempt;
+    const delivery = await this.#post(webhook.webhook_url, signed, {
       notificationId: notification.id,
       type: notification.type,
       webhookId: webhook.id,
-      url: webhook.webhook_url,
-      at: this.#tenant.clock.now(),
-      body: built.body,
-    };
-    let delivery: NotificationDelivery;
-    try {
-      // Nylas gives the endpoint 10 s to answer, then counts the attempt as failed.
-      const res = await doFetch(webhook.webhook_url, {
-        method: "POST",
-        headers: built.headers,
-        body: built.body,
-        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
-      });
-      await res.arrayBuffer();
-      delivery = { ...base, status: res.status, ok: res.status >= 200 && res.status < 300 };
-    } catch (error) {
-      delivery = {
-        ...base,
-        status: 0,
-        ok: false,
-        error: error instanceof Error ? error.message : String(error),
-      };
-    }
+      attempt,
+    });
+    const retryable =
+      !delivery.ok &&
+      (delivery.status === 0 || (policy.retryOn ?? NYLAS_RETRY_STATUSES).includes(delivery.status));
+    delivery.willRetry = retryable && attempt < Math.floor(policy.attempts);
     this.deliveries.push(delivery);
+    this.#recordHealth(webhook, delivery.ok);
     this.#deps.logger.debug(
-      `sim nylas: ${notification.type} for ${String(notification.data.object.grant_id)} -> webhook ${webhook.id}: ${delivery.status}`,
+      `sim nylas: ${notification.type} for ${String(notification.data.object.grant_id)} -> webhook ${webhook.id} ` +
+        `(attempt ${attempt}): ${delivery.status}${delivery.willRetry ? ", will retry" : ""}`,
     );
     return delivery;
+  }
+
+  async #post(
+    url: string,
+    signed: SignedPayload,
+    meta: Pick<NotificationDelivery, "notificationId" | "type" | "webhookId" | "attempt" | "test">,
+  ): Promise<NotificationDelivery> {
+    const doFetch = this.#deps.fetch ?? fetch;
+    const base = {
+      ...meta,
+      url,
+      willRetry: false,
+      compressed: signed.compressed,
+      at: this.#tenant.clock.now(),
+      body: signed.body,
+    };
+    try {
+      // Nylas gives the endpoint 10 s to answer, then counts the attempt as failed.
+      const res = await doFetch(url, {
+        method: "POST",
+        headers: signed.headers,
+        body: signed.compressed ? signed.bodyBytes : signed.body,
+        signal: AbortSignal.timeout(this.deliveryTimeoutMs),
+      });
+      await res.arrayBuffer();
+      return { ...base, status: res.status, ok: res.status >= 200 && res.status < 300 };
+    } catch (error) {
+      return { ...base, status: 0, ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  #recordHealth(webhook: SimWebhook, ok: boolean): void {
+    const policy = this.destinationHealth;
+    if (!policy) return;
+    const setStatus = (status: SimWebhook["status"]) => {
+      webhook.status = status;
+      webhook.status_updated_at = this.#nowSeconds();
+      this.#deps.logger.debug(`sim nylas: webhook ${webhook.id} is now ${status}`);
+    };
+    if (ok) {
+      this.#failures.set(webhook.id, 0);
+      if (webhook.status === "failing") setStatus("active");
+      return;
+    }
+    const failures = (this.#failures.get(webhook.id) ?? 0) + 1;
+    this.#failures.set(webhook.id, failures);
+    if (webhook.status === "active" && failures >= policy.failingAfter) setStatus("failing");
+    if (webhook.status === "failing" && failures >= policy.failedAfter) setStatus("failed");
+  }
+
+  /** Resolves true after `ms` of wall-clock time, or false when `cancelRetries()` ends the wait. */
+  #sleep(ms: number): Promise<boolean> {
+    if (this.#draining) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const sleeper = {
+        resolve,
+        timer: setTimeout(() => {
+          this.#sleepers.delete(sleeper);
+          resolve(true);
+        }, ms),
+      };
+      this.#sleepers.add(sleeper);
+    });
   }
 
   #track(promise: Promise<unknown>): void {
@@ -634,15 +934,87 @@ export class NylasControl {
   }
 }
 
-/** Serialises and signs: `x-nylas-signature` = hex HMAC-SHA256 of the exact body with the webhook secret. */
-function sign(notification: NylasNotification, secret: string): BuiltNotification {
-  const body = JSON.stringify(notification);
+/** Destinations Nylas still sends to. */
+function deliverable(webhook: SimWebhook): boolean {
+  return webhook.status === "active" || webhook.status === "failing";
+}
+
+interface SignedPayload {
+  body: string;
+  bodyBytes: Buffer;
+  compressed: boolean;
+  headers: Record<string, string>;
+}
+
+/**
+ * Serialises and signs: `x-nylas-signature` = hex HMAC-SHA256 of the exact bytes
+ * sent, keyed with the webhook secret; for a compressed delivery those are the
+ * gzip bytes ("verify … against the raw compressed body before decompressing").
+ */
+function signPayload(
+  payload: unknown,
+  secret: string,
+  options: { compressed: boolean; style: SignatureStyle },
+): SignedPayload {
+  const body = JSON.stringify(payload);
+  const bodyBytes = options.compressed ? gzipSync(Buffer.from(body, "utf8")) : Buffer.from(body, "utf8");
+  const hex = createHmac("sha256", secret).update(bodyBytes).digest("hex");
   return {
-    notification,
     body,
+    bodyBytes,
+    compressed: options.compressed,
     headers: {
       "content-type": "application/json",
-      "x-nylas-signature": createHmac("sha256", secret).update(body).digest("hex"),
+      ...(options.compressed ? { "content-encoding": "gzip" } : {}),
+      "x-nylas-signature": styleSignature(hex, options.style),
     },
+  };
+}
+
+function styleSignature(hex: string, style: SignatureStyle): string {
+  switch (style) {
+    case "plain":
+      return hex;
+    case "upper":
+      return hex.toUpperCase();
+    case "prefixed":
+      return `sha256=${hex}`;
+    case "padded":
+      return `  ${hex} `;
+  }
+}
+
+/**
+ * The example notification Nylas's docs show for a trigger
+ * (developer.nylas.com/docs/v3/notifications/notification-schemas): `id:
+ * "mock-id"`, placeholder ids, no `webhook_delivery_attempt`.
+ */
+function mockPayload(type: TestEventTriggerType): { id: string } & Record<string, unknown> {
+  const grantIds = { grant_id: "NYLAS_GRANT_ID", integration_id: "NYLAS_INTEGRATION_ID" };
+  let object: Record<string, unknown>;
+  switch (type) {
+    case "grant.created":
+      object = { code: 25012, ...grantIds, login_id: "mock-login-id", provider: "google" };
+      break;
+    case "grant.updated":
+      object = { code: 25014, ...grantIds, provider: "microsoft", reauthentication_flag: false };
+      break;
+    case "grant.deleted":
+      object = { code: 25013, ...grantIds, provider: "google" };
+      break;
+    case "grant.expired":
+      object = { code: 25009, ...grantIds, provider: "google" };
+      break;
+    default:
+      object = { grant_id: "mock-grant-id", id: "mock-object-id", object: type.split(".")[0] };
+  }
+  const application = type.startsWith("grant.") ? "NYLAS_APPLICATION_ID" : "mock-application-id";
+  return {
+    specversion: "1.0",
+    type,
+    source: "/nylas/system",
+    id: "mock-id",
+    time: MOCK_TIME,
+    data: { application_id: application, object },
   };
 }

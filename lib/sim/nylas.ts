@@ -14,7 +14,7 @@ import {
   type SimRequest,
   type SimResponse,
 } from "./http.js";
-import type { NylasControl } from "./nylas-control.js";
+import { TEST_EVENT_TRIGGER_TYPES, type NylasControl, type TestEventTriggerType } from "./nylas-control.js";
 import type { NylasRegion, SimConnector, SimGrant, SimTenant, SimWebhook } from "./tenant.js";
 
 /** What one region's Nylas handler needs. */
@@ -51,8 +51,9 @@ export function renderGrant(grant: SimGrant): Record<string, unknown> {
 }
 
 function renderWebhook(webhook: SimWebhook, withSecret: boolean): Record<string, unknown> {
-  const { webhook_secret, ...rest } = webhook;
-  return withSecret ? { ...rest, webhook_secret } : rest;
+  const { webhook_secret, signatureStyle: _style, ...rest } = webhook;
+  const visible = { ...rest, compressed_delivery: webhook.compressed_delivery ?? false };
+  return withSecret ? { ...visible, webhook_secret } : visible;
 }
 
 /** Creates the handler for one region's Nylas server. */
@@ -303,6 +304,8 @@ export function createNylasService(ctx: NylasContext): ServiceHandler {
     if (!isStringArray(triggers) || triggers.length === 0)
       return badRequest(req, "trigger_types is required");
     if (typeof body.webhook_url !== "string") return badRequest(req, "webhook_url is required");
+    if (body.compressed_delivery !== undefined && typeof body.compressed_delivery !== "boolean")
+      return badRequest(req, "compressed_delivery must be a boolean");
     const url = body.webhook_url;
     // Nylas proves the endpoint before saving it: GET ?challenge=… must echo the value within 10 s.
     const challenge = newToken(24);
@@ -327,12 +330,32 @@ export function createNylasService(ctx: NylasContext): ServiceHandler {
       ...(isStringArray(body.notification_email_addresses)
         ? { notification_email_addresses: body.notification_email_addresses }
         : {}),
+      ...(typeof body.compressed_delivery === "boolean"
+        ? { compressed_delivery: body.compressed_delivery }
+        : {}),
     });
     return ok(req, renderWebhook(webhook, true));
   }
 
+  /** POST /v3/webhooks/send-test-event `{trigger_type, webhook_url}`: one mock notification, no retries. */
+  async function sendTestEvent(req: SimRequest): Promise<SimResponse> {
+    if (req.method !== "POST") return methodNotAllowed(req, "POST");
+    const parsedBody = parseBody(req);
+    if ("error" in parsedBody) return parsedBody.error;
+    const { trigger_type: trigger, webhook_url: url } = parsedBody.body;
+    if (typeof trigger !== "string") return badRequest(req, "trigger_type is required");
+    if (!(TEST_EVENT_TRIGGER_TYPES as readonly string[]).includes(trigger))
+      return badRequest(req, `trigger_type '${trigger}' is not supported`);
+    if (typeof url !== "string") return badRequest(req, "webhook_url is required");
+    if (!URL.canParse(url)) return badRequest(req, "webhook_url must be a URL");
+    const delivery = await control.sendTestEvent(trigger as TestEventTriggerType, url);
+    // The spec's 200 body: `data` "indicates if the test event succeeded or failed".
+    return ok(req, delivery.ok ? "success" : "failed");
+  }
+
   async function webhooks(req: SimRequest, id: string | undefined, rotate: boolean): Promise<SimResponse> {
     if (id === undefined) {
+      // The spec documents no paging for this list (no limit/page_token, no next_cursor): all of them.
       if (req.method === "GET")
         return ok(
           req,
@@ -356,18 +379,26 @@ export function createNylasService(ctx: NylasContext): ServiceHandler {
         const parsedBody = parseBody(req);
         if ("error" in parsedBody) return parsedBody.error;
         const body = parsedBody.body;
-        if (body.trigger_types !== undefined) {
-          if (!isStringArray(body.trigger_types))
-            return badRequest(req, "trigger_types must be an array of strings");
-          webhook.trigger_types = [...body.trigger_types];
-        }
+        if (body.trigger_types !== undefined && !isStringArray(body.trigger_types))
+          return badRequest(req, "trigger_types must be an array of strings");
+        if (body.compressed_delivery !== undefined && typeof body.compressed_delivery !== "boolean")
+          return badRequest(req, "compressed_delivery must be a boolean");
+        if (isStringArray(body.trigger_types)) webhook.trigger_types = [...body.trigger_types];
+        if (typeof body.compressed_delivery === "boolean")
+          webhook.compressed_delivery = body.compressed_delivery;
         if (typeof body.webhook_url === "string") webhook.webhook_url = body.webhook_url;
         if (typeof body.description === "string") webhook.description = body.description;
         if (isStringArray(body.notification_email_addresses)) {
           webhook.notification_email_addresses = [...body.notification_email_addresses];
         }
-        if (body.status === "active" || body.status === "pause") webhook.status = body.status;
-        webhook.updated_at = Math.floor(tenant.clock.now().getTime() / 1000);
+        const now = Math.floor(tenant.clock.now().getTime() / 1000);
+        if (body.status === "active" || body.status === "pause") {
+          if (webhook.status !== body.status) webhook.status_updated_at = now;
+          webhook.status = body.status;
+          // Reactivated by hand: the failure count starts over.
+          if (body.status === "active") control.resetDestinationHealth(webhook.id);
+        }
+        webhook.updated_at = now;
         return ok(req, renderWebhook(webhook, false));
       }
       case "DELETE":
@@ -484,6 +515,7 @@ export function createNylasService(ctx: NylasContext): ServiceHandler {
         break;
       case "webhooks":
         if (a === "rotate-secret" && b !== undefined) return webhooks(req, b, true);
+        if (a === "send-test-event" && b === undefined) return sendTestEvent(req);
         if (b === undefined) return webhooks(req, a, false);
         break;
       default:

@@ -234,6 +234,15 @@ export type BeforeGrantsPageHook = (query: URLSearchParams, pageIndex: number) =
 /** Nylas webhook destination status. */
 export type WebhookStatus = "active" | "pause" | "failing" | "failed";
 
+/**
+ * How the simulator writes `x-nylas-signature` (the hex HMAC-SHA256 is the same):
+ * "plain" lower-case hex as documented; "upper" upper-case hex; "prefixed"
+ * `sha256=<hex>`; "padded" the hex with surrounding spaces (HTTP stacks trim
+ * those, so only a receiver fed the header map directly sees them). Nylas's
+ * own receiver (nylas/cli webhookserver `NormalizeSignature`) accepts all four.
+ */
+export type SignatureStyle = "plain" | "upper" | "prefixed" | "padded";
+
 /** A Nylas webhook destination. */
 export interface SimWebhook {
   id: string;
@@ -244,8 +253,14 @@ export interface SimWebhook {
   notification_email_addresses: string[];
   /** Returned only when created (or rotated); used to sign notifications. */
   webhook_secret: string;
+  /** Gzip each notification (`Content-Encoding: gzip`), signed over the gzip bytes. Default false. */
+  compressed_delivery?: boolean;
   created_at: number;
   updated_at: number;
+  /** When `status` last changed (set by a PUT of `status` or by the simulator's health drift). */
+  status_updated_at?: number;
+  /** Simulation only, never rendered: how this destination's signatures are written. Default "plain". */
+  signatureStyle?: SignatureStyle;
 }
 
 const toIso = (d: Date): string => d.toISOString();
@@ -469,6 +484,11 @@ export class SimNylas {
       created_at: partial.created_at ?? now,
       updated_at: partial.updated_at ?? now,
       ...(partial.description !== undefined ? { description: partial.description } : {}),
+      ...(partial.compressed_delivery !== undefined
+        ? { compressed_delivery: partial.compressed_delivery }
+        : {}),
+      ...(partial.status_updated_at !== undefined ? { status_updated_at: partial.status_updated_at } : {}),
+      ...(partial.signatureStyle !== undefined ? { signatureStyle: partial.signatureStyle } : {}),
     };
     this.webhooks.push(webhook);
     return webhook;

@@ -182,6 +182,19 @@ describe("fault injection", () => {
     expect(await pending).toBeInstanceOf(Error);
   });
 
+  it("closes even while a client is still in its TLS handshake", async () => {
+    for (const waitMs of [0, 1, 2, 5]) {
+      const other = await startSimulator({ seed: false });
+      other.faults.add({ service: "graph", path: /.*/, response: { hang: true } });
+      const pending = fetch(`${other.urls.graphEndpoint}/v1.0/applications`).catch((e: unknown) => e);
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      const started = Date.now();
+      await other.close();
+      expect(Date.now() - started, `closed ${waitMs} ms after the request started`).toBeLessThan(2000);
+      expect(await pending).toBeInstanceOf(Error);
+    }
+  });
+
   it("injects Entra failures the SDK sees", async () => {
     sim.faults.add({ service: "entra", path: /\/oauth2\/v2\.0\/token$/, response: { status: 503 } });
     const res = await fetch(`${sim.urls.authorityHost}/${sim.tenant.tenantId}/oauth2/v2.0/token`, {
