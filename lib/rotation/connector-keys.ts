@@ -77,7 +77,7 @@ export function judgeDue(
   keys: readonly ConnectorKey[],
   now: Date,
   thresholds: Thresholds,
-  options: { forceRotate?: boolean },
+  options: { forceRotate?: boolean; forceReason?: string },
 ): DueJudgement {
   const end = governingEnd(keys, now);
   const status = classify(end, now, thresholds);
@@ -85,7 +85,7 @@ export function judgeDue(
   const vanished = keys.some((k) => !k.present);
   const due = options.forceRotate === true || vanished || status !== "ok";
   const why = options.forceRotate
-    ? "--force-rotate"
+    ? (options.forceReason ?? "--force-rotate")
     : vanished
       ? "the connector's secret is no longer on the app registration"
       : status === "expired"

@@ -144,6 +144,15 @@ async function underLease(ports: ConnectorPorts, input: ConnectorStepInput): Pro
       retired: [],
     };
   const { installation } = claim;
+  // A takeover must be visible on the app: the other installation stops only when it finds a key it
+  // does not know, so an adopting pass rotates at once.
+  const rotateInput = claim.adopted
+    ? {
+        ...input,
+        forceRotate: true,
+        forceReason: "--adopt: the takeover must be visible to the other installation",
+      }
+    : input;
 
   // Recover from an interrupted run first: it may change what is on the app.
   const previous = (await store.get<PreviousRun>("runs", "secretWatchdog"))?.value;
@@ -175,7 +184,7 @@ async function underLease(ports: ConnectorPorts, input: ConnectorStepInput): Pro
 
   const records = (await loadKeyRecords(store, appId)).map((i) => i.value);
   // Rotation re-reads the app through `refresh`, so `app` is what the migration must see afterwards.
-  const rotation = await rotateIfDue(ports, input, { app, records, installation, refresh });
+  const rotation = await rotateIfDue(ports, rotateInput, { app, records, installation, refresh });
   const keys = rotation.connectorKeys;
 
   // The connector's own secret close to expiry and not fixed by rotation.
@@ -225,7 +234,12 @@ async function rotateIfDue(
   const appId = read.app.appId;
   const thresholds = thresholdsOf(config);
   const keys = connectorKeys(read.app, read.records, clock.now());
-  const { due, why, left } = judgeDue(keys, clock.now(), thresholds, { forceRotate: input.forceRotate });
+  const { due, why, left } = judgeDue(keys, clock.now(), thresholds, {
+    forceRotate: input.forceRotate,
+    ...("forceReason" in input && typeof input.forceReason === "string"
+      ? { forceReason: input.forceReason }
+      : {}),
+  });
 
   if (config.rotation.mode === "off")
     return { decision: "off", reason: `ROTATION=off; ${due ? why : "not due"}`, connectorKeys: keys };

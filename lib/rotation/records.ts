@@ -47,6 +47,12 @@ export interface KeyRecord {
   removedAt?: string;
   /** When Entra first accepted it (the watchdog's own proof): sign-ins up to then are the watchdog's. */
   provenAt?: string;
+  /**
+   * "adopted": another installation made it and this one took the connector over (`--adopt`). It may be
+   * in the connector and grants may use it, so it is tracked like this installation's keys — but, like a
+   * foreign secret, it is never removed by this installation.
+   */
+  origin?: "adopted";
   /** Nylas' connector `active_credential_id` right after the switch that installed it. */
   activeCredentialId?: string;
   /**

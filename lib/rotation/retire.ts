@@ -56,8 +56,8 @@ export function planRetirement(input: RetirementInput): RetirementAction[] {
     const dependents = input.dependents(r.keyId);
     const trusted = evidence.mode === "evidence";
 
-    if (r.keyId === FOREIGN) {
-      // Foreign secrets are never touched; stop tracking once nothing depends on them or they expired.
+    if (r.keyId === FOREIGN || r.origin === "adopted") {
+      // Foreign and adopted secrets are never touched; stop tracking once nothing depends on them or they expired.
       const unused = trusted
         ? quietFor >= config.retireQuietHours * HOUR_MS
         : input.complete && dependents === 0 && r.noDependentsSince !== undefined;

@@ -350,6 +350,7 @@ async function freeSecretSlot(
   const candidates = records.filter(
     (r) =>
       r.keyId !== FOREIGN &&
+      r.origin !== "adopted" &&
       present.has(r.keyId) &&
       (r.state === "superseded" || r.state === "created") &&
       isExpired(r.endDateTime, now),

@@ -26,3 +26,15 @@ export const reauthRequests = (w: World) =>
   (w.sim.sinks.json("webhook") as { event: string; grant?: { email: string } }[]).filter(
     (e) => e.event === "grant.reauth_requested",
   );
+
+/**
+ * Grants whose Azure secret is gone from the app: the outage this product must never cause. (A grant
+ * whose secret merely expired because its user never signed in again is the other failure, which the
+ * migration incident pages about; it is not this.)
+ */
+export function grantsOnRemovedKeys(w: World): string[] {
+  const present = new Set(keyIdsOnApp(w));
+  return w.sim.tenant.nylas.grants
+    .filter((g) => g.secretKeyId !== undefined && !present.has(g.secretKeyId))
+    .map((g) => g.email);
+}

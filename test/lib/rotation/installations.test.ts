@@ -8,7 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWorld, type World } from "../../helpers/world.js";
-import { connectorApp, invalidGrantsAfterRefresh, keyIdsOnApp } from "../../helpers/tenant-view.js";
+import {
+  connectorApp,
+  grantsOnRemovedKeys,
+  invalidGrantsAfterRefresh,
+  keyIdsOnApp,
+} from "../../helpers/tenant-view.js";
 import { startAzurite, type Azurite } from "../../helpers/azurite.js";
 import { parseMarker } from "../../../lib/rotation/marker.js";
 import { DAY_MS, HOUR_MS } from "../../../lib/clock.js";
@@ -103,6 +108,29 @@ describe.each<StoreKind>(["file", "table"])("a second installation (%s store)", 
       expect(w.sim.tenant.checkSecret(app(w), w.sim.tenant.nylas.connector!.settings.client_secret!).ok).toBe(
         true,
       );
+
+      // A user signs in on B's key; then A adopts back. The takeover rotates, so B, running on with its old
+      // state, finds a key it does not know and stops in turn — and nobody removes B's key, which the user's
+      // grant uses: A tracks it as adopted, and that user as depending on it.
+      const keyB = w.sim.tenant.connectorSecret()!.password!.keyId;
+      w.clock.advance(2 * HOUR_MS);
+      await w.sim.nylas.signIn("on.b@contoso.com");
+      w.clock.advance(2 * HOUR_MS);
+      const back = await w.pass({ adopt: true });
+      expect(back.rotation.decision).toBe("rotated");
+      expect(back.rotation.reason).toMatch(/--adopt/);
+      expect(back.migration.byKey.find((k) => k.keyId === keyB)?.count).toBeGreaterThanOrEqual(1);
+      expect((await passB()).rotation.decision).toBe("other-installation");
+      for (let day = 0; day < 10; day++) {
+        w.clock.advance(1 * DAY_MS);
+        await w.pass();
+        expect(keyIds(w)).toContain(keyB);
+      }
+      // Over five weeks the original secret expired under its users (they were asked to sign in again);
+      // what must never happen is a grant losing its secret to a removal.
+      expect(grantsOnRemovedKeys(w)).toEqual([]);
+      await w.sim.nylas.tick();
+      expect(w.sim.tenant.nylas.grantByEmail("on.b@contoso.com")?.grant_status).toBe("valid");
     } finally {
       rmSync(dirB, { recursive: true, force: true });
     }
