@@ -403,6 +403,14 @@ CASES.push(
     },
   },
   {
+    name: "a real grant.expired signed with Nylas's test-event secret",
+    status: 401,
+    run: async () => {
+      const { body } = fresh();
+      return send(body, [JSON_CT, ["x-nylas-signature", signNylasBody(body, "mock-webhook-secret")]]);
+    },
+  },
+  {
     name: "an encoding Nylas never sends (br), signed",
     status: 415,
     run: async () => {

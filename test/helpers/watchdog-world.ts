@@ -21,6 +21,8 @@ import { createDeps, type Deps } from "../../lib/deps.js";
 import type { Logger } from "../../lib/logger.js";
 import { invocationLogger, setRuntimeDeps } from "../../lib/runtime.js";
 import { startHost, type RunningHost } from "../../lib/host/serve.js";
+import { FileStateStore } from "../../lib/state/file-store.js";
+import type { StateStore } from "../../lib/state/store.js";
 import type { Incident } from "../../lib/incidents/incident.js";
 import {
   startSimulator,
@@ -57,6 +59,8 @@ export interface WorldOptions {
   /** Run the host's timers (default false: tests call the passes). */
   timers?: boolean;
   seed?: false | SeedOptions;
+  /** Wraps the state store the product uses (e.g. to make it fail for a while). */
+  wrapState?: (store: StateStore) => StateStore;
 }
 
 export interface HttpResult {
@@ -142,7 +146,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const config = loadConfig(env);
   const logs = capturingLogger();
   // As `watchdog serve` builds them: the product logs through the invocation's context.
-  const deps = createDeps(config, invocationLogger(), manualClock ? { clock: manualClock } : {});
+  const wrap = options.wrapState;
+  const deps = createDeps(config, invocationLogger(), {
+    ...(manualClock ? { clock: manualClock } : {}),
+    ...(wrap ? { state: () => Promise.resolve(wrap(new FileStateStore(stateDir))) } : {}),
+  });
 
   let host: RunningHost | undefined;
   let webhookUrl = "";
