@@ -17,7 +17,7 @@ import { errorMessage } from "./errors.js";
 import { AlertCollector } from "./incidents/alert-collector.js";
 import { scanCredentials, type CredentialReport, type ScanSummary } from "./watch/scan.js";
 import { daysLeft, isExpired, needsAttention, thresholdsOf } from "./watch/classify.js";
-import { STALE_EXPIRY, expiringSignal } from "./watch/signals.js";
+import { READABLE_AGAIN, STALE_EXPIRY, expiringSignal, unreadableSignal } from "./watch/signals.js";
 import { keyStatus } from "./rotation/connector-keys.js";
 import { runConnectorStep, type RotationOptions, type RotationSummary } from "./rotation/connector-step.js";
 import type { RecoveryReport } from "./rotation/recover.js";
@@ -133,6 +133,11 @@ export async function runWatchdogPass(deps: Deps, options: PassOptions = {}): Pr
 
   // 2. Watched apps (WATCH_APP_IDS): alert only, never rotated.
   for (const r of watched) alerts.raise(expiringSignal(r, "watched"));
+  // A watched app that cannot be read is reported on its own and never stops the connector's rotation.
+  for (const p of summary.problems)
+    if (p.code === "watch.unreadable" && p.appId !== undefined)
+      alerts.raise(unreadableSignal({ ...p, appId: p.appId }));
+  await alerts.resolveStale(READABLE_AGAIN.kind, READABLE_AGAIN.note, () => true);
   // Apps whose expiry incidents this pass may resolve: those it actually evaluated.
   const evaluated = new Set(watchedAppIds);
 

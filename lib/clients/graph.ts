@@ -92,6 +92,14 @@ export const CREDENTIAL_SELECT = [
   "keyCredentials",
 ] as const;
 
+/**
+ * The same without certificates, for reading every app of a tenant
+ * (WATCH_APP_IDS=*): selecting keyCredentials is throttled at 150 requests per
+ * minute per tenant (Graph docs, "Get application"), and a tenant-wide listing
+ * would spend that budget on apps nobody asked about.
+ */
+export const PASSWORD_SELECT = ["id", "appId", "displayName", "passwordCredentials"] as const;
+
 /** Graph's documented maximum page size for /applications. */
 export const MAX_APPLICATIONS_PAGE = 999;
 /** Graph's documented maximum requests per `$batch`. */
@@ -258,13 +266,15 @@ export class GraphClient {
   /**
    * Many apps by application id through `$batch`, 20 per request. Each
    * sub-request is throttled on its own, so a sub-response 429 is retried alone
-   * after its Retry-After. Yields every requested id once, with undefined when
-   * the tenant has no such app.
+   * after its Retry-After. Yields every requested id once: with the app, with
+   * undefined when the tenant has no such app, or with the error when it could
+   * not be read (refused, or still throttled after the retries) — one app that
+   * cannot be read never stops the others.
    */
   async *getApplicationsByAppIds(
     appIds: readonly string[],
     select: readonly string[] = CREDENTIAL_SELECT,
-  ): AsyncGenerator<{ appId: string; app: GraphApplication | undefined }> {
+  ): AsyncGenerator<{ appId: string; app: GraphApplication | undefined; error?: HttpError }> {
     for (let i = 0; i < appIds.length; i += MAX_BATCH) {
       let pending = appIds.slice(i, i + MAX_BATCH);
       for (let attempt = 1; pending.length > 0; attempt++) {
@@ -300,15 +310,19 @@ export class GraphClient {
             waitMs = Math.max(waitMs, Math.min(after ?? 2 ** attempt * 500, 60_000));
           } else {
             const body = JSON.stringify(response.body ?? {});
-            throw toGraphHttpError(
-              {
-                statusCode: response.status,
-                code: (response.body as { error?: { code?: string } } | undefined)?.error?.code,
-                body,
-                message: `status ${response.status}`,
-              },
-              `reading application ${appId} ($batch)`,
-            );
+            yield {
+              appId,
+              app: undefined,
+              error: toGraphHttpError(
+                {
+                  statusCode: response.status,
+                  code: (response.body as { error?: { code?: string } } | undefined)?.error?.code,
+                  body,
+                  message: `status ${response.status}`,
+                },
+                `reading application ${appId} ($batch)`,
+              ),
+            };
           }
         }
         if (retry.length > 0) {

@@ -7,7 +7,7 @@
  * the soonest few are kept, so memory stays flat however large the tenant.
  */
 import type { GraphApplication, GraphClient } from "../clients/graph.js";
-import { CREDENTIAL_SELECT } from "../clients/graph.js";
+import { CREDENTIAL_SELECT, PASSWORD_SELECT } from "../clients/graph.js";
 import type { MicrosoftConnector, NylasClient } from "../clients/nylas.js";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
@@ -39,6 +39,8 @@ export interface ScanProblem {
   code: string;
   message: string;
   fix: string;
+  /** The app the problem is about, when it is about one. */
+  appId?: string;
 }
 
 export interface ScanSummary {
@@ -168,7 +170,7 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
   // The page is held until the connector's own app has been written, so the output order is the same.
   const graphSide = (async () => {
     const graph = await deps.graph();
-    const pages = watchAppIds === "*" ? graph.listApplicationPages(CREDENTIAL_SELECT) : undefined;
+    const pages = watchAppIds === "*" ? graph.listApplicationPages(PASSWORD_SELECT) : undefined;
     return { graph, pages, firstPage: await pages?.next() };
   })();
   const [connectorOrUndefined, { graph, pages, firstPage }] = await Promise.all([
@@ -223,8 +225,18 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
     }
   } else {
     const ids = watchAppIds.filter((id) => id !== connectorAppId);
-    for await (const { appId, app } of graph.getApplicationsByAppIds(ids, CREDENTIAL_SELECT)) {
-      if (app === undefined) {
+    for await (const { appId, app, error } of graph.getApplicationsByAppIds(ids, CREDENTIAL_SELECT)) {
+      if (error !== undefined) {
+        problems.push({
+          code: "watch.unreadable",
+          appId,
+          message: `WATCH_APP_IDS lists ${appId}, which could not be read (${error.statusCode}${error.code ? ` ${error.code}` : ""}): its secrets are not watched this pass.`,
+          fix:
+            error.statusCode === 403
+              ? "Give the watchdog's identity read access to it: Application.Read.All, or make it an owner of the app registration."
+              : "Graph refused or throttled the read; the next pass tries again. If it persists, check the app id and the identity's access.",
+        });
+      } else if (app === undefined) {
         problems.push({
           code: "watch.app-not-found",
           message: `WATCH_APP_IDS lists ${appId}, which the watchdog cannot find in the tenant.`,

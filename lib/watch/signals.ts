@@ -3,7 +3,7 @@
  * never rotated), built in one place so every pass raises the very same one.
  */
 import type { Signal } from "../incidents/incident.js";
-import type { CredentialReport } from "./scan.js";
+import type { CredentialReport, ScanProblem } from "./scan.js";
 
 /** Expiry incidents this pass no longer raised (a rotated secret, a removed one) are resolved with this note. */
 export const STALE_EXPIRY = {
@@ -32,3 +32,21 @@ export function expiringSignal(r: CredentialReport, role: "watched"): Signal {
     links: [],
   };
 }
+
+/** A watched app that could not be read: its secrets are not watched until it can be again. */
+export function unreadableSignal(problem: ScanProblem & { appId: string }): Signal {
+  return {
+    key: `watch.unreadable:${problem.appId}`,
+    kind: "watch.unreadable",
+    severity: "warning",
+    summary: problem.message,
+    details: { app_id: problem.appId, code: problem.code },
+    remediation: [problem.fix],
+    links: [],
+  };
+}
+
+export const READABLE_AGAIN = {
+  kind: "watch.unreadable",
+  note: "The watched app can be read again.",
+} as const;
