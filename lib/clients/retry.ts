@@ -7,14 +7,21 @@ import { HttpError } from "../errors.js";
 import type { Clock } from "../clock.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "./http.js";
 
-/** Statuses worth another attempt for a read or an idempotent write. */
+/**
+ * Nylas's rate-limit error types (its API reference's error types): recognised
+ * by type as well as by 429, since a gateway in between may rewrite the status.
+ */
+const RATE_LIMIT_TYPES = new Set(["rate_limit_error", "nylas_rate_limit_exceeded"]);
+
+/** Statuses (and rate-limit types) worth another attempt for a read or an idempotent write. */
 export function isTransient(error: HttpError): boolean {
   return (
     error.statusCode === 0 ||
     error.statusCode === 429 ||
     error.statusCode === 503 ||
     error.statusCode === 504 ||
-    error.statusCode === 502
+    error.statusCode === 502 ||
+    RATE_LIMIT_TYPES.has(error.code ?? "")
   );
 }
 
