@@ -90,8 +90,12 @@ export function checkSettings(ctx: DoctorContext): Promise<CheckOutcome> {
   }
 
   if (mode === "off") notes.push("ROTATION=off: watch and alert only");
-  if (config.nylas.clientId === undefined)
+  if (config.nylas.clientId === undefined || config.nylas.reauthRedirectUri === undefined)
     notes.push("no NYLAS_CLIENT_ID/REAUTH_REDIRECT_URI: alerts carry no re-authentication links");
+  else
+    notes.push(
+      `re-authentication links return to ${config.nylas.reauthRedirectUri}, which must be your application's callback that exchanges the code at POST /v3/connect/token: Nylas verifies the grant only after that exchange (Nylas docs, "Creating grants with Hosted Authentication and an API key", https://developer.nylas.com/docs/v3/auth/hosted-oauth-apikey/; example: docs/reauth-callback.md)`,
+    );
 
   const details = {
     sinks: configured,

@@ -113,6 +113,20 @@ describe("app.v2-leftovers", () => {
 });
 
 describe("settings.sanity", () => {
+  it("says the re-authentication callback must exchange the code at /v3/connect/token", async () => {
+    const c = check(
+      await w.doctor({
+        NYLAS_CLIENT_ID: w.sim.tenant.nylas.applicationId,
+        REAUTH_REDIRECT_URI: "https://app.example.com/cb",
+      }),
+      "settings.sanity",
+    );
+    expect(c.summary).toMatch(
+      /https:\/\/app\.example\.com\/cb, which must be your application's callback that exchanges the code at POST \/v3\/connect\/token/,
+    );
+    expect(c.summary).toContain("https://developer.nylas.com/docs/v3/auth/hosted-oauth-apikey/");
+  });
+
   it("passes with a sink, ordered thresholds and a 6-hourly schedule", async () => {
     const c = check(await w.doctor(), "settings.sanity");
     expect(c.status).toBe("pass");
