@@ -44,6 +44,8 @@ export interface NylasWebhook {
   triggerTypes: string[];
   webhookUrl: string;
   status: string;
+  /** Nylas gzips this destination's deliveries (`compressed_delivery`, since 2026-04). */
+  compressedDelivery: boolean;
 }
 
 export interface ListGrantsOptions {
@@ -376,14 +378,40 @@ export class NylasClient {
     }
   }
 
+  /**
+   * Every webhook destination. Read raw: the SDK's typings predate
+   * `compressed_delivery`. The spec documents no paging for this list (no
+   * limit, no next_cursor); should Nylas add a cursor, it is followed.
+   */
   async listWebhooks(): Promise<NylasWebhook[]> {
-    const { data } = await this.#call("listing webhooks", (sdk) => sdk.webhooks.list());
-    return data.map((w) => ({
-      id: w.id,
-      description: w.description ?? undefined,
-      triggerTypes: [...w.triggerTypes],
-      webhookUrl: w.webhookUrl,
-      status: w.status,
-    }));
+    const out: NylasWebhook[] = [];
+    let pageToken: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const body = await this.#call("listing webhooks", async (sdk) =>
+        JSON.parse(
+          (
+            await sdk.apiClient.requestRaw({
+              method: "GET",
+              path: "/v3/webhooks",
+              ...(pageToken ? { queryParams: { pageToken } } : {}),
+            })
+          ).toString("utf8"),
+        ) as { data?: unknown; next_cursor?: unknown },
+      );
+      for (const w of Array.isArray(body.data) ? (body.data as Record<string, unknown>[]) : []) {
+        out.push({
+          id: typeof w.id === "string" ? w.id : "",
+          description: typeof w.description === "string" ? w.description : undefined,
+          triggerTypes: Array.isArray(w.trigger_types) ? w.trigger_types.map(String) : [],
+          webhookUrl: typeof w.webhook_url === "string" ? w.webhook_url : "",
+          status: typeof w.status === "string" ? w.status : "",
+          compressedDelivery: w.compressed_delivery === true,
+        });
+      }
+      if (typeof body.next_cursor !== "string" || body.next_cursor === "") break;
+      pageToken = body.next_cursor;
+    }
+    return out;
   }
+
 }

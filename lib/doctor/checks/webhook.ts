@@ -99,6 +99,11 @@ export async function checkWebhook(ctx: DoctorContext): Promise<CheckOutcome> {
           : `The webhook ${best.id} to ${url} is paused: Nylas sends nothing.`,
       [
         `Make the endpoint answer: the Function App is running, GET ${url}?challenge=x echoes x${secretNote ? ", and NYLAS_WEBHOOK_SECRET is set (without it every POST is refused)" : ", and NYLAS_WEBHOOK_SECRET is this webhook's secret"}.`,
+        ...(best.compressedDelivery && best.status !== "pause"
+          ? [
+              "This destination has compressed_delivery: Nylas gzips each notification and signs the compressed bytes. Versions of secret-watchdog before compressed-delivery support answered those with 400, which Nylas never retries: upgrade the deployment first.",
+            ]
+          : []),
         `Then reactivate it: PUT ${apiUri}/v3/webhooks/${best.id} {"status":"active"} (or Nylas Dashboard → Notifications). Events sent meanwhile are not replayed: run \`watchdog sweep\` to catch up.`,
       ].join("\n"),
       sources("nylasWebhooks"),

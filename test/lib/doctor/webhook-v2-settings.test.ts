@@ -53,6 +53,16 @@ describe("webhook.subscription", () => {
     expect(formatCheck(c)).toContain("watchdog sweep");
   });
 
+  it("names compressed delivery when a compressed destination is failing", async () => {
+    hook().status = "failing";
+    hook().compressed_delivery = true;
+    const c = check(await w.doctor(), "webhook.subscription");
+    expect(c.status).toBe("warn");
+    expect(formatCheck(c)).toMatch(/compressed_delivery: Nylas gzips each notification/);
+    hook().compressed_delivery = false;
+    expect(formatCheck(check(await w.doctor(), "webhook.subscription"))).not.toMatch(/compressed_delivery/);
+  });
+
   it("warns when NYLAS_WEBHOOK_SECRET is unset, or WEBHOOK_PUBLIC_URL is", async () => {
     let c = check(await w.doctor({ NYLAS_WEBHOOK_SECRET: "" }), "webhook.subscription");
     expect(c.status).toBe("warn");
