@@ -85,9 +85,12 @@ export async function checkScopes(ctx: DoctorContext): Promise<CheckOutcome> {
     notRequested = missingScopes(scope.filter(isGraphScope), names);
     if (notRequested.length > 0) {
       const appName = app.displayName ?? app.appId;
+      // Microsoft's v2 endpoint allows dynamic consent: a scope the app does not list can still be granted
+      // when the user (or an admin, for admin-only scopes) consents at sign-in. So this is a consent
+      // question, not a registration error: listing it lets admin consent cover it up front.
       problems.push({
-        status: "fail",
-        summary: `The connector asks for ${notRequested.join(", ")}, which "${appName}" does not request as delegated Microsoft Graph permission${notRequested.length === 1 ? "" : "s"}: Microsoft refuses the refresh token (45001).`,
+        status: "warn",
+        summary: `The connector asks for ${notRequested.join(", ")}, which "${appName}" does not list as delegated Microsoft Graph permission${notRequested.length === 1 ? "" : "s"}: sign-ins rely on dynamic consent for ${notRequested.length === 1 ? "it" : "them"}, and where nobody consented Microsoft refuses the refresh token (45001).`,
         fix: [
           `Azure portal → App registrations → ${appName} → API permissions → Add a permission → Microsoft Graph → Delegated permissions: add ${notRequested.join(", ")}; then “Grant admin consent” (see consent.admin).`,
           "Seed 000: “Ensure all required scopes (including OnlineMeetings.ReadWrite) are present in Azure, and Admin consent has been granted for all permissions.” After the change “you must restart the entire OAuth process (re-authenticate the user)”.",

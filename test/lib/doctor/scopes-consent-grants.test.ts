@@ -56,14 +56,15 @@ describe("scopes.required", () => {
     expect(c.source).toContain("seed 003");
   });
 
-  it("fails when the connector asks for a scope the app does not request (seed 000)", async () => {
+  it("warns (a consent question: v2 allows dynamic consent) when the connector asks for a scope the app does not list (seed 000)", async () => {
     w.sim.tenant.nylas.connector!.scope.push("OnlineMeetings.ReadWrite");
     const c = check(await w.doctor(), "scopes.required");
-    expect(c.status).toBe("fail");
+    expect(c.status).toBe("warn");
     const printed = formatCheck(c);
     expect(c.summary).toContain(
-      'asks for OnlineMeetings.ReadWrite, which "Nylas Microsoft connector" does not request',
+      'asks for OnlineMeetings.ReadWrite, which "Nylas Microsoft connector" does not list',
     );
+    expect(c.summary).toContain("dynamic consent");
     expect(printed).toContain("Delegated permissions: add OnlineMeetings.ReadWrite");
     expect(printed).toContain(
       "Ensure all required scopes (including OnlineMeetings.ReadWrite) are present in Azure",
