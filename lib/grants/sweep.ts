@@ -112,7 +112,10 @@ export async function runGrantSweep(deps: SweepDeps): Promise<SweepResult> {
   for (const appId of migration.appIds) {
     const key = migrationIncidentKey(appId);
     if (migration.total > 0) {
-      if ((await deps.incidents.get(key))?.status === "firing") {
+      const open = await deps.incidents.get(key);
+      // While the pass waits for Entra's sign-in evidence it owns the wording: the sweep has no evidence.
+      const waiting = typeof open?.details.waiting_until === "string";
+      if (open?.status === "firing" && !waiting) {
         await deps.incidents.raise(
           migrationSignal(appId, migration.byKey(), migration.total, deps.clock.now(), deps.config),
         );

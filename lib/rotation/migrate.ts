@@ -155,6 +155,8 @@ export function migrationSignal(
   total: number,
   now: Date,
   config: Config,
+  /** With sign-in evidence, before REAUTH_DEFER_HOURS: nobody has been asked yet; the report decides then. */
+  waitingUntil: string | null = null,
 ): Signal {
   const pending = byKey.filter((k) => k.count > 0);
   const deadline =
@@ -170,16 +172,22 @@ export function migrationSignal(
     key: migrationIncidentKey(appId),
     kind: "secret.migration",
     severity: critical ? "critical" : "warning",
-    summary: `${total} Microsoft user(s) still on a superseded client secret${left === null ? "" : ` that expires in ${left} day(s)`}: they must sign in again before then`,
+    summary:
+      waitingUntil === null
+        ? `${total} Microsoft user(s) still on a superseded client secret${left === null ? "" : ` that expires in ${left} day(s)`}: they must sign in again before then`
+        : `${total} Microsoft user(s) may still be on a superseded client secret${left === null ? "" : ` that expires in ${left} day(s)`}: nobody has been asked yet; Entra's sign-in report decides at ${waitingUntil} whether they must sign in again`,
     details: {
       app_id: appId,
       grants_on_old_secret: total,
       deadline,
       days_left: left,
       by_secret: pending.map(describe).join("; "),
+      waiting_until: waitingUntil,
     },
     remediation: [
-      "Each of these users was sent a grant.reauth_requested event (generic webhook) with their re-authentication link: make sure your application emails it to them.",
+      waitingUntil === null
+        ? "Each of these users was sent a grant.reauth_requested event (generic webhook) with their re-authentication link: make sure your application emails it to them."
+        : `Nothing to do yet. Nylas may move these grants to the new secret by itself; if Entra still sees the old secret in use at ${waitingUntil} (REAUTH_DEFER_HOURS), each of these users is sent a grant.reauth_requested event with their link.`,
       "List them with `watchdog grants`; each line has the user's link.",
       "Users who sign in again move to the new secret automatically; the old secret is removed once none remain.",
       critical

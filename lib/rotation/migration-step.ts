@@ -186,7 +186,14 @@ export async function runMigrationStep(
   const pending = read.tracker.byKey().filter((k) => pendingKeys.has(k.keyId));
   const moved = plans.filter((p) => p.verdict === "moved");
   if (outcome.dependents > 0) {
-    options.alerts.raise(migrationSignal(app.appId, pending, outcome.dependents, now, config));
+    const pendingPlans = plans.filter((p) => pendingKeys.has(p.keyId));
+    const waitingUntil = pendingPlans.every((p) => p.verdict === "waiting")
+      ? (pendingPlans
+          .map((p) => p.deferredUntil)
+          .filter((d): d is string => d !== null)
+          .sort()[0] ?? null)
+      : null;
+    options.alerts.raise(migrationSignal(app.appId, pending, outcome.dependents, now, config, waitingUntil));
   } else if (moved.length > 0) {
     const n = moved.reduce((sum, p) => sum + p.inferred, 0);
     options.alerts.resolve(

@@ -74,6 +74,11 @@ describe("evidence: grants keep their secret (bound)", () => {
     expect(rotated.migration.evidence?.mode).toBe("evidence");
     expect(rotated.migration.plans?.find((p) => p.keyId === w1)?.verdict).toBe("waiting");
     expect(reauthEvents(w)).toHaveLength(0);
+    // The migration incident says nobody was asked yet, and when the evidence decides.
+    const migration = (w.sim.sinks.json("webhook") as { incident?: { kind: string; summary: string } }[])
+      .map((e) => e.incident)
+      .find((i) => i?.kind === "secret.migration");
+    expect(migration?.summary).toMatch(/nobody has been asked yet; Entra's sign-in report decides at/);
 
     // Up to the defer time: W1 keeps signing in (Nylas refreshes the two grants with it), nobody is asked.
     await live(w, 66);
