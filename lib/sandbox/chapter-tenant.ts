@@ -17,7 +17,7 @@ import {
   type Simulator,
   type SinkReceipt,
 } from "../sim/index.js";
-import type { StoryContext } from "./story.js";
+import type { StoryContext } from "./story-context.js";
 
 export interface ChapterTenant {
   sim: Simulator;

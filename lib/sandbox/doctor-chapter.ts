@@ -4,7 +4,7 @@
  * consent (seed 000: 45001), the secret ID pasted where its value belongs
  * (seed 000: AADSTS7000215), a failing webhook — and `--explain`.
  */
-import type { StoryContext } from "./story.js";
+import type { StoryContext } from "./story-context.js";
 import { runDoctor } from "../doctor/run-doctor.js";
 import { formatCheck, formatDoctorText } from "../doctor/format-doctor.js";
 import { checkCandidateSecret } from "../doctor/secret-check.js";

@@ -14,7 +14,7 @@ import type { KeyPlan } from "../rotation/migration-plan.js";
 import { runWatchdogPass, type WatchdogPassResult } from "../watchdog-pass.js";
 import { startChapterTenant } from "./chapter-tenant.js";
 import { describeAlerts, indent } from "./describe.js";
-import type { StoryContext } from "./story.js";
+import type { StoryContext } from "./story-context.js";
 
 const USERS = 20;
 const NEW_USERS = 5;

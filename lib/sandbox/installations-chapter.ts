@@ -14,7 +14,7 @@ import { parseMarker } from "../rotation/marker.js";
 import { runWatchdogPass } from "../watchdog-pass.js";
 import { startChapterTenant, writeCount, type ChapterTenant } from "./chapter-tenant.js";
 import { describeAlerts, indent } from "./describe.js";
-import type { StoryContext } from "./story.js";
+import type { StoryContext } from "./story-context.js";
 
 const USERS = ["megan.bowen@northwind.example", "lee.gu@northwind.example", "nestor.wilke@northwind.example"];
 

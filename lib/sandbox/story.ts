@@ -8,11 +8,12 @@
  * sign-in evidence showing Nylas moved every grant (evidence-chapter.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import type { StoryContext } from "./story-context.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ManualClock, DAY_MS, HOUR_MS } from "../clock.js";
 import { loadConfig } from "../config.js";
-import { createDeps, type Deps } from "../deps.js";
+import { createDeps } from "../deps.js";
 import { streamLogger, type Logger } from "../logger.js";
 import type { CliIo } from "../cli/io.js";
 import { startSimulator, type Simulator } from "../sim/index.js";
@@ -36,15 +37,7 @@ export interface SandboxOptions {
   chapters?: ((ctx: StoryContext) => Promise<void>)[];
 }
 
-export interface StoryContext {
-  sim: Simulator;
-  clock: ManualClock;
-  env: Record<string, string>;
-  say: (text?: string) => void;
-  heading: (text: string) => void;
-  deps: () => Deps;
-  logger: Logger;
-}
+export type { StoryContext } from "./story-context.js";
 
 const MICROSOFT_USERS = 200;
 const GOOGLE_USERS = 40;
