@@ -122,6 +122,9 @@ param pagerdutyEventsUrl string = 'https://events.pagerduty.com/v2/enqueue'
 @description('ALERT_REPEAT_HOURS')
 param alertRepeatHours string = '24'
 
+@description('PAGERDUTY_MIN_SEVERITY')
+param pagerdutyMinSeverity string = 'critical'
+
 @description('WATCHDOG_SCHEDULE: NCRONTAB, 6 fields (seconds first).')
 param watchdogSchedule string = '0 0 */6 * * *'
 
@@ -248,6 +251,7 @@ module appSettings 'app/app-settings.bicep' = {
     propagationTimeoutSeconds: propagationTimeoutSeconds
     pagerdutyEventsUrl: pagerdutyEventsUrl
     alertRepeatHours: alertRepeatHours
+    pagerdutyMinSeverity: pagerdutyMinSeverity
     watchdogSchedule: watchdogSchedule
     grantSweepSchedule: grantSweepSchedule
   }

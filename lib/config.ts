@@ -58,6 +58,8 @@ export interface Config {
   alerts: {
     alertBeforeDays: number;
     repeatHours: number;
+    /** PagerDuty receives only incidents at or above this severity. */
+    pagerDutyMinSeverity: "critical" | "warning" | "info";
     sinks: SinkConfig;
   };
   state: StateConfig;
@@ -80,6 +82,7 @@ export const DEFAULTS = {
   ALERT_BEFORE_DAYS: 14,
   PROPAGATION_TIMEOUT_SECONDS: 240,
   ALERT_REPEAT_HOURS: 24,
+  PAGERDUTY_MIN_SEVERITY: "critical",
   PAGERDUTY_EVENTS_URL: "https://events.pagerduty.com/v2/enqueue",
   WATCHDOG_STATE_DIR: ".watchdog",
   WATCHDOG_SCHEDULE: "0 0 */6 * * *",
@@ -116,6 +119,7 @@ export const SETTING_NAMES = [
   "PAGERDUTY_ROUTING_KEY",
   "PAGERDUTY_EVENTS_URL",
   "ALERT_REPEAT_HOURS",
+  "PAGERDUTY_MIN_SEVERITY",
   // Also read: the Functions platform's identity-based form AzureWebJobsStorage__accountName /
   // __tableServiceUri / __clientId, and WEBSITE_INSTANCE_ID (set by Azure) — platform settings, not ours.
   "AzureWebJobsStorage",
@@ -354,6 +358,17 @@ export function loadConfig(env: Env = process.env): Config {
     "seconds",
   );
   const repeatHours = r.int("ALERT_REPEAT_HOURS", DEFAULTS.ALERT_REPEAT_HOURS, 1, 8760, "hours");
+  // PagerDuty pages a person: by default only incidents a human must act on now (critical).
+  const pagerDutyMinRaw = (r.raw("PAGERDUTY_MIN_SEVERITY") ?? DEFAULTS.PAGERDUTY_MIN_SEVERITY).toLowerCase();
+  if (pagerDutyMinRaw !== "critical" && pagerDutyMinRaw !== "warning" && pagerDutyMinRaw !== "info") {
+    r.problem(
+      "PAGERDUTY_MIN_SEVERITY",
+      `"${r.raw("PAGERDUTY_MIN_SEVERITY")}" is not a severity.`,
+      'Set it to "critical" (the default: page only when a human must act now), "warning" or "info".',
+    );
+  }
+  const pagerDutyMinSeverity =
+    pagerDutyMinRaw === "warning" || pagerDutyMinRaw === "info" ? pagerDutyMinRaw : "critical";
 
   if (!(alertBeforeDays < rotateBeforeDays)) {
     r.problem(
@@ -493,7 +508,7 @@ export function loadConfig(env: Env = process.env): Config {
       switchMarginMinutes,
       propagationTimeoutSeconds,
     },
-    alerts: { alertBeforeDays, repeatHours, sinks },
+    alerts: { alertBeforeDays, repeatHours, pagerDutyMinSeverity, sinks },
     state,
     schedules,
     secretValues,

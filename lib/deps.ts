@@ -92,7 +92,14 @@ export function createDeps(config: Config, baseLogger: Logger, overrides: DepsOv
       sinks: createSinks(config.alerts.sinks),
       ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
     });
-    return new IncidentManager({ store, clock, logger, repeatHours: config.alerts.repeatHours, outbox });
+    return new IncidentManager({
+      store,
+      clock,
+      logger,
+      repeatHours: config.alerts.repeatHours,
+      outbox,
+      pagerDutyMinSeverity: config.alerts.pagerDutyMinSeverity,
+    });
   });
   return { config, clock, logger, redactor, nylas, graph, state, alerts };
 }

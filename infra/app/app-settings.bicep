@@ -49,6 +49,7 @@ param alertBeforeDays string
 param propagationTimeoutSeconds string
 param pagerdutyEventsUrl string
 param alertRepeatHours string
+param pagerdutyMinSeverity string
 param watchdogSchedule string
 param grantSweepSchedule string
 
@@ -114,6 +115,7 @@ var watchdogSettings = {
   PROPAGATION_TIMEOUT_SECONDS: propagationTimeoutSeconds
   PAGERDUTY_EVENTS_URL: pagerdutyEventsUrl
   ALERT_REPEAT_HOURS: alertRepeatHours
+  PAGERDUTY_MIN_SEVERITY: pagerdutyMinSeverity
   WATCHDOG_SCHEDULE: watchdogSchedule
   GRANT_SWEEP_SCHEDULE: grantSweepSchedule
 }

@@ -387,16 +387,18 @@ export class NylasClient {
     const out: NylasWebhook[] = [];
     let pageToken: string | undefined;
     for (let page = 0; page < 100; page++) {
-      const body = await this.#call("listing webhooks", async (sdk) =>
-        JSON.parse(
-          (
-            await sdk.apiClient.requestRaw({
-              method: "GET",
-              path: "/v3/webhooks",
-              ...(pageToken ? { queryParams: { pageToken } } : {}),
-            })
-          ).toString("utf8"),
-        ) as { data?: unknown; next_cursor?: unknown },
+      const body = await this.#call(
+        "listing webhooks",
+        async (sdk) =>
+          JSON.parse(
+            (
+              await sdk.apiClient.requestRaw({
+                method: "GET",
+                path: "/v3/webhooks",
+                ...(pageToken ? { queryParams: { pageToken } } : {}),
+              })
+            ).toString("utf8"),
+          ) as { data?: unknown; next_cursor?: unknown },
       );
       for (const w of Array.isArray(body.data) ? (body.data as Record<string, unknown>[]) : []) {
         out.push({
@@ -413,5 +415,4 @@ export class NylasClient {
     }
     return out;
   }
-
 }

@@ -37,6 +37,13 @@ export interface IncidentManagerDeps {
   /** ALERT_REPEAT_HOURS: re-notify an incident still open after this long. */
   repeatHours: number;
   outbox: Outbox;
+  /**
+   * PAGERDUTY_MIN_SEVERITY: PagerDuty pages a person, so it receives only
+   * incidents at or above this severity (the setting's default is critical;
+   * omitted here, every incident); the chat and webhook sinks receive all. An
+   * incident that escalates past it pages then.
+   */
+  pagerDutyMinSeverity?: Severity;
 }
 
 /** What `raise` did: which notification (if any) it enqueued. */
@@ -53,11 +60,14 @@ interface IncidentRecord {
   seq: number;
   /** Decided, not yet copied to the outbox. */
   unsent: Notification[];
+  /** This occurrence was sent to PagerDuty (so its resolve goes there too). */
+  paged?: boolean;
 }
 
 /** Writes contended this many times in a row give up (the next pass tries again). */
 const MAX_WRITE_ATTEMPTS = 25;
 const SEVERITIES: readonly Severity[] = ["critical", "warning", "info"];
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 /** Keys Azure Table (no / \ # ?) and file names accept as they are; others are hashed. */
 const SAFE_KEY = /^[A-Za-z0-9._:@=+-]{1,200}$/;
 
@@ -72,6 +82,7 @@ export class IncidentManager {
   readonly #logger: Logger;
   readonly #repeatMs: number;
   readonly #outbox: Outbox;
+  readonly #pageFrom: number;
 
   constructor(deps: IncidentManagerDeps) {
     if (!(deps.repeatHours > 0)) throw new RangeError("repeatHours must be a positive number of hours.");
@@ -80,6 +91,12 @@ export class IncidentManager {
     this.#logger = deps.logger;
     this.#repeatMs = deps.repeatHours * HOUR_MS;
     this.#outbox = deps.outbox;
+    this.#pageFrom = SEVERITY_RANK[deps.pagerDutyMinSeverity ?? "info"];
+  }
+
+  /** Whether PagerDuty hears of this notification: pages at or above the minimum, and the resolve of a page. */
+  #pages(incident: Incident, event: IncidentEvent, paged: boolean): boolean {
+    return event === "incident.resolved" ? paged : SEVERITY_RANK[incident.severity] >= this.#pageFrom;
   }
 
   /**
@@ -107,11 +124,16 @@ export class IncidentManager {
           notifications: 1,
         };
         const seq = (item?.value.seq ?? 0) + 1;
+        const paged = this.#pages(incident, "incident.triggered", false);
         const record: IncidentRecord = {
           v: 1,
           incident,
           seq,
-          unsent: [...(item?.value.unsent ?? []), this.#notification(incident, seq, "incident.triggered")],
+          unsent: [
+            ...(item?.value.unsent ?? []),
+            this.#notification(incident, seq, "incident.triggered", paged),
+          ],
+          paged,
         };
         const written = await this.#store.put(
           "incidents",
@@ -147,13 +169,15 @@ export class IncidentManager {
         notifications: current.notifications + (notify ? 1 : 0),
       };
       const seq = record.seq + (notify ? 1 : 0);
+      const pages = notify && this.#pages(incident, "incident.repeated", record.paged === true);
       const next: IncidentRecord = {
         v: 1,
         incident,
         seq,
         unsent: notify
-          ? [...record.unsent, this.#notification(incident, seq, "incident.repeated")]
+          ? [...record.unsent, this.#notification(incident, seq, "incident.repeated", pages)]
           : record.unsent,
+        paged: record.paged === true || pages,
       };
       const written = await this.#store.put("incidents", storageKey, next, { ifMatch: item.etag });
       if (!written.ok) continue;
@@ -196,7 +220,11 @@ export class IncidentManager {
         v: 1,
         incident,
         seq,
-        unsent: [...record.unsent, this.#notification(incident, seq, "incident.resolved")],
+        unsent: [
+          ...record.unsent,
+          this.#notification(incident, seq, "incident.resolved", record.paged === true),
+        ],
+        paged: record.paged === true,
       };
       const written = await this.#store.put("incidents", storageKey, next, { ifMatch: item.etag });
       if (!written.ok) continue;
@@ -261,7 +289,7 @@ export class IncidentManager {
     return this.#outbox.deliverPending(options);
   }
 
-  #notification(incident: Incident, seq: number, event: IncidentEvent): IncidentNotification {
+  #notification(incident: Incident, seq: number, event: IncidentEvent, pages: boolean): IncidentNotification {
     return {
       type: "incident",
       id: `${incident.key}@${seq}`,
@@ -269,7 +297,7 @@ export class IncidentManager {
       event,
       createdAt: this.#clock.now().toISOString(),
       incident: structuredClone(incident),
-      sinks: [...SINK_NAMES],
+      sinks: SINK_NAMES.filter((name) => name !== "pagerduty" || pages),
     };
   }
 

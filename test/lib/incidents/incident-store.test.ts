@@ -8,7 +8,9 @@ import { createWebhookSink } from "../../../lib/incidents/sinks/webhook.js";
 import { captureLogger, grantSignal } from "./fixtures.js";
 import { MemoryStateStore } from "./memory-store.js";
 
-function setup(options: { repeatHours?: number } = {}) {
+function setup(
+  options: { repeatHours?: number; pagerDutyMinSeverity?: "critical" | "warning" | "info" } = {},
+) {
   const store = new MemoryStateStore();
   const clock = new ManualClock();
   const logger = captureLogger();
@@ -28,6 +30,7 @@ function setup(options: { repeatHours?: number } = {}) {
     logger,
     repeatHours: options.repeatHours ?? 24,
     outbox,
+    ...(options.pagerDutyMinSeverity ? { pagerDutyMinSeverity: options.pagerDutyMinSeverity } : {}),
   });
   /** Notifications queued for the webhook sink, in order. */
   const queued = (): Notification[] =>
@@ -37,8 +40,37 @@ function setup(options: { repeatHours?: number } = {}) {
       .sort((a, b) => (a.createdAt === b.createdAt ? a.seq - b.seq : a.createdAt < b.createdAt ? -1 : 1))
       .map((d) => d.notification);
   const events = () => queued().map((n) => n.event);
-  return { store, clock, logger, outbox, incidents, queued, events };
+  /** Notifications queued for PagerDuty, in order. */
+  const paged = () =>
+    store
+      .values<DeliveryRecord>("deliveries")
+      .filter((d) => d.sink === "pagerduty")
+      .sort((a, b) => a.seq - b.seq)
+      .map((d) => `${d.notification.type === "incident" ? d.notification.event : "announcement"}`);
+  return { store, clock, logger, outbox, incidents, queued, events, paged };
 }
+
+describe("PAGERDUTY_MIN_SEVERITY", () => {
+  it("keeps a warning from PagerDuty, pages when it escalates to critical, and sends the resolve only of a page", async () => {
+    const { incidents, events, paged } = setup({ pagerDutyMinSeverity: "critical" });
+    await incidents.raise(grantSignal());
+    expect(events()).toEqual(["incident.triggered"]);
+    expect(paged()).toEqual([]);
+    await incidents.raise(grantSignal(undefined, { severity: "critical" }));
+    expect(paged()).toEqual(["incident.repeated"]);
+    await incidents.resolve(grantSignal().key, "fixed");
+    expect(paged()).toEqual(["incident.repeated", "incident.resolved"]);
+    expect(events()).toEqual(["incident.triggered", "incident.repeated", "incident.resolved"]);
+  });
+
+  it("a warning that resolves without ever paging sends PagerDuty nothing at all", async () => {
+    const { incidents, events, paged } = setup({ pagerDutyMinSeverity: "critical" });
+    await incidents.raise(grantSignal("3f1c2a7e-0000-4000-8000-000000000009"));
+    await incidents.resolve(grantSignal("3f1c2a7e-0000-4000-8000-000000000009").key, "fixed");
+    expect(events()).toEqual(["incident.triggered", "incident.resolved"]);
+    expect(paged()).toEqual([]);
+  });
+});
 
 describe("IncidentManager.raise", () => {
   it("opens an incident with one trigger; raising it again notifies nobody", async () => {
