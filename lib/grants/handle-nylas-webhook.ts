@@ -31,6 +31,9 @@ import { errorMessage } from "../errors.js";
 import { verifyNylasSignature } from "./verify-nylas-signature.js";
 import { processGrantEvent, type GrantEvent, type GrantEventDeps } from "./process-grant-event.js";
 
+/** How long accepted notification ids are remembered (the sweep purges older ones): older deliveries are stale. */
+export const STALE_DELIVERY_MS = 7 * 24 * 3_600_000;
+
 /** Nylas's payload limit is 1 MB; anything larger is not from Nylas. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Time budget for alert delivery inside one webhook answer (Nylas gives up at 10 s). */
@@ -75,15 +78,18 @@ export interface WebhookDeps extends Omit<GrantEventDeps, "state"> {
 }
 
 // Optional fields may arrive as null (Nylas sends `"email": null` for some grants): null = absent.
+/** Ids as Nylas issues them: they go into log lines and URLs, so no control characters, slashes or dots. */
+const ID = /^[A-Za-z0-9_-]{1,256}$/;
+
 const Envelope = z.object({
-  id: z.string().check(z.minLength(1), z.maxLength(256)),
+  id: z.string().check(z.regex(ID)),
   type: z.string().check(z.minLength(1), z.maxLength(128)),
   time: z.optional(z.nullable(z.number())),
   data: z.object({ object: z.record(z.string(), z.unknown()) }),
 });
 
 const GrantObject = z.object({
-  grant_id: z.string().check(z.minLength(1), z.maxLength(256)),
+  grant_id: z.string().check(z.regex(ID)),
   provider: z.optional(z.nullable(z.string().check(z.maxLength(64)))),
   email: z.optional(z.nullable(z.string().check(z.maxLength(320)))),
   grant_updated_at: z.optional(z.nullable(z.number())),
@@ -153,7 +159,12 @@ export async function handleNylasWebhook(input: WebhookInput, deps: WebhookDeps)
     const challenge = input.query.get("challenge");
     if (challenge === null) return json(400, { error: "missing challenge parameter" });
     // The handshake: echo the value exactly, as plain text, no JSON quoting.
-    return reply(200, challenge, "text/plain; charset=utf-8");
+    // nosniff: the echo is attacker-chosen text; no browser may render it as anything but text.
+    return {
+      status: 200,
+      body: challenge,
+      headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" },
+    };
   }
   if (method !== "POST")
     return {
@@ -210,6 +221,15 @@ export async function handleNylasWebhook(input: WebhookInput, deps: WebhookDeps)
   if (TEST_EVENT_IDS.has(envelope.id) || TEST_GRANT_IDS.has(object.data.grant_id)) {
     deps.logger.info(`nylasWebhook: test event ${envelope.type} acknowledged; nothing raised`);
     return json(200, { status: "test", type: envelope.type });
+  }
+  // Duplicates are recognised for EVENT_RETENTION (7 days); a delivery older than that could be a captured
+  // one replayed after its record was purged. Nylas retries for minutes, not days: acknowledge, raise nothing.
+  const sentAt = envelope.time ?? undefined;
+  if (sentAt !== undefined && deps.clock.now().getTime() - sentAt * 1000 > STALE_DELIVERY_MS) {
+    deps.logger.warn(
+      `nylasWebhook: ${envelope.type} ${envelope.id} was sent at ${new Date(sentAt * 1000).toISOString()}, longer ago than duplicates are remembered; acknowledged, nothing raised`,
+    );
+    return json(200, { status: "stale" });
   }
 
   const event: GrantEvent = {

@@ -9,7 +9,6 @@ import type { Deps } from "../deps.js";
 import type { StateStore } from "../state/store.js";
 import type { Incident } from "../incidents/incident.js";
 import type { NylasGrant } from "../clients/nylas.js";
-import { DAY_MS } from "../clock.js";
 import { errorMessage } from "../errors.js";
 import { grantIncidentKey, invalidGrantSignal } from "./grant-signals.js";
 import {
@@ -18,12 +17,16 @@ import {
   type GrantEventDeps,
   type IncidentPort,
 } from "./process-grant-event.js";
-import type { EventRecord } from "./handle-nylas-webhook.js";
+import { STALE_DELIVERY_MS, type EventRecord } from "./handle-nylas-webhook.js";
 import { loadMigrationTracker } from "../rotation/migration-state.js";
 import { migrationIncidentKey, migrationSignal } from "../rotation/migrate.js";
 
-/** De-duplication records are kept this long: Nylas retries for about 20 minutes, so a week is ample. */
-const EVENT_RETENTION_MS = 7 * DAY_MS;
+/**
+ * De-duplication records are kept this long: Nylas retries for about 20 minutes, so a week is ample. The
+ * webhook acknowledges without acting on anything older (STALE_DELIVERY_MS), so a purged id replayed later
+ * raises nothing.
+ */
+const EVENT_RETENTION_MS = STALE_DELIVERY_MS;
 /** An event still "received" after this long was interrupted: process it again. */
 const STUCK_EVENT_MS = 60_000;
 

@@ -7,6 +7,7 @@
  * reads the same 6-field syntax). Like a host, it loads the trigger modules;
  * nothing in lib/ depends on them otherwise.
  */
+import { trimTrailingSlashes } from "../util/trim-trailing-slashes.js";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -133,7 +134,7 @@ export async function startHost(options: ServeOptions): Promise<RunningHost> {
   const server = createServer((req, res) => {
     const work = (async () => {
       const url = new URL(req.url ?? "/", "http://localhost");
-      const route = triggers.http[url.pathname.replace(/\/+$/, "")];
+      const route = triggers.http[trimTrailingSlashes(url.pathname)];
       if (route === undefined) {
         res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
         return;

@@ -403,6 +403,26 @@ CASES.push(
     },
   },
   {
+    name: "a grant id with CR/LF (log injection), signed",
+    status: 400,
+    run: async () => {
+      const { object } = fresh();
+      (object.data as { object: Record<string, unknown> }).object.grant_id = "g1\r\nINFO forged line";
+      const body = JSON.stringify(object);
+      return send(body, [JSON_CT, signed(body)]);
+    },
+  },
+  {
+    name: "a grant id of '.', signed (it would read the grant list)",
+    status: 400,
+    run: async () => {
+      const { object } = fresh();
+      (object.data as { object: Record<string, unknown> }).object.grant_id = ".";
+      const body = JSON.stringify(object);
+      return send(body, [JSON_CT, signed(body)]);
+    },
+  },
+  {
     name: "a real grant.expired signed with Nylas's test-event secret",
     status: 401,
     run: async () => {

@@ -77,6 +77,26 @@ describe("deliveries in every form Nylas sends are accepted", () => {
   });
 });
 
+describe("replays and handshakes", () => {
+  it("a delivery sent longer ago than duplicates are remembered (7 days) is acknowledged and raises nothing", async () => {
+    const { built } = expired(0);
+    const notification = JSON.parse(built.body) as { time: number };
+    notification.time = Math.floor(w.clock.now().getTime() / 1000) - 8 * 86_400;
+    const body = JSON.stringify(notification);
+    const res = await w.post(body, { "content-type": "application/json", "x-nylas-signature": sign(body) });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text)).toMatchObject({ status: "stale" });
+    expect(await grantIncidents()).toEqual([]);
+  });
+
+  it("the challenge echo is sent as text with nosniff", async () => {
+    const res = await fetch(`${w.webhookUrl}?challenge=%3Cscript%3Ealert(1)%3C%2Fscript%3E`);
+    expect(await res.text()).toBe("<script>alert(1)</script>");
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+});
+
 describe("test events", () => {
   it("a mock grant.expired (id mock-id, grant NYLAS_GRANT_ID) is acknowledged and raises nothing, twice", async () => {
     const notification = {
