@@ -7,7 +7,7 @@
 import type { Logger } from "../logger.js";
 import { newGuid, requestIdsPerRequest } from "./ids.js";
 import { jsonResponse, type ServiceHandler, type SimRequest, type SimResponse } from "./http.js";
-import type { SimTenant } from "./tenant.js";
+import type { SecretCheck, SimTenant } from "./tenant.js";
 import type { TokenSigner } from "./token.js";
 import { GRAPH_APP_ID } from "./well-known.js";
 
@@ -100,6 +100,13 @@ export function tenantNotFoundText(tenant: string): string {
     "correct cloud. Check with your subscription administrator, this may happen if there are no active " +
     "subscriptions for the tenant."
   );
+}
+
+/** The AADSTS code a refused secret gets: 7000222 when expired (or `check.code` says so), else 7000215. */
+export function refusalCode(check: SecretCheck): 7000215 | 7000222 {
+  if (check.ok) throw new Error("the secret was accepted");
+  if (check.code !== undefined) return check.code === "7000222" ? 7000222 : 7000215;
+  return check.reason === "expired" ? 7000222 : 7000215;
 }
 
 /** Whether `segment` names the simulated tenant (its id or its domain). */
@@ -231,10 +238,11 @@ export function createEntraService(ctx: EntraContext): ServiceHandler {
       );
     }
 
-    const check = tenant.checkSecret(app, secret);
+    // One token request: replica disagreement (tenant.propagationFlaps) advances with it.
+    const check = tenant.presentSecret(app, secret);
     if (!check.ok) {
       ctx.logger.debug(`sim entra: secret refused for ${app.appId} (${check.reason})`);
-      if (check.reason === "expired") {
+      if (refusalCode(check) === 7000222) {
         return error(req, 401, "invalid_client", 7000222, expiredSecretText(app.appId));
       }
       return error(req, 401, "invalid_client", 7000215, invalidSecretText(app.appId));

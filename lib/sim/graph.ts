@@ -228,6 +228,23 @@ export function createGraphService(ctx: GraphContext): ServiceHandler {
     hasAny(caller, WRITE_ALL_ROLES) ||
     (caller.roles.has("Application.ReadWrite.OwnedBy") && app.owners.includes(caller.spId));
 
+  /**
+   * Graph's throttle on `$select=keyCredentials` (tenant.keyCredentialsThrottle):
+   * a 429 with Retry-After once the clock minute's budget is spent.
+   */
+  function keyCredentialsThrottled(req: SimRequest, select: string[] | undefined): SimResponse | undefined {
+    if (select === undefined || !select.includes("keyCredentials")) return undefined;
+    const taken = tenant.takeKeyCredentialsRead();
+    if (taken.ok) return undefined;
+    const res = graphError(
+      req,
+      429,
+      "TooManyRequests",
+      "Too many requests. Reads that select keyCredentials are limited per tenant; retry after the delay in Retry-After.",
+    );
+    return { ...res, headers: { ...res.headers, "retry-after": String(taken.retryAfterSeconds) } };
+  }
+
   function listApplications(req: SimRequest, caller: Caller, version: string): SimResponse {
     // Reading itself needs no permission, but listing does.
     if (!canRead(caller)) return denied(req);
@@ -236,6 +253,8 @@ export function createGraphService(ctx: GraphContext): ServiceHandler {
       Object.keys(APP_PROPERTIES),
       "microsoft.graph.application",
     );
+    const throttled = keyCredentialsThrottled(req, select);
+    if (throttled) return throttled;
     const filter = odataParam(req.query, "$filter");
     const clauses = filter
       ? parseFilter(filter, "Application", {
@@ -279,14 +298,16 @@ export function createGraphService(ctx: GraphContext): ServiceHandler {
   }
 
   function getApplication(req: SimRequest, caller: Caller, version: string, key: AppKey): SimResponse {
-    const app = resolveApp(req, key);
-    if (!isApp(app)) return app;
-    if (!canRead(caller, app)) return denied(req);
     const select = parseSelect(
       odataParam(req.query, "$select"),
       Object.keys(APP_PROPERTIES),
       "microsoft.graph.application",
     );
+    const throttled = keyCredentialsThrottled(req, select);
+    if (throttled) return throttled;
+    const app = resolveApp(req, key);
+    if (!isApp(app)) return app;
+    if (!canRead(caller, app) || tenant.isUnreadable(app)) return denied(req);
     return jsonResponse(200, {
       "@odata.context": contextUrl(version, "applications", select, true),
       ...render(app, APP_PROPERTIES, select),
@@ -374,7 +395,7 @@ export function createGraphService(ctx: GraphContext): ServiceHandler {
   function listOwners(req: SimRequest, caller: Caller, version: string, key: AppKey): SimResponse {
     const app = resolveApp(req, key);
     if (!isApp(app)) return app;
-    if (!canRead(caller, app)) return denied(req);
+    if (!canRead(caller, app) || tenant.isUnreadable(app)) return denied(req);
     const value = app.owners.map((ownerId) => {
       const sp = tenant.spById(ownerId);
       if (!sp) return { "@odata.type": "#microsoft.graph.user", id: ownerId };

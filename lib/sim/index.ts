@@ -64,7 +64,8 @@ export type {
   RetryPolicy,
   TestEventTriggerType,
 } from "./nylas-control.js";
-export { SinkReceiver } from "./sinks.js";
+export { SinkReceiver, SLACK_BLOCK_LIMITS, blockKitProblem } from "./sinks.js";
+export { GRANTS_QUERY_PARAMETERS } from "./nylas.js";
 export type { SinkName, SinkReceipt } from "./sinks.js";
 export {
   EXCHANGE_APP_ID,

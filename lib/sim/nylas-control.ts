@@ -14,6 +14,7 @@ import {
   expiredSecretText,
   invalidSecretText,
   isTenantSegment,
+  refusalCode,
   tenantNotFoundText,
   type EntraErrorBody,
 } from "./entra.js";
@@ -207,8 +208,11 @@ export type AuthorizeResult =
   | { kind: "nylas_error"; status: number; type: string; message: string }
   /** Microsoft shows an error page (unknown app, redirect URI mismatch): the user is stuck there. */
   | { kind: "provider_page"; status: number; text: string; providerError: EntraErrorBody }
-  /** Back to the application's redirect_uri, with `code` or with `error`. */
-  | { kind: "redirect"; location: string; grant?: SimGrant; code?: string };
+  /**
+   * Back to the application's redirect_uri, with `code` or with `error`.
+   * `pendingExchange`: the grant changes only when `code` is redeemed.
+   */
+  | { kind: "redirect"; location: string; grant?: SimGrant; code?: string; pendingExchange?: true };
 
 /** One Azure secret Nylas refreshed grants' tokens with during a `tick()` / `refreshGrants()`. */
 export interface GrantRefresh {
@@ -240,8 +244,22 @@ export interface NylasControlDeps {
   fetch?: typeof fetch;
 }
 
+/** A finished Microsoft sign-in, not yet applied to a grant. */
+interface PendingSignIn {
+  email: string;
+  name?: string;
+  scopes: string[];
+  keyId: string;
+  clientId: string;
+  credentialId: string | undefined;
+  state?: string;
+}
+
 interface IssuedCode {
-  grantId: string;
+  /** The grant the sign-in created or re-authenticated. */
+  grantId?: string;
+  /** The sign-in the exchange completes (code exchange required). */
+  pending?: PendingSignIn;
   redirectUri: string;
   expiresAtMs: number;
 }
@@ -301,9 +319,11 @@ export class NylasControl {
    * Runs the hosted-auth flow as if the user completed the Microsoft sign-in:
    * validates the request, then has "Microsoft" judge the connector's secret,
    * then creates or re-authenticates the grant for `login_hint`. Webhook
-   * notifications are sent in the background (await `settle()`).
+   * notifications are sent in the background (await `settle()`). When the code
+   * exchange is required (`tenant.nylas.requireCodeExchange`, or
+   * `options.exchange`), the grant is left alone until `code` is redeemed.
    */
-  authorize(params: AuthorizeParams): AuthorizeResult {
+  authorize(params: AuthorizeParams, options: { exchange?: boolean } = {}): AuthorizeResult {
     const nylas = this.#tenant.nylas;
     const nylasError = (status: number, type: string, message: string): AuthorizeResult => ({
       kind: "nylas_error",
@@ -427,9 +447,9 @@ export class NylasControl {
 
     // Nylas redeems the code at Microsoft's token endpoint with the connector's secret.
     const secret = connector.settings.client_secret;
-    const check = secret === undefined ? undefined : this.#tenant.checkSecret(app, secret);
+    const check = secret === undefined ? undefined : this.#tenant.presentSecret(app, secret);
     if (check === undefined || !check.ok) {
-      const expired = check?.ok === false && check.reason === "expired";
+      const expired = check !== undefined && refusalCode(check) === 7000222;
       const providerError = entraErrorBody(
         "invalid_client",
         expired ? 7000222 : 7000215,
@@ -446,31 +466,68 @@ export class NylasControl {
       return fail(INVALID_SECRET_DESCRIPTION);
     }
 
+    const signIn: PendingSignIn = {
+      email,
+      scopes,
+      keyId: check.password.keyId,
+      clientId: app.appId,
+      credentialId: connector.active_credential_id,
+      ...(params.name !== undefined ? { name: params.name } : {}),
+      ...(params.state !== undefined ? { state: params.state } : {}),
+    };
+    const code = newToken(40);
+    const issued: IssuedCode = {
+      redirectUri: params.redirect_uri,
+      expiresAtMs: Date.now() + 10 * 60_000,
+    };
+    if (options.exchange ?? nylas.requireCodeExchange) {
+      // Nylas holds the sign-in until the application's callback redeems the code.
+      this.#codes.set(code, { ...issued, pending: signIn });
+      this.#deps.logger.debug(`sim nylas: sign-in of ${email} waits for the code exchange`);
+      return { kind: "redirect", location: redirect({ code }), code, pendingExchange: true };
+    }
+    const grant = this.#completeSignIn(signIn);
+    this.#codes.set(code, { ...issued, grantId: grant.id });
+    return { kind: "redirect", location: redirect({ code }), grant, code };
+  }
+
+  /**
+   * `authorize` stopped before the code exchange whatever
+   * `tenant.nylas.requireCodeExchange` says: the grant changes only when the
+   * returned `code` is redeemed (`redeemCode`, or `POST /v3/connect/token`).
+   */
+  authorizeOnly(params: AuthorizeParams): AuthorizeResult {
+    return this.authorize(params, { exchange: true });
+  }
+
+  /** Creates or re-authenticates the grant of a finished sign-in, and notifies. */
+  #completeSignIn(signIn: PendingSignIn): SimGrant {
+    const nylas = this.#tenant.nylas;
     const now = this.#nowSeconds();
-    const credentialId = connector.active_credential_id;
+    const { email, scopes, credentialId } = signIn;
     let grant = nylas.grantByEmail(email);
     const reauth = grant !== undefined;
     if (grant) {
       grant.grant_status = "valid";
       grant.updated_at = now;
       grant.scope = scopes;
-      grant.secretKeyId = check.password.keyId;
-      grant.clientId = app.appId;
+      grant.secretKeyId = signIn.keyId;
+      grant.clientId = signIn.clientId;
       if (credentialId !== undefined) grant.credential_id = credentialId;
       else delete grant.credential_id;
-      if (params.state !== undefined) grant.state = params.state;
+      if (signIn.state !== undefined) grant.state = signIn.state;
       nylas.markChanged();
     } else {
       grant = nylas.addGrant({
         email,
-        ...(params.name !== undefined ? { name: params.name } : {}),
+        ...(signIn.name !== undefined ? { name: signIn.name } : {}),
         scope: scopes,
         created_at: now,
         updated_at: now,
-        secretKeyId: check.password.keyId,
-        clientId: app.appId,
+        secretKeyId: signIn.keyId,
+        clientId: signIn.clientId,
         ...(credentialId !== undefined ? { credential_id: credentialId } : {}),
-        ...(params.state !== undefined ? { state: params.state } : {}),
+        ...(signIn.state !== undefined ? { state: signIn.state } : {}),
       });
     }
     this.authLog.push({
@@ -481,27 +538,24 @@ export class NylasControl {
     });
     if (reauth) this.notifyInBackground("grant.updated", grant, { reauthentication: true });
     else this.notifyInBackground("grant.created", grant);
-    const code = newToken(40);
-    this.#codes.set(code, {
-      grantId: grant.id,
-      redirectUri: params.redirect_uri,
-      expiresAtMs: Date.now() + 10 * 60_000,
-    });
-    return { kind: "redirect", location: redirect({ code }), grant, code };
+    return grant;
   }
 
   /**
    * The hosted-auth flow for `email`, with the application's first callback
-   * URI; resolves with the grant once its notifications were delivered.
+   * URI; resolves with the grant once its notifications were delivered. When
+   * the code exchange is required, this redeems the code as the application's
+   * callback would.
    */
   async signIn(
     email: string,
     options: { name?: string; scope?: string[]; state?: string } = {},
   ): Promise<SimGrant> {
     const nylas = this.#tenant.nylas;
+    const redirectUri = nylas.callbackUris[0] ?? "";
     const result = this.authorize({
       client_id: nylas.applicationId,
-      redirect_uri: nylas.callbackUris[0] ?? "",
+      redirect_uri: redirectUri,
       response_type: "code",
       provider: "microsoft",
       login_hint: email,
@@ -509,24 +563,46 @@ export class NylasControl {
       ...(options.scope ? { scope: options.scope.join(" ") } : {}),
       ...(options.state !== undefined ? { state: options.state } : {}),
     });
+    const exchanged =
+      result.kind === "redirect" && result.pendingExchange === true && result.code !== undefined
+        ? this.redeemCode(result.code, redirectUri)
+        : undefined;
     await this.settle();
+    if (exchanged) return exchanged;
     if (result.kind === "redirect" && result.grant) return result.grant;
     const why =
       result.kind === "redirect"
-        ? (new URL(result.location).searchParams.get("error_description") ?? "sign-in failed")
+        ? (new URL(result.location).searchParams.get("error_description") ??
+          (result.pendingExchange ? "the code exchange failed" : "sign-in failed"))
         : result.kind === "provider_page"
           ? result.providerError.error_description
           : result.message;
     throw new SignInError(`sign-in of ${email} failed: ${why}`, result);
   }
 
-  /** Redeems a hosted-auth code once (POST /v3/connect/token). */
+  /**
+   * Redeems a hosted-auth code once (POST /v3/connect/token). A sign-in held
+   * for the exchange (`requireCodeExchange`, `authorizeOnly`) completes now:
+   * the grant is created or re-authenticated and notifications are sent.
+   */
   redeemCode(code: string, redirectUri: string | undefined): SimGrant | undefined {
     const issued = this.#codes.get(code);
     this.#codes.delete(code);
     if (!issued || issued.expiresAtMs < Date.now()) return undefined;
     if (redirectUri !== undefined && redirectUri !== issued.redirectUri) return undefined;
-    return this.#tenant.nylas.grantById(issued.grantId);
+    if (issued.pending !== undefined) return this.#completeSignIn(issued.pending);
+    return issued.grantId === undefined ? undefined : this.#tenant.nylas.grantById(issued.grantId);
+  }
+
+  /** Codes issued for sign-ins that wait for their exchange (not redeemed, not expired). */
+  pendingExchanges(): { code: string; email: string }[] {
+    const now = Date.now();
+    const out: { code: string; email: string }[] = [];
+    for (const [code, issued] of this.#codes) {
+      if (issued.pending !== undefined && issued.expiresAtMs >= now)
+        out.push({ code, email: issued.pending.email });
+    }
+    return out;
   }
 
   // ------------------------------------------------------------ grant lifecycle

@@ -28,6 +28,23 @@ export interface NylasContext {
 }
 
 const MAX_GRANTS_LIMIT = 200;
+
+/** The query parameters the spec lists for `GET /v3/grants` (operation `get-all-grants`). */
+export const GRANTS_QUERY_PARAMETERS: readonly string[] = [
+  "account_id",
+  "account_ids",
+  "before",
+  "email",
+  "grant_status",
+  "ip",
+  "limit",
+  "offset",
+  "order_by",
+  "provider",
+  "since",
+  "sort_by",
+  "workspace_id",
+];
 const CHALLENGE_TIMEOUT_MS = 10_000;
 
 /** The connector as GET returns it: never the client secret. */
@@ -201,6 +218,14 @@ export function createNylasService(ctx: NylasContext): ServiceHandler {
   function listGrants(req: SimRequest): SimResponse {
     const q = req.query;
     tenant.nylas.startGrantsPage(q);
+    if (tenant.nylas.strictGrantQuery) {
+      const unknown = [...new Set(q.keys())].filter((k) => !GRANTS_QUERY_PARAMETERS.includes(k));
+      if (unknown.length > 0)
+        return badRequest(
+          req,
+          `unknown query parameter${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`,
+        );
+    }
     const limitRaw = q.get("limit");
     const limit = limitRaw === null ? 10 : Number(limitRaw);
     if (!Number.isInteger(limit) || limit < 1) return badRequest(req, "limit must be a positive integer");

@@ -32,9 +32,33 @@ export interface SinkReceipt {
 const PD_SEVERITIES = new Set(["critical", "error", "warning", "info"]);
 const PD_ACTIONS = new Set(["trigger", "acknowledge", "resolve"]);
 
+/**
+ * Block Kit limits Slack enforces on a message's blocks
+ * (https://api.slack.com/reference/block-kit/blocks); one block over them and
+ * the incoming webhook refuses the whole message with 400 `invalid_blocks`.
+ */
+export const SLACK_BLOCK_LIMITS = {
+  blocks: 50,
+  headerText: 150,
+  sectionText: 3000,
+  sectionFields: 10,
+  fieldText: 2000,
+  actionsElements: 25,
+  buttonText: 75,
+  buttonUrl: 3000,
+  contextElements: 10,
+  contextText: 3000,
+  blockId: 255,
+} as const;
+
 /** What the sinks received, and their URLs (`sim.sinks`). */
 export class SinkReceiver {
   readonly received: SinkReceipt[] = [];
+  /**
+   * Slack checks `blocks` against Block Kit (`SLACK_BLOCK_LIMITS`) and answers
+   * 400 `invalid_blocks`. Default true; false accepts any `blocks`.
+   */
+  validateSlackBlocks = true;
   #base = "";
 
   /** Set by the simulator once the server listens. */
@@ -90,12 +114,101 @@ function parseJson(body: string): unknown {
   }
 }
 
-function slack(req: SimRequest): SimResponse {
+/** The first Block Kit violation in `blocks`, or undefined when Slack would take them. */
+export function blockKitProblem(blocks: unknown): string | undefined {
+  const L = SLACK_BLOCK_LIMITS;
+  if (!Array.isArray(blocks)) return "blocks must be an array";
+  if (blocks.length > L.blocks) return `no more than ${L.blocks} blocks`;
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === "object" && !Array.isArray(v);
+  const textObject = (v: unknown, max: number, where: string, plainOnly = false): string | undefined => {
+    if (!isObject(v)) return `${where} must be a text object`;
+    if (v.type !== "plain_text" && (plainOnly || v.type !== "mrkdwn"))
+      return `${where}.type must be ${plainOnly ? "plain_text" : "plain_text or mrkdwn"}`;
+    if (typeof v.text !== "string" || v.text.length === 0) return `${where}.text must be a non-empty string`;
+    if (v.text.length > max) return `${where}.text must be less than ${max + 1} characters`;
+    return undefined;
+  };
+  const list = (v: unknown, max: number, where: string): unknown[] | string => {
+    if (!Array.isArray(v) || v.length === 0) return `${where} must be a non-empty array`;
+    if (v.length > max) return `${where} must have no more than ${max} items`;
+    return v as unknown[];
+  };
+  for (let i = 0; i < blocks.length; i++) {
+    const b: unknown = blocks[i];
+    const at = `blocks[${i}]`;
+    if (!isObject(b) || typeof b.type !== "string") return `${at} must be an object with a type`;
+    if (b.block_id !== undefined && (typeof b.block_id !== "string" || b.block_id.length > L.blockId))
+      return `${at}.block_id must be a string of at most ${L.blockId} characters`;
+    let problem: string | undefined;
+    switch (b.type) {
+      case "header":
+        problem = textObject(b.text, L.headerText, `${at}.text`, true);
+        break;
+      case "section": {
+        if (b.text === undefined && b.fields === undefined) return `${at} needs text or fields`;
+        if (b.text !== undefined) problem = textObject(b.text, L.sectionText, `${at}.text`);
+        if (problem === undefined && b.fields !== undefined) {
+          const fields = list(b.fields, L.sectionFields, `${at}.fields`);
+          if (typeof fields === "string") return fields;
+          for (let f = 0; f < fields.length && problem === undefined; f++)
+            problem = textObject(fields[f], L.fieldText, `${at}.fields[${f}]`);
+        }
+        break;
+      }
+      case "actions": {
+        const elements = list(b.elements, L.actionsElements, `${at}.elements`);
+        if (typeof elements === "string") return elements;
+        for (let e = 0; e < elements.length && problem === undefined; e++) {
+          const el: unknown = elements[e];
+          const where = `${at}.elements[${e}]`;
+          if (!isObject(el) || typeof el.type !== "string") return `${where} must be an object with a type`;
+          if (el.type !== "button") continue;
+          problem = textObject(el.text, L.buttonText, `${where}.text`, true);
+          if (problem === undefined && el.url !== undefined) {
+            if (typeof el.url !== "string" || el.url.length > L.buttonUrl)
+              problem = `${where}.url must be a string of at most ${L.buttonUrl} characters`;
+          }
+        }
+        break;
+      }
+      case "context": {
+        const elements = list(b.elements, L.contextElements, `${at}.elements`);
+        if (typeof elements === "string") return elements;
+        for (let e = 0; e < elements.length && problem === undefined; e++) {
+          const el: unknown = elements[e];
+          const where = `${at}.elements[${e}]`;
+          if (!isObject(el) || typeof el.type !== "string") return `${where} must be an object with a type`;
+          if (el.type === "image") continue;
+          problem = textObject(el, L.contextText, where);
+        }
+        break;
+      }
+      case "divider":
+      case "image":
+      case "rich_text":
+      case "input":
+      case "file":
+      case "video":
+      case "markdown":
+        break;
+      default:
+        return `${at}.type '${b.type}' is not a block type`;
+    }
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
+function slack(req: SimRequest, receiver: SinkReceiver): SimResponse {
   const payload = parseJson(req.body);
   if (payload === undefined || payload === null || typeof payload !== "object" || Array.isArray(payload)) {
     return textResponse(400, "invalid_payload", { "content-type": "text/html" });
   }
   const p = payload as Record<string, unknown>;
+  // Slack refuses the whole message for one bad block.
+  if (receiver.validateSlackBlocks && p.blocks !== undefined && blockKitProblem(p.blocks) !== undefined)
+    return textResponse(400, "invalid_blocks", { "content-type": "text/html" });
   const hasText = typeof p.text === "string" && p.text.trim() !== "";
   const hasBlocks = Array.isArray(p.blocks) && p.blocks.length > 0;
   const hasAttachments = Array.isArray(p.attachments) && p.attachments.length > 0;
@@ -175,7 +288,7 @@ export function createSinksService(receiver: SinkReceiver, now: () => Date): Ser
       if (req.method !== "POST") return textResponse(405, "Method Not Allowed", { allow: "POST" });
       const res =
         sink === "slack"
-          ? slack(req)
+          ? slack(req, receiver)
           : sink === "teams"
             ? teams(req)
             : sink === "pagerduty"

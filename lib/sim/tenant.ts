@@ -127,10 +127,41 @@ export interface SimAppRoleAssignment {
   createdDateTime: string;
 }
 
-/** Why Entra refuses a client secret, or that it accepts it. */
+/** The AADSTS code a refused client secret gets: invalid (7000215) or expired (7000222). */
+export type SecretRefusalCode = "7000215" | "7000222";
+
+/**
+ * Why Entra refuses a client secret, or that it accepts it. "replica_lag": the
+ * secret was accepted before but this request reached a replica that does not
+ * have it yet (see `SimTenant.propagationFlaps`). `code` is the AADSTS error a
+ * token request gets, when it is not the usual one for the reason.
+ */
 export type SecretCheck =
   | { ok: true; password: SimPassword }
-  | { ok: false; reason: "invalid" | "expired" | "not_propagated" | "not_yet_valid"; password?: SimPassword };
+  | {
+      ok: false;
+      reason: "invalid" | "expired" | "not_propagated" | "not_yet_valid" | "replica_lag";
+      password?: SimPassword;
+      code?: SecretRefusalCode;
+    };
+
+/**
+ * Replicas disagreeing while a new secret propagates: from the first token
+ * request that accepts a secret created by `createPassword` (Graph
+ * addPassword), `acceptsBeforeRefusals` requests (default 1, the first one
+ * included) are accepted, then the next `refusalsAfterFirstAccept` are refused
+ * with `code` (default "7000215"), and only then is the secret accepted for good.
+ */
+export interface PropagationFlaps {
+  refusalsAfterFirstAccept: number;
+  acceptsBeforeRefusals?: number;
+  code?: SecretRefusalCode;
+}
+
+/** Graph's throttle on reads that `$select` keyCredentials: at most `perMinute` per clock minute. */
+export interface KeyCredentialsThrottle {
+  perMinute: number;
+}
 
 /** One authentication with a client secret, as Entra's sign-in activity report counts it. */
 export interface SimSignIn {
@@ -287,6 +318,19 @@ export class SimNylas {
   secretBinding: SecretBinding = "bound";
   /** A server-side cap on `GET /v3/grants` page size. Default none. */
   grantPageCap: GrantPageCap | undefined = undefined;
+  /**
+   * `GET /v3/grants` answers 400 to a query parameter the spec does not list
+   * (`GRANTS_QUERY_PARAMETERS`). Default true.
+   */
+  strictGrantQuery = true;
+  /**
+   * Hosted auth completes only when the application's callback exchanges the
+   * `code` at `POST /v3/connect/token`: until then a re-authenticated grant
+   * keeps its status and secret, a new one does not exist, and no notification
+   * is sent. `NylasControl.signIn` performs the exchange itself. Default false:
+   * the grant changes as soon as the user finishes the sign-in.
+   */
+  requireCodeExchange = false;
 
   readonly #clock: Clock;
   readonly #byId = new Map<string, SimGrant>();
@@ -529,6 +573,23 @@ export class SimTenant {
   readonly clock: Clock;
   /** A new secret is refused (AADSTS7000215) until `createdAt + propagationDelayMs` by the clock. */
   propagationDelayMs: number;
+  /**
+   * What a token request with a secret still propagating gets: "7000215"
+   * (invalid secret, default) or "7000222" (expired secret, as reported right
+   * after an app was registered with a new secret).
+   */
+  notPropagatedCode: SecretRefusalCode = "7000215";
+  /**
+   * Replica disagreement after a new secret is first accepted (see
+   * `PropagationFlaps`). Default undefined: once accepted, always accepted.
+   */
+  propagationFlaps: PropagationFlaps | undefined = undefined;
+  /**
+   * Applications (object id or appId) whose reads answer 403
+   * Authorization_RequestDenied to every caller, `$batch` sub-requests
+   * included. Default empty.
+   */
+  readonly unreadableApps = new Set<string>();
   /** When set, addPassword refuses lifetimes longer than this (CredentialInvalidLifetimeAsPerAppPolicy). */
   lifetimePolicyMaxDays: number | undefined;
   /** The id the policy error names: the tenant default app management policy's. */
@@ -553,6 +614,12 @@ export class SimTenant {
   #spSnapshot: { version: number; size: number; list: SimServicePrincipal[] } | undefined;
   /** Sign-ins by lower-case keyId, oldest first. */
   readonly #signIns = new Map<string, SimSignIn[]>();
+  /** Secrets created by `createPassword`: the only ones `propagationFlaps` applies to. */
+  readonly #fresh = new WeakSet<SimPassword>();
+  /** Token requests answered for a fresh secret since it was first accepted. */
+  readonly #flaps = new WeakMap<SimPassword, { flaps: PropagationFlaps | undefined; seen: number }>();
+  #keyCredentialsThrottle: KeyCredentialsThrottle | undefined = undefined;
+  #keyCredentialsWindow = { minute: -1, count: 0 };
 
   constructor(options: SimTenantOptions) {
     this.clock = options.clock;
@@ -769,6 +836,7 @@ export class SimTenant {
       createdAt: this.#now(),
     };
     app.passwordCredentials.push(password);
+    this.#fresh.add(password);
     return password;
   }
 
@@ -788,6 +856,84 @@ export class SimTenant {
     const password = app.passwordCredentials.find((p) => p.value === value);
     if (!password) return { ok: false, reason: "invalid" };
     return this.judgePassword(password);
+  }
+
+  /**
+   * What one token request presenting `value` gets right now: `checkSecret`,
+   * plus `notPropagatedCode` for a secret still propagating and the replica
+   * disagreement of `propagationFlaps`, whose count this request advances.
+   * The token endpoint and Nylas' hosted-auth code exchange call this;
+   * `checkSecret` and `judgePassword` only look.
+   */
+  presentSecret(app: SimApp, value: string): SecretCheck {
+    const check = this.checkSecret(app, value);
+    if (!check.ok) {
+      if (check.reason === "not_propagated" && this.notPropagatedCode !== "7000215") {
+        return { ...check, code: this.notPropagatedCode };
+      }
+      return check;
+    }
+    const password = check.password;
+    if (!this.#fresh.has(password)) return check;
+    let state = this.#flaps.get(password);
+    if (state === undefined) {
+      // The first acceptance fixes how this secret settles: a knob set later does not make it flap.
+      const flaps = this.propagationFlaps;
+      state = { flaps: flaps === undefined ? undefined : { ...flaps }, seen: 0 };
+      this.#flaps.set(password, state);
+    }
+    if (state.flaps === undefined) return check;
+    const n = state.seen++;
+    const accepts = Math.max(1, Math.floor(state.flaps.acceptsBeforeRefusals ?? 1));
+    const refusals = Math.max(0, Math.floor(state.flaps.refusalsAfterFirstAccept));
+    if (n >= accepts && n < accepts + refusals) {
+      return { ok: false, reason: "replica_lag", password, code: state.flaps.code ?? "7000215" };
+    }
+    return check;
+  }
+
+  /**
+   * Graph throttles reads whose `$select` includes keyCredentials (GET of one
+   * application, each page of the applications list, each `$batch`
+   * sub-request) to `perMinute` per clock minute; beyond it they get 429 with
+   * Retry-After. Setting it (even to the same value) starts the count afresh.
+   * Default undefined: no throttle.
+   */
+  get keyCredentialsThrottle(): KeyCredentialsThrottle | undefined {
+    return this.#keyCredentialsThrottle;
+  }
+
+  set keyCredentialsThrottle(throttle: KeyCredentialsThrottle | undefined) {
+    this.#keyCredentialsThrottle = throttle;
+    this.#keyCredentialsWindow = { minute: -1, count: 0 };
+  }
+
+  /**
+   * Takes one read from the keyCredentials throttle (Graph, per clock minute).
+   * `retryAfterSeconds` when the minute's budget is spent: the seconds until
+   * the next minute starts, at least 1.
+   */
+  takeKeyCredentialsRead(): { ok: true } | { ok: false; retryAfterSeconds: number } {
+    const throttle = this.keyCredentialsThrottle;
+    if (throttle === undefined) return { ok: true };
+    const now = this.#now().getTime();
+    const minute = Math.floor(now / 60_000);
+    if (this.#keyCredentialsWindow.minute !== minute) this.#keyCredentialsWindow = { minute, count: 0 };
+    if (this.#keyCredentialsWindow.count >= throttle.perMinute) {
+      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(((minute + 1) * 60_000 - now) / 1000)) };
+    }
+    this.#keyCredentialsWindow.count++;
+    return { ok: true };
+  }
+
+  /** Whether reads of this app answer 403 (`unreadableApps` holds its object id or appId). */
+  isUnreadable(app: SimApp): boolean {
+    if (this.unreadableApps.size === 0) return false;
+    for (const key of this.unreadableApps) {
+      const k = key.toLowerCase();
+      if (k === app.id.toLowerCase() || k === app.appId.toLowerCase()) return true;
+    }
+    return false;
   }
 
   /** How Entra judges a secret it holds right now: not yet propagated, not yet valid, expired, or accepted. */
