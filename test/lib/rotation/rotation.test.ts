@@ -145,6 +145,40 @@ describe("rotation: Entra propagation", () => {
     ).toBeGreaterThanOrEqual(90_000);
   });
 
+  it("Entra replicas that disagree (accepted, then refused twice) still end in one rotation, after a full proof", async () => {
+    world = await startWorld({ seed: { connectorSecretDaysLeft: 30 } });
+    const w = world;
+    w.sim.tenant.propagationFlaps = { refusalsAfterFirstAccept: 2 };
+    const result = await w.pass();
+    expect(result.rotation.decision).toBe("rotated");
+    const appId = w.sim.nylasApp!.appId;
+    const statuses = w.sim.requests
+      .filter(
+        (r) =>
+          r.service === "entra" &&
+          r.path.endsWith("/token") &&
+          new URLSearchParams(r.body).get("client_id") === appId,
+      )
+      .map((r) => r.status);
+    // accepted, refused, refused, then three accepted in a row before the PATCH.
+    expect(statuses.slice(0, 3)).toEqual([200, 401, 401]);
+    expect(statuses.slice(3)).toEqual([200, 200, 200]);
+    expect(patches(w)).toHaveLength(1);
+    expect(watchdogKeys(w)).toHaveLength(1);
+    expect(connectorIsLive(w)).toBe(true);
+  });
+
+  it("a brand-new secret refused as expired (AADSTS7000222) while it propagates is waited for, then rotated", async () => {
+    world = await startWorld({ seed: { connectorSecretDaysLeft: 30 }, propagationDelayMs: 20_000 });
+    const w = world;
+    w.sim.tenant.notPropagatedCode = "7000222";
+    const result = await w.pass();
+    expect(result.rotation.decision).toBe("rotated");
+    // Entra answered "expired" first; the proof kept waiting rather than giving up.
+    expect(w.logs.some((l) => l.includes("not accepted yet (AADSTS7000222"))).toBe(true);
+    expect(connectorIsLive(w)).toBe(true);
+  });
+
   it("gives up after PROPAGATION_TIMEOUT_SECONDS, removes the new secret, and alerts", async () => {
     world = await startWorld({
       seed: { connectorSecretDaysLeft: 10 },
