@@ -87,6 +87,8 @@ export async function runSandbox(io: CliIo, options: SandboxOptions): Promise<0 
     // A work-or-school-only app: no two-secret cap, so the story can show two rotations.
     app.signInAudience = "AzureADMultipleOrgs";
     app.displayName = "Contoso Mail (Nylas)";
+    // As in Nylas: a sign-in counts only once the application's callback exchanges the code.
+    sim.tenant.nylas.requireCodeExchange = true;
     for (let i = 0; i < GOOGLE_USERS; i++)
       sim.tenant.nylas.addGrant({ email: `g${i + 1}@fabrikam.com`, provider: "google" });
     const payroll = sim.tenant.addApp({ displayName: "Payroll sync" });
@@ -216,10 +218,30 @@ export async function runSandbox(io: CliIo, options: SandboxOptions): Promise<0 
     clock.advance(3 * HOUR_MS);
     if (adeleLink !== undefined) {
       const click = await fetch(adeleLink, { redirect: "manual" });
+      const callback = new URL(click.headers.get("location") ?? "https://invalid.example/");
+      const code = callback.searchParams.get("code") ?? "";
+      out(
+        indent(
+          `Adele opens her link (GET /v3/connect/auth?…login_hint=adele…) → ${click.status} to the app's callback ${callback.origin}${callback.pathname}?code=…; Nylas has re-authenticated nothing yet.`,
+        ),
+      );
+      // What REAUTH_REDIRECT_URI's handler does (docs/reauth-callback.md): exchange the code.
+      const exchange = await fetch(`${sim.nylasRegionUrl()}/v3/connect/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          client_id: sim.tenant.nylas.applicationId,
+          client_secret: sim.tenant.nylas.apiKey,
+          grant_type: "authorization_code",
+          code,
+          redirect_uri: `${callback.origin}${callback.pathname}`,
+        }),
+      });
+      await exchange.arrayBuffer();
       await sim.nylas.settle();
       out(
         indent(
-          `Adele opens her link (GET /v3/connect/auth?…login_hint=adele…) → ${click.status} back to the app; Nylas re-authenticates her grant with the NEW secret and sends grant.updated.`,
+          `The callback exchanges the code (POST /v3/connect/token) → ${exchange.status}: only now does Nylas re-authenticate her grant with the NEW secret and send grant.updated.`,
         ),
       );
       out(indent(describeAlerts(newAlerts())));

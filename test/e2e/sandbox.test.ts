@@ -29,6 +29,9 @@ describe("watchdog sandbox", () => {
     expect(out).toMatch(/→ 200 \{"status":"duplicate"\}; alerts sent: 0/);
     expect(out).toMatch(/Decision: rotated[\s\S]*accepted after \d+ s \(simulated\)/);
     expect(out).toMatch(/199 grant\.reauth_requested events/);
+    // The re-authentication link lands on the app's callback, which must exchange the code.
+    expect(out).toMatch(/→ 302 to the app's callback .*\?code=…; Nylas has re-authenticated nothing yet/);
+    expect(out).toMatch(/The callback exchanges the code \(POST \/v3\/connect\/token\) → 200: only now/);
     expect(out).toMatch(/PagerDuty {2}resolve dedup_key=grant\.invalid:/);
     expect(out).toMatch(/PagerDuty {2}trigger dedup_key=secret\.migration:.* severity=critical/);
     expect(out).toMatch(/PagerDuty {2}resolve dedup_key=secret\.migration:/);
