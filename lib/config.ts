@@ -128,6 +128,9 @@ export const SETTING_NAMES = [
   "GRANT_SWEEP_SCHEDULE",
 ] as const;
 
+/** Shorter than this is no Nylas webhook secret (they are long random strings). */
+const MIN_WEBHOOK_SECRET_CHARS = 16;
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Entra also accepts a verified domain as tenant ("contoso.onmicrosoft.com"). */
 const TENANT = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]+(\.[a-z0-9-]+)+)$/i;
@@ -386,6 +389,15 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const webhookSecret = r.raw("NYLAS_WEBHOOK_SECRET");
+  // Nylas issues long random webhook secrets; a short one is a typo or a placeholder, and an HMAC keyed with
+  // it can be guessed. (Its value is never echoed: only its length.)
+  if (webhookSecret !== undefined && webhookSecret.trim().length < MIN_WEBHOOK_SECRET_CHARS) {
+    r.problem(
+      "NYLAS_WEBHOOK_SECRET",
+      `is ${webhookSecret.trim().length} characters long; a Nylas webhook secret is far longer.`,
+      "Set it to the webhook_secret Nylas returned when the webhook was created (or rotate it: POST /v3/webhooks/rotate-secret/{id}).",
+    );
+  }
   // http only on loopback: `watchdog serve` on a developer's machine.
   const webhookPublicUrl = r.url("WEBHOOK_PUBLIC_URL", r.raw("WEBHOOK_PUBLIC_URL"), { loopbackHttp: true });
   const nylasClientId = r.raw("NYLAS_CLIENT_ID");

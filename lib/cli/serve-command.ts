@@ -27,6 +27,12 @@ The health key is printed at start; set --health-key to choose it.`,
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new UsageError(`--port must be a port number from 0 to 65535, not "${String(values.port)}".`);
     }
+    const healthKey = values["health-key"];
+    // An empty key would match an empty ?code= and open /api/health to anyone.
+    if (typeof healthKey === "string" && healthKey.length < 16)
+      throw new UsageError(
+        "--health-key must be at least 16 characters (it guards /api/health); leave it out to get a random one.",
+      );
     const config = loadConfig(io.env);
     const logger = commandLogger(io, values);
     const deps = createDeps(config, invocationLogger());

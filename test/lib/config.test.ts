@@ -16,6 +16,20 @@ function problemsOf(env: Record<string, string>): { setting: string; problem: st
 }
 
 describe("loadConfig", () => {
+  it("refuses a webhook secret too short to be Nylas's, naming the setting but not the value", () => {
+    const problems = problemsOf({ ...base, NYLAS_WEBHOOK_SECRET: "hunter2pass" });
+    expect(problems.map((p) => p.setting)).toEqual(["NYLAS_WEBHOOK_SECRET"]);
+    expect(JSON.stringify(problems)).not.toContain("hunter2pass");
+    expect(() => loadConfig({ ...base, NYLAS_WEBHOOK_SECRET: "x".repeat(40) })).not.toThrow();
+  });
+
+  it("refuses PAGERDUTY_MIN_SEVERITY that is not a severity, and defaults it to critical", () => {
+    expect(problemsOf({ ...base, PAGERDUTY_MIN_SEVERITY: "loud" }).map((p) => p.setting)).toEqual([
+      "PAGERDUTY_MIN_SEVERITY",
+    ]);
+    expect(loadConfig(base).alerts.pagerDutyMinSeverity).toBe("critical");
+  });
+
   it("applies the contract's defaults", () => {
     const config = loadConfig(base);
     expect(config.nylas.apiUri).toBe("https://api.us.nylas.com");
@@ -95,7 +109,7 @@ describe("loadConfig", () => {
     const config = loadConfig({
       ...base,
       AzureWebJobsStorage: "UseDevelopmentStorage=true",
-      NYLAS_WEBHOOK_SECRET: "whsec_abcdef",
+      NYLAS_WEBHOOK_SECRET: "whsec_abcdef0123456789",
       PAGERDUTY_ROUTING_KEY: "0123456789abcdef0123456789abcdef",
     });
     expect(config.state).toEqual({ kind: "table", connectionString: "UseDevelopmentStorage=true" });
@@ -104,7 +118,7 @@ describe("loadConfig", () => {
       eventsUrl: "https://events.pagerduty.com/v2/enqueue",
     });
     expect(config.secretValues).toEqual(
-      expect.arrayContaining(["nyk_test_key_123", "whsec_abcdef", "0123456789abcdef0123456789abcdef"]),
+      expect.arrayContaining(["nyk_test_key_123", "whsec_abcdef0123456789", "0123456789abcdef0123456789abcdef"]),
     );
   });
 
