@@ -327,10 +327,11 @@ export class SimNylas {
    * Hosted auth completes only when the application's callback exchanges the
    * `code` at `POST /v3/connect/token`: until then a re-authenticated grant
    * keeps its status and secret, a new one does not exist, and no notification
-   * is sent. `NylasControl.signIn` performs the exchange itself. Default false:
-   * the grant changes as soon as the user finishes the sign-in.
+   * is sent. `NylasControl.signIn` performs the exchange itself. Default true,
+   * as Nylas does ("Creating grants with Hosted Authentication and an API
+   * key"); false: the grant changes as soon as the user finishes.
    */
-  requireCodeExchange = false;
+  requireCodeExchange = true;
 
   readonly #clock: Clock;
   readonly #byId = new Map<string, SimGrant>();

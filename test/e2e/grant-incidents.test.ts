@@ -128,7 +128,14 @@ describe("grant incidents, end to end", () => {
 
     const link = new URL((await incidentOf(g)).links[0]!.url);
     const result = w.sim.nylas.authorize(Object.fromEntries(link.searchParams));
-    expect(result).toMatchObject({ kind: "redirect", grant: { id: g.id, grant_status: "valid" } });
+    expect(result).toMatchObject({ kind: "redirect", pendingExchange: true });
+    // Nylas verifies the grant only when the application's callback exchanges the code.
+    expect(g.grant_status).toBe("invalid");
+    const code = result.kind === "redirect" ? (result.code ?? "") : "";
+    expect(w.sim.nylas.redeemCode(code, link.searchParams.get("redirect_uri") ?? undefined)).toMatchObject({
+      id: g.id,
+      grant_status: "valid",
+    });
     await w.sim.nylas.settle();
     expect(w.sim.nylas.deliveries.at(-1)).toMatchObject({ type: "grant.updated", status: 200 });
 

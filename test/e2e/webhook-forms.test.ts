@@ -30,6 +30,7 @@ function expired(index: number) {
 }
 
 describe("deliveries in every form Nylas sends are accepted", () => {
+  // fidelity: W1
   it("a compressed delivery: gzip bytes signed as sent, then inflated", async () => {
     const { grant, built } = expired(0);
     const zipped = gzipSync(built.body);
@@ -42,6 +43,7 @@ describe("deliveries in every form Nylas sends are accepted", () => {
     expect((await grantIncidents()).map((i) => i.key)).toEqual([`grant.invalid:${grant.id}`]);
   });
 
+  // fidelity: W2
   it.each([
     ["upper-case hex", (s: string) => s.toUpperCase()],
     ["a sha256= prefix", (s: string) => `sha256=${s}`],
@@ -66,6 +68,7 @@ describe("deliveries in every form Nylas sends are accepted", () => {
     expect(await grantIncidents()).toHaveLength(1);
   });
 
+  // fidelity: W3
   it("optional fields sent as null", async () => {
     const { grant, built } = expired(0);
     const notification = JSON.parse(built.body) as { data: { object: Record<string, unknown> } };
@@ -98,6 +101,7 @@ describe("replays and handshakes", () => {
 });
 
 describe("test events", () => {
+  // fidelity: W7
   it("a mock grant.expired (id mock-id, grant NYLAS_GRANT_ID) is acknowledged and raises nothing, twice", async () => {
     const notification = {
       specversion: "1.0",

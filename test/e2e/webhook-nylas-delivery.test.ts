@@ -18,6 +18,7 @@ const grantIncidents = async (world: World) =>
   (await world.incidents()).filter((i) => i.kind === "grant.invalid");
 
 describe("deliveries from the simulated Nylas", () => {
+  // fidelity: W1
   it("a destination with compressed_delivery: the gzip delivery is verified, inflated and raises the incident", async () => {
     w = await startWorld();
     w.webhook.compressed_delivery = true;
@@ -27,6 +28,7 @@ describe("deliveries from the simulated Nylas", () => {
     expect((await grantIncidents(w)).map((i) => i.key)).toEqual([`grant.invalid:${grant.id}`]);
   });
 
+  // fidelity: W4
   it("a store outage answers 503; Nylas re-delivers until it succeeds, and the alert goes out once", async () => {
     let down = 2; // the store fails the first two deliveries' writes
     const flaky = (store: StateStore): StateStore => ({
@@ -52,6 +54,7 @@ describe("deliveries from the simulated Nylas", () => {
     expect(pagerduty.filter((e) => e.event_action === "trigger")).toHaveLength(1);
   });
 
+  // fidelity: W7
   it("send-test-event (mock payload, signed with Nylas's mock secret) is acknowledged and raises nothing", async () => {
     w = await startWorld();
     for (const trigger of ["grant.expired", "grant.updated"] as const) {

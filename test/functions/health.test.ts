@@ -48,6 +48,7 @@ describe("health (function)", () => {
     });
   });
 
+  // fidelity: E3, E8, N10
   it("shows each connector secret's last sign-in and the evidence mode of the last pass", async () => {
     w.sim.tenant.grantAppRole(w.sim.watchdog.servicePrincipalId, "AuditLog.Read.All");
     await w.sim.nylas.tick();

@@ -118,7 +118,11 @@ describe("loadConfig", () => {
       eventsUrl: "https://events.pagerduty.com/v2/enqueue",
     });
     expect(config.secretValues).toEqual(
-      expect.arrayContaining(["nyk_test_key_123", "whsec_abcdef0123456789", "0123456789abcdef0123456789abcdef"]),
+      expect.arrayContaining([
+        "nyk_test_key_123",
+        "whsec_abcdef0123456789",
+        "0123456789abcdef0123456789abcdef",
+      ]),
     );
   });
 

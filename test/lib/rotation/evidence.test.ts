@@ -68,6 +68,7 @@ async function twoRotations(options: { binding: "bound" | "moved"; evidence: boo
   return { w, w1, w2, rotated, switchAt: w.clock.now().getTime() };
 }
 
+// fidelity: N8, N10, E3, E8
 describe("evidence: grants keep their secret (bound)", () => {
   it("asks nobody before REAUTH_DEFER_HOURS, then asks the users still on the old secret; retirement waits for quiet", async () => {
     const { w, w1, rotated, switchAt } = await twoRotations({ binding: "bound", evidence: true });
@@ -108,6 +109,7 @@ describe("evidence: grants keep their secret (bound)", () => {
   }, 60_000);
 });
 
+// fidelity: N9, N10, E3, E8
 describe("evidence: a connector update moves every grant (moved)", () => {
   it("asks nobody, resolves the migration saying Nylas moved them, and retires the old secret after the quiet window", async () => {
     const { w, w1, switchAt } = await twoRotations({ binding: "moved", evidence: true });
@@ -128,6 +130,7 @@ describe("evidence: a connector update moves every grant (moved)", () => {
   }, 60_000);
 });
 
+// fidelity: E3
 describe("evidence: not readable (no AuditLog.Read.All)", () => {
   it("falls back to the timestamp rules with a 60-minute switch margin: asks at once, retires on two clean reads", async () => {
     const { w, w1, rotated } = await twoRotations({ binding: "bound", evidence: false });
@@ -142,6 +145,7 @@ describe("evidence: not readable (no AuditLog.Read.All)", () => {
     expect(keyIds(w)).toContain(w1);
   });
 
+  // fidelity: E5
   it("a report that shows no use while grants exist is blind: fallback, and it says so", async () => {
     world = await startWorld({ seed: { connectorSecretDaysLeft: 30 } });
     const w = world;
@@ -156,6 +160,7 @@ describe("evidence: not readable (no AuditLog.Read.All)", () => {
   });
 });
 
+// fidelity: E3, E8, E12
 describe("evidence settles an unconfirmed connector update", () => {
   it("a PATCH that answered 502 after applying, on a two-secret app: the new key's sign-ins show Nylas holds it", async () => {
     world = await startWorld({ seed: { connectorSecretDaysLeft: 30 } });

@@ -50,6 +50,7 @@ async function oneUserOnW1(before: number) {
 }
 
 describe("grant reads see every grant", () => {
+  // fidelity: N6
   it("pages capped at 100 (limit echoed as asked) lose no grant", async () => {
     const { w, w1 } = await oneUserOnW1(250);
     w.sim.tenant.nylas.grantPageCap = { max: 100, echo: "requested" };
@@ -62,6 +63,7 @@ describe("grant reads see every grant", () => {
     expect(keyIds(w)).toContain(w1);
   });
 
+  // fidelity: N7
   it("a grant deleted while the list is read shifts the offsets: the read starts over and the only user on W1 is not skipped", async () => {
     const { w, w1, x } = await oneUserOnW1(200);
     for (let pass = 0; pass < 4; pass++) {
@@ -80,6 +82,7 @@ describe("grant reads see every grant", () => {
     expect(removes(w)).toHaveLength(0);
   });
 
+  // fidelity: N7
   it("grants going invalid or re-authenticating while the list is read lose no dependent", async () => {
     const { w, w1, x } = await oneUserOnW1(200);
     const y = await w.sim.nylas.signIn("y@contoso.com"); // on W2: not a dependent, sorts after X

@@ -50,6 +50,7 @@ const otherStore = (kind: StoreKind, dir: string): Record<string, string> =>
     ? { WATCHDOG_STATE_DIR: dir }
     : { AzureWebJobsStorage: azurite!.connectionString, WATCHDOG_STATE_DIR: "" };
 
+// fidelity: E12, N10
 describe.each<StoreKind>(["file", "table"])("a second installation (%s store)", (kind) => {
   it("changes nothing without --adopt, takes over cleanly with it, and no key in use is ever removed", async () => {
     world = await startWorld({ seed: { connectorSecretDaysLeft: 30 } });

@@ -123,6 +123,7 @@ describe("rotation: the happy path", () => {
 });
 
 describe("rotation: Entra propagation", () => {
+  // fidelity: E9
   it("sends no PATCH before Entra first accepts the new secret", async () => {
     world = await startWorld({ seed: { connectorSecretDaysLeft: 30 }, propagationDelayMs: 90_000 });
     const w = world;
@@ -145,6 +146,7 @@ describe("rotation: Entra propagation", () => {
     ).toBeGreaterThanOrEqual(90_000);
   });
 
+  // fidelity: E11
   it("Entra replicas that disagree (accepted, then refused twice) still end in one rotation, after a full proof", async () => {
     world = await startWorld({ seed: { connectorSecretDaysLeft: 30 } });
     const w = world;
@@ -168,6 +170,7 @@ describe("rotation: Entra propagation", () => {
     expect(connectorIsLive(w)).toBe(true);
   });
 
+  // fidelity: E9, E10
   it("a brand-new secret refused as expired (AADSTS7000222) while it propagates is waited for, then rotated", async () => {
     world = await startWorld({ seed: { connectorSecretDaysLeft: 30 }, propagationDelayMs: 20_000 });
     const w = world;
@@ -179,6 +182,7 @@ describe("rotation: Entra propagation", () => {
     expect(connectorIsLive(w)).toBe(true);
   });
 
+  // fidelity: E9
   it("gives up after PROPAGATION_TIMEOUT_SECONDS, removes the new secret, and alerts", async () => {
     world = await startWorld({
       seed: { connectorSecretDaysLeft: 10 },
@@ -216,6 +220,7 @@ describe("rotation: Graph refusals", () => {
     expect(refused.length).toBeGreaterThan(0);
   });
 
+  // fidelity: E12
   it("TooManyAppPasswords with only foreign secrets: removes nothing and says exactly what to do", async () => {
     world = await startWorld({ seed: { connectorSecretDaysLeft: 30 } });
     const w = world;
@@ -236,6 +241,7 @@ describe("rotation: Graph refusals", () => {
     expect(connectorIsLive(w)).toBe(true);
   });
 
+  // fidelity: E12
   it("TooManyAppPasswords frees a slot by removing an expired watchdog-created secret", async () => {
     world = await startWorld({ seed: { connectorSecretDaysLeft: 30, grantEmails: [] } });
     const w = world;
@@ -393,6 +399,7 @@ describe("rotation: crash at every step", () => {
   }
 });
 
+// fidelity: E12
 describe("rotation: an app capped at two secrets", () => {
   it("after an interrupted PATCH it cannot add a third: the connector stays live and on-call gets exact steps", async () => {
     world = await startWorld({ seed: { connectorSecretDaysLeft: 30 } });
@@ -416,6 +423,7 @@ describe("rotation: an app capped at two secrets", () => {
 });
 
 describe("rotation: Graph writes are never replayed blindly", () => {
+  // fidelity: E12, E13
   it("a 504 after addPassword created the secret (app capped at two): one rotation, exactly one new key, no TooManyAppPasswords", async () => {
     world = await startWorld({ seed: { connectorSecretDaysLeft: 30 } });
     const w = world;
@@ -438,6 +446,7 @@ describe("rotation: Graph writes are never replayed blindly", () => {
     expect(connectorIsLive(w)).toBe(true);
   });
 
+  // fidelity: E9
   it("a removePassword answering 503 is not replayed by the SDK; the watchdog's own retry finishes it", async () => {
     world = await startWorld({
       seed: { connectorSecretDaysLeft: 10 },
@@ -461,6 +470,7 @@ describe("rotation: Graph writes are never replayed blindly", () => {
   });
 });
 
+// fidelity: N1
 describe("rotation: the PATCH sends back exactly what the connector has", () => {
   it("a connector without tenant or scope keeps having none", async () => {
     world = await startWorld({ seed: { connectorSecretDaysLeft: 30 } });

@@ -55,6 +55,7 @@ function newSecret(name: string): { app: SimApp; value: string; keyId: string } 
   return { app, value: password.value, keyId: password.keyId };
 }
 
+// fidelity: E11
 describe("Entra replicas disagreeing while a new secret propagates", () => {
   it("default: once a new secret is accepted, it stays accepted", async () => {
     const { app, value } = newSecret("monotonic");
@@ -77,6 +78,7 @@ describe("Entra replicas disagreeing while a new secret propagates", () => {
     expect(await codes(app.appId, value, 5)).toEqual([0, 0, 7000222, 0, 0]);
   });
 
+  // fidelity: E9, E11
   it("counts from the first accept: refusals before propagation are not part of the flaps", async () => {
     sim.tenant.propagationDelayMs = 30_000;
     sim.tenant.propagationFlaps = { refusalsAfterFirstAccept: 1 };
@@ -120,6 +122,7 @@ describe("Entra replicas disagreeing while a new secret propagates", () => {
   });
 });
 
+// fidelity: E9, E10
 describe("a secret still propagating answered as expired", () => {
   it("notPropagatedCode = '7000222': AADSTS7000222 until propagated, then a token", async () => {
     sim.tenant.propagationDelayMs = 60_000;

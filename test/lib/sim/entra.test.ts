@@ -59,6 +59,7 @@ describe("simulated Entra through @azure/identity", () => {
     await expect(credential(app.appId, value).getToken(scope())).rejects.toThrow(/AADSTS7000222/);
   });
 
+  // fidelity: E9
   it("refuses a new secret until the propagation delay has passed", async () => {
     const app = sim.tenant.addApp({ displayName: "fresh" });
     const password = sim.tenant.createPassword(app, {

@@ -55,6 +55,7 @@ interface BatchAnswer {
   responses: { id: string; status: number; headers: Record<string, string>; body: Record<string, unknown> }[];
 }
 
+// fidelity: E14
 describe("Graph's throttle on $select=keyCredentials", () => {
   it("off by default: any number of reads selecting keyCredentials", async () => {
     for (let i = 0; i < 5; i++) expect((await graph("GET", withKeys(nylasApp()))).status).toBe(200);
@@ -116,6 +117,7 @@ describe("Graph's throttle on $select=keyCredentials", () => {
   });
 });
 
+// fidelity: E15
 describe("an application nobody may read", () => {
   it("answers 403 Authorization_RequestDenied to a GET by object id or appId, and to its owners", async () => {
     const payroll = sim.tenant.addApp({ displayName: "Payroll", owners: [sim.watchdog.servicePrincipalId] });

@@ -170,6 +170,7 @@ describe("simulated Graph through @microsoft/microsoft-graph-client", () => {
     }
   });
 
+  // fidelity: E12
   it("refuses a third password on apps that allow personal accounts", async () => {
     const nylasApp = sim.nylasApp as SimApp;
     const second = (await graph.api(`/applications/${nylasApp.id}/addPassword`).post({
@@ -186,6 +187,32 @@ describe("simulated Graph through @microsoft/microsoft-graph-client", () => {
     sim.tenant.removePassword(nylasApp, second.keyId);
   });
 
+  // fidelity: E12
+  it("caps PersonalMicrosoftAccount apps at two passwords too, and work-or-school apps not at all", async () => {
+    const owners = [sim.watchdog.servicePrincipalId];
+    const end = () => new Date(clock.now().getTime() + 90 * DAY_MS).toISOString();
+    const add = (id: string) =>
+      graph.api(`/applications/${id}/addPassword`).post({ passwordCredential: { endDateTime: end() } });
+    const personal = sim.tenant.addApp({
+      displayName: "personal accounts only",
+      signInAudience: "PersonalMicrosoftAccount",
+      owners,
+    });
+    await add(personal.id);
+    await add(personal.id);
+    const error = await graphError(add(personal.id));
+    expect(error.statusCode).toBe(400);
+    expect(error.code).toBe("TooManyAppPasswords");
+    expect(personal.passwordCredentials).toHaveLength(2);
+
+    for (const signInAudience of ["AzureADMultipleOrgs", "AzureADMyOrg"] as const) {
+      const org = sim.tenant.addApp({ displayName: `org only (${signInAudience})`, signInAudience, owners });
+      for (let i = 0; i < 3; i++) await add(org.id);
+      expect(org.passwordCredentials, signInAudience).toHaveLength(3);
+    }
+  });
+
+  // fidelity: E13
   it("a 504 injected after addPassword: the key is created, the caller only sees the 504", async () => {
     const nylasApp = sim.nylasApp as SimApp;
     const fault = sim.faults.add({

@@ -56,6 +56,7 @@ async function patchInNewSecret(app: SimApp): Promise<{ keyId: string; value: st
 }
 
 describe("what a connector secret change does to existing grants", () => {
+  // fidelity: N8
   it("'bound' (default): every grant keeps the key it signed in with", async () => {
     const app = sim.nylasApp as SimApp;
     expect(sim.tenant.nylas.secretBinding).toBe("bound");
@@ -70,6 +71,7 @@ describe("what a connector secret change does to existing grants", () => {
     expect(grant.secretKeyId).toBe(fresh.keyId);
   });
 
+  // fidelity: N9
   it("'moved': a PATCH with another secret of the app moves every valid grant of that app onto it", async () => {
     const app = sim.nylasApp as SimApp;
     sim.tenant.nylas.secretBinding = "moved";
@@ -112,6 +114,7 @@ describe("what a connector secret change does to existing grants", () => {
   });
 });
 
+// fidelity: N11
 describe("credential_id / active_credential_id", () => {
   it("the seeded connector has an active_credential_id and the seeded grants carry it", async () => {
     const connector = await nylasApi("GET", "/v3/connectors/microsoft");
@@ -149,6 +152,7 @@ describe("credential_id / active_credential_id", () => {
 });
 
 describe("GET /v3/grants paging switches", () => {
+  // fidelity: N6
   it("caps the page size, echoing the cap or the requested limit", async () => {
     for (let i = 0; i < 8; i++) sim.tenant.nylas.addGrant({ email: `cap${i}@contoso.com` });
     const total = sim.tenant.nylas.grants.length;
@@ -174,6 +178,7 @@ describe("GET /v3/grants paging switches", () => {
     expect(uncapped.limit).toBe(50);
   });
 
+  // fidelity: N7
   it("calls beforeGrantsPage before every page, so a grant can vanish between pages", async () => {
     const calls: [string | null, number][] = [];
     const victim = sim.tenant.nylas.grants.at(-1) as SimGrant;
@@ -205,6 +210,7 @@ describe("GET /v3/grants paging switches", () => {
     expect(indexes).toEqual([0, 1]);
   });
 
+  // fidelity: N5
   it("orders equal created_at in insertion order, ascending and descending", async () => {
     const at = 1_600_000_000;
     const tied = ["tie.a", "tie.b", "tie.c", "tie.d"].map((name) =>
@@ -224,5 +230,38 @@ describe("GET /v3/grants paging switches", () => {
     }
     expect(paged).toEqual(ids);
     for (const g of tied) sim.tenant.nylas.removeGrant(g.id);
+  });
+});
+
+describe("the application's region", () => {
+  const status = async (base: string, apiKey: string, path = "/v3/grants?limit=1") =>
+    (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${apiKey}` }, redirect: "manual" }))
+      .status;
+
+  // fidelity: N13
+  it("region 'eu': the EU API answers and the US one answers 401 to everything; startSimulator({ region }) starts there", async () => {
+    const key = sim.tenant.nylas.apiKey;
+    expect(await status(sim.urls.nylasApiUri, key)).toBe(200);
+    expect(await status(sim.urls.nylasEuApiUri, key)).toBe(401);
+    sim.tenant.nylas.region = "eu";
+    try {
+      expect(await status(sim.urls.nylasEuApiUri, key)).toBe(200);
+      expect(await status(sim.urls.nylasApiUri, key)).toBe(401);
+      // Every request, the unauthenticated hosted-auth and token endpoints too.
+      expect(await status(sim.urls.nylasApiUri, key, "/v3/connect/auth?provider=microsoft")).toBe(401);
+      expect(await status(sim.urls.nylasApiUri, key, "/v3/connectors/microsoft")).toBe(401);
+    } finally {
+      sim.tenant.nylas.region = "us";
+    }
+
+    const eu = await startSimulator({ clock, region: "eu" });
+    try {
+      expect(eu.tenant.nylas.region).toBe("eu");
+      expect(eu.env().NYLAS_API_URI).toBe(eu.urls.nylasEuApiUri);
+      expect(await status(eu.urls.nylasEuApiUri, eu.tenant.nylas.apiKey)).toBe(200);
+      expect(await status(eu.urls.nylasApiUri, eu.tenant.nylas.apiKey)).toBe(401);
+    } finally {
+      await eu.close();
+    }
   });
 });

@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 afterEach(() => {
   sim.tenant.nylas.strictGrantQuery = true;
-  sim.tenant.nylas.requireCodeExchange = false;
+  sim.tenant.nylas.requireCodeExchange = true; // the default, as Nylas does
   posted.length = 0;
 });
 
@@ -58,6 +58,7 @@ async function nylasApi(
 
 const errorOf = (body: Record<string, unknown>) => body.error as { type: string; message: string };
 
+// fidelity: N4
 describe("GET /v3/grants takes only the query parameters the spec lists", () => {
   it("answers 400 invalid_request_error to an unknown parameter, by default", async () => {
     expect(sim.tenant.nylas.strictGrantQuery).toBe(true);
@@ -88,6 +89,7 @@ describe("GET /v3/grants takes only the query parameters the spec lists", () => 
     expect((await nylasApi("GET", "/v3/grants?limit=10&status=valid")).status).toBe(200);
   });
 
+  // fidelity: N3
   it("answers 400 to a limit outside 1..200 or not an integer", async () => {
     for (const limit of ["0", "-1", "201", "1.5", "ten"]) {
       const res = await nylasApi("GET", `/v3/grants?limit=${limit}`);
@@ -99,6 +101,7 @@ describe("GET /v3/grants takes only the query parameters the spec lists", () => 
   });
 });
 
+// fidelity: N2
 describe("the connector takes PATCH, not PUT", () => {
   it("answers PUT with 405 and an Allow header, and changes nothing", async () => {
     const before = JSON.stringify(sim.tenant.nylas.connector);
@@ -113,6 +116,7 @@ describe("the connector takes PATCH, not PUT", () => {
   });
 });
 
+// fidelity: N12
 describe("hosted auth completes only at the code exchange (requireCodeExchange)", () => {
   /** Puts a fresh, live secret into the connector; returns its keyId. */
   function freshConnectorSecret(): string {
@@ -205,8 +209,8 @@ describe("hosted auth completes only at the code exchange (requireCodeExchange)"
     expect(sim.nylas.pendingExchanges()).toEqual([]);
   });
 
-  it("authorizeOnly() stops before the exchange even with the knob off; authorize() by default does not", async () => {
-    expect(sim.tenant.nylas.requireCodeExchange).toBe(false);
+  it("authorizeOnly() stops before the exchange even with the knob off; authorize() with it off does not", async () => {
+    sim.tenant.nylas.requireCodeExchange = false;
     const held = sim.nylas.authorizeOnly(Object.fromEntries(authUrl("held@contoso.com").searchParams));
     expect(held).toMatchObject({ kind: "redirect", pendingExchange: true });
     expect(sim.tenant.nylas.grantByEmail("held@contoso.com")).toBeUndefined();

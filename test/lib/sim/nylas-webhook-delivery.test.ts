@@ -145,6 +145,7 @@ function hook(receiver: Receiver, extra: Partial<SimWebhook> = {}): SimWebhook {
   return sim.tenant.nylas.addWebhook({ webhook_url: receiver.url, ...extra });
 }
 
+// fidelity: W1
 describe("compressed delivery", () => {
   it("is set through the API (create and PUT) and listed; a compressed destination gets gzip signed over the gzip bytes", async () => {
     const created = await nylasApi("POST", "/v3/webhooks", {
@@ -212,6 +213,7 @@ describe("compressed delivery", () => {
   });
 });
 
+// fidelity: W2
 describe("signature header variants", () => {
   it("buildNotification writes each style; all normalise to the documented hex", () => {
     const expected = (body: Buffer) => hmac(body, "k");
@@ -248,6 +250,7 @@ describe("signature header variants", () => {
   });
 });
 
+// fidelity: W3
 describe("nulls in optional fields", () => {
   it("buildNotification({ nulls: true }) sends email, provider and grant_updated_at as null where present", () => {
     const expired = JSON.parse(
@@ -276,6 +279,7 @@ describe("nulls in optional fields", () => {
   });
 });
 
+// fidelity: W4
 describe("retries", () => {
   it("default: one attempt, a 503 is not retried", async () => {
     hook(a);
@@ -343,6 +347,40 @@ describe("retries", () => {
     expect(sim.nylas.deliveries.at(-1)).toMatchObject({ attempt: 3, status: 503, willRetry: false });
   });
 
+  it("retryOn replaces the retryable statuses; factor and maxDelayMs shape the back-off", async () => {
+    hook(a);
+    sim.nylas.retryPolicy = { attempts: 3, baseDelayMs: 1, retryOn: [500] };
+    a.plan = [500, 503];
+    await sim.notify("grant.expired", grant());
+    await sim.nylas.settle();
+    expect(sim.nylas.deliveries.map((d) => [d.attempt, d.status, d.willRetry])).toEqual([
+      [1, 500, true],
+      [2, 503, false],
+    ]);
+
+    const gaps = () => a.received.slice(1).map((r, i) => r.atMs - a.received[i]!.atMs);
+    // factor 5: 20 ms, then 100 ms.
+    a.reset();
+    sim.nylas.retryPolicy = { attempts: 3, baseDelayMs: 20, factor: 5 };
+    a.plan = [503, 503, 200];
+    await sim.notify("grant.expired", grant());
+    await sim.nylas.settle();
+    expect(a.received).toHaveLength(3);
+    expect(gaps()[0]).toBeGreaterThanOrEqual(15);
+    expect(gaps()[1]).toBeGreaterThanOrEqual(95);
+
+    // A minute's base delay capped at 30 ms: both retries come within moments, not minutes.
+    a.reset();
+    sim.nylas.retryPolicy = { attempts: 3, baseDelayMs: 60_000, maxDelayMs: 30 };
+    a.plan = [503, 503, 200];
+    const started = performance.now();
+    await sim.notify("grant.expired", grant());
+    await sim.nylas.settle();
+    expect(a.received).toHaveLength(3);
+    expect(gaps().every((g) => g >= 25)).toBe(true);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
   it("retries a connection error and a timeout", async () => {
     sim.nylas.retryPolicy = { attempts: 2, baseDelayMs: 1 };
     sim.nylas.deliveryTimeoutMs = 100;
@@ -361,6 +399,7 @@ describe("retries", () => {
     expect(sim.nylas.deliveries.find((d) => d.url === a.url)?.error).toBeTruthy();
   });
 
+  // fidelity: W4, W6
   it("a retry does not go to a destination paused meanwhile; cancelRetries() drops waiting retries", async () => {
     const w = hook(a);
     sim.nylas.retryPolicy = { attempts: 3, baseDelayMs: 30 };
@@ -379,6 +418,7 @@ describe("retries", () => {
     expect(a.received).toHaveLength(2);
   });
 
+  // fidelity: W4, W5
   it("fanOut: a retry goes to every destination of the trigger, also the one that got it", async () => {
     hook(a);
     hook(b);
@@ -394,6 +434,7 @@ describe("retries", () => {
   });
 });
 
+// fidelity: W6
 describe("destinations drifting to failing and failed", () => {
   it("default: a destination that keeps failing stays active", async () => {
     const w = hook(a);
@@ -452,6 +493,7 @@ describe("destinations drifting to failing and failed", () => {
   });
 });
 
+// fidelity: W7
 describe("POST /v3/webhooks/send-test-event", () => {
   it("POSTs the documented mock notification, signed with mock-webhook-secret, and answers success", async () => {
     const res = await nylasApi("POST", "/v3/webhooks/send-test-event", {
@@ -479,6 +521,7 @@ describe("POST /v3/webhooks/send-test-event", () => {
     });
   });
 
+  // fidelity: W1, W7
   it("a registered destination lends compression; testEventSecret 'destination' signs with its secret", async () => {
     const w = hook(a, { compressed_delivery: true });
     // Default: the mock secret even for a registered URL.
@@ -494,6 +537,7 @@ describe("POST /v3/webhooks/send-test-event", () => {
     expect(a.json(0)).toMatchObject({ id: "mock-id", data: { object: { grant_id: "NYLAS_GRANT_ID" } } });
   });
 
+  // fidelity: W4, W6, W7
   it("is not retried and not counted towards health; a failure answers data 'failed'", async () => {
     const w = hook(a);
     sim.nylas.retryPolicy = { attempts: 3, baseDelayMs: 1 };
@@ -525,6 +569,7 @@ describe("POST /v3/webhooks/send-test-event", () => {
   });
 });
 
+// fidelity: W8
 describe("GET /v3/webhooks", () => {
   it("is not paged (the spec documents no paging for it): every destination, no next_cursor", async () => {
     for (let i = 0; i < 12; i++) sim.tenant.nylas.addWebhook({ webhook_url: `${a.url}?n=${i}` });

@@ -66,6 +66,7 @@ describe("simulated Nylas v3 through the nylas SDK", () => {
     expect(data.scope).toContain("offline_access");
   });
 
+  // fidelity: N3
   it("lists grants with limit/offset, sorting and filters", async () => {
     for (let i = 0; i < 25; i++) {
       sim.tenant.nylas.addGrant({
@@ -117,12 +118,14 @@ describe("simulated Nylas v3 through the nylas SDK", () => {
     });
   });
 
+  // fidelity: N2
   it("answers the SDK's connectors.update (PUT) with 405; only PATCH is supported", async () => {
     await expect(
       nylas.connectors.update({ provider: "microsoft", requestBody: { settings: { clientSecret: "x" } } }),
     ).rejects.toMatchObject({ statusCode: 405 });
   });
 
+  // fidelity: N1
   it("replaces the nested settings object wholesale on PATCH", async () => {
     const before = { ...sim.tenant.nylas.connector?.settings };
     const res = await fetch(`${sim.urls.nylasApiUri}/v3/connectors/microsoft`, {
@@ -152,6 +155,7 @@ describe("simulated Nylas v3 through the nylas SDK", () => {
     expect(sim.tenant.nylas.connector?.settings).toEqual(before);
   });
 
+  // fidelity: N13
   it("answers 401 from the wrong region and to a wrong API key", async () => {
     const eu = new Nylas({ apiKey: sim.tenant.nylas.apiKey, apiUri: sim.urls.nylasEuApiUri });
     await expect(eu.grants.list()).rejects.toMatchObject({ statusCode: 401 });
@@ -177,6 +181,7 @@ describe("simulated Nylas v3 through the nylas SDK", () => {
     expect(listed.data[0]).not.toHaveProperty("webhookSecret");
   });
 
+  // fidelity: N8, N12
   it("re-authenticates an existing grant through the hosted-auth link, with the connector's current secret", async () => {
     const nylasApp = sim.nylasApp as SimApp;
     const grant = sim.tenant.nylas.grants[0];
@@ -204,6 +209,16 @@ describe("simulated Nylas v3 through the nylas SDK", () => {
     const location = new URL(res.headers.get("location") ?? "");
     expect(location.searchParams.get("code")).toBeTruthy();
     expect(location.searchParams.get("state")).toBe("reauth-1");
+    // Nothing changes until the application's callback exchanges the code (requireCodeExchange, default).
+    expect(grant.secretKeyId).not.toBe(fresh.keyId);
+    // The exchange, as the application's callback does it with the SDK; it works once.
+    const token = await nylas.auth.exchangeCodeForToken({
+      clientId: sim.tenant.nylas.applicationId,
+      clientSecret: sim.tenant.nylas.apiKey,
+      redirectUri: sim.tenant.nylas.callbackUris[0] ?? "",
+      code: location.searchParams.get("code") ?? "",
+    });
+    expect(token.grantId).toBe(grant.id);
     expect(grant.secretKeyId).toBe(fresh.keyId);
     expect(grant.grant_status).toBe("valid");
     expect(grant.updated_at).toBe(Math.floor(clock.now().getTime() / 1000));
@@ -225,14 +240,15 @@ describe("simulated Nylas v3 through the nylas SDK", () => {
       true,
     );
 
-    // The code exchange works once.
-    const token = await nylas.auth.exchangeCodeForToken({
-      clientId: sim.tenant.nylas.applicationId,
-      clientSecret: sim.tenant.nylas.apiKey,
-      redirectUri: sim.tenant.nylas.callbackUris[0] ?? "",
-      code: location.searchParams.get("code") ?? "",
-    });
-    expect(token.grantId).toBe(grant.id);
+    // A second exchange of the same code is refused.
+    await expect(
+      nylas.auth.exchangeCodeForToken({
+        clientId: sim.tenant.nylas.applicationId,
+        clientSecret: sim.tenant.nylas.apiKey,
+        redirectUri: sim.tenant.nylas.callbackUris[0] ?? "",
+        code: location.searchParams.get("code") ?? "",
+      }),
+    ).rejects.toThrow(/already redeemed/);
   });
 
   it("redirects with provider_code_request_failed when the connector's secret is expired or wrong", async () => {
@@ -296,6 +312,7 @@ describe("simulated Nylas v3 through the nylas SDK", () => {
     ).toEqual(["grant.deleted"]);
   });
 
+  // fidelity: N10
   it("tick() expires the grants whose Azure secret expired and sends grant.expired", async () => {
     const nylasApp = sim.nylasApp as SimApp;
     const original = nylasApp.passwordCredentials[0];

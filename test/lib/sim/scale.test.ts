@@ -60,6 +60,7 @@ describe("the simulator at benchmark scale", () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
+  // fidelity: N3
   it("pages every grant, and the invalid ones, through Nylas", async () => {
     const started = Date.now();
     const pageAll = async (filter: string) => {
@@ -78,6 +79,7 @@ describe("the simulator at benchmark scale", () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
+  // fidelity: E8, N10
   it("runs a Nylas tick over every grant in well under a second, one refresh sign-in per key", async () => {
     const app = sim.tenant.addApp({ displayName: "connector app" });
     const end = new Date(Date.now() + 100 * DAY_MS);

@@ -91,6 +91,7 @@ beforeEach(() => {
 });
 
 describe("appCredentialSignInActivities (Graph beta)", () => {
+  // fidelity: E3
   it("is refused with 403 to the default watchdog identity, which lacks AuditLog.Read.All", async () => {
     sim.tenant.revokeAppRole(sim.watchdog.servicePrincipalId, "AuditLog.Read.All");
     expect(sim.tenant.rolesOf(sim.watchdog.servicePrincipalId)).toEqual(["Application.ReadWrite.OwnedBy"]);
@@ -99,6 +100,7 @@ describe("appCredentialSignInActivities (Graph beta)", () => {
     expect(errorCode(res.body)).toBe("Authorization_RequestDenied");
   });
 
+  // fidelity: E3
   it("answers callers with Directory.Read.All too", async () => {
     sim.tenant.revokeAppRole(sim.watchdog.servicePrincipalId, "AuditLog.Read.All");
     const reader = sim.tenant.addIdentity("directory reader", ["Directory.Read.All"]);
@@ -107,6 +109,7 @@ describe("appCredentialSignInActivities (Graph beta)", () => {
     expect(res.status).toBe(200);
   });
 
+  // fidelity: E2
   it("does not exist on v1.0", async () => {
     const res = await get(`/v1.0/reports/appCredentialSignInActivities`);
     expect(res.status).toBe(400);
@@ -114,6 +117,7 @@ describe("appCredentialSignInActivities (Graph beta)", () => {
     expect(errorMessage(res.body)).toBe("Resource not found for the segment 'reports'.");
   });
 
+  // fidelity: E1
   it("lists one entry per password credential of the app, never-used keys with a null sign-in", async () => {
     const page = await report(app.appId);
     expect(page["@odata.context"]).toBe(
@@ -140,6 +144,7 @@ describe("appCredentialSignInActivities (Graph beta)", () => {
     expect((await report("00000000-0000-0000-0000-0000000000ab")).value).toEqual([]);
   });
 
+  // fidelity: E1, E8
   it("shows the sign-in of a client_credentials token, with the token response's request id", async () => {
     const fresh = sim.tenant.addSecret(app.id, {
       endDateTime: new Date(clock.now().getTime() + 90 * DAY_MS),
@@ -164,6 +169,7 @@ describe("appCredentialSignInActivities (Graph beta)", () => {
     sim.tenant.removePassword(app, fresh.keyId);
   });
 
+  // fidelity: E5, E8
   it("shows a sign-in only delayMs after it happened; lastSignIn() ignores the delay", async () => {
     const key = sim.tenant.addSecret(app.id, { endDateTime: new Date(clock.now().getTime() + 90 * DAY_MS) });
     sim.tenant.signInReport = { mode: "ok", delayMs: 2 * HOUR_MS };
@@ -190,6 +196,7 @@ describe("appCredentialSignInActivities (Graph beta)", () => {
     sim.tenant.removePassword(app, key.keyId);
   });
 
+  // fidelity: E6, E7
   it("answers 403 in 'forbidden' mode, and the licence error in 'unlicensed' mode", async () => {
     sim.tenant.signInReport = { mode: "forbidden", delayMs: 0 };
     const forbidden = await get(reportFor(app.appId));
@@ -205,6 +212,7 @@ describe("appCredentialSignInActivities (Graph beta)", () => {
     );
   });
 
+  // fidelity: E4
   it("accepts only $filter=appId eq '<guid>'", async () => {
     for (const filter of [
       `keyId eq '${app.passwordCredentials[0]?.keyId}'`,
@@ -220,6 +228,7 @@ describe("appCredentialSignInActivities (Graph beta)", () => {
     }
   });
 
+  // fidelity: E4
   it("pages with $top and @odata.nextLink; without $filter it covers every app", async () => {
     const other = sim.tenant.addApp({ displayName: "three keys" });
     const end = new Date(clock.now().getTime() + 30 * DAY_MS);
@@ -244,6 +253,7 @@ describe("appCredentialSignInActivities (Graph beta)", () => {
     expect((await get(`${reportFor(other.appId)}&$top=1000`)).status).toBe(400);
   });
 
+  // fidelity: E1
   it("gets one entry by id", async () => {
     const keyId = app.passwordCredentials[0]?.keyId ?? "";
     const id = Buffer.from(`${keyId}|application`).toString("base64");
@@ -258,6 +268,7 @@ describe("appCredentialSignInActivities (Graph beta)", () => {
 });
 
 describe("sign-ins Nylas makes with the connector's secret", () => {
+  // fidelity: E8
   it("hosted auth records a sign-in with the connector's key", async () => {
     const keyId = app.passwordCredentials[0]?.keyId ?? "";
     clock.advance(60_000);
@@ -265,6 +276,7 @@ describe("sign-ins Nylas makes with the connector's secret", () => {
     expect(sim.tenant.lastSignIn(keyId)?.at.toISOString()).toBe(clock.now().toISOString());
   });
 
+  // fidelity: E8, N10
   it("tick() records one refresh sign-in per key in use, none for expired or unpropagated keys", async () => {
     const nylas = sim.tenant.nylas;
     const seededKey = app.passwordCredentials[0]?.keyId ?? "";

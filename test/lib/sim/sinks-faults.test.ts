@@ -16,6 +16,7 @@ const post = (url: string, body: string, headers: Record<string, string> = {}) =
   fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
 
 describe("simulated alert sinks", () => {
+  // fidelity: S1
   it("plays a Slack incoming webhook", async () => {
     const okRes = await post(sim.sinks.urls.slack, JSON.stringify({ text: "secret expires in 13 days" }));
     expect(okRes.status).toBe(200);
@@ -29,12 +30,14 @@ describe("simulated alert sinks", () => {
     expect(sim.sinks.json("slack")[0]).toEqual({ text: "secret expires in 13 days" });
   });
 
+  // fidelity: S2
   it("plays a Teams Workflows webhook", async () => {
     const res = await post(sim.sinks.urls.teams, JSON.stringify({ type: "message", attachments: [] }));
     expect(res.status).toBe(202);
     expect(await res.text()).toBe("");
   });
 
+  // fidelity: S3
   it("plays PagerDuty Events API v2", async () => {
     const event = {
       routing_key: "R0123456789012345678901234567890",

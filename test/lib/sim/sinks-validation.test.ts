@@ -28,6 +28,7 @@ async function answer(url: string, body: unknown): Promise<{ status: number; tex
 const header = (text: string) => ({ type: "header", text: { type: "plain_text", text } });
 const section = (text: string) => ({ type: "section", text: { type: "mrkdwn", text } });
 
+// fidelity: S1
 describe("Slack incoming webhook and Block Kit", () => {
   it("takes a well-formed Block Kit message", async () => {
     const message = {
@@ -126,6 +127,7 @@ describe("Slack incoming webhook and Block Kit", () => {
   });
 });
 
+// fidelity: S2
 describe("Teams Workflows webhook", () => {
   it("answers 202 to any JSON, a broken card included: the flow fails later, out of the sender's sight", async () => {
     for (const body of [
@@ -144,6 +146,7 @@ describe("Teams Workflows webhook", () => {
   });
 });
 
+// fidelity: S3
 describe("PagerDuty Events API v2", () => {
   const trigger = {
     routing_key: "R0123456789012345678901234567890",

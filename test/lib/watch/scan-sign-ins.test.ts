@@ -13,6 +13,7 @@ afterEach(async () => {
 const thresholds = { alertBeforeDays: 14, rotateBeforeDays: 60 };
 
 describe("scan: each connector secret's last sign-in", () => {
+  // fidelity: E1, E3, E8, N10
   it("shows Entra's last sign-in per secret, in the table and in --json, when the report is readable", async () => {
     world = await startWorld({ seed: { connectorSecretDaysLeft: 90 } });
     const w = world;
@@ -40,6 +41,7 @@ describe("scan: each connector secret's last sign-in", () => {
     expect(doc.credentials.find((c) => c.keyId === unused.keyId)?.lastSignIn).toBeNull();
   });
 
+  // fidelity: E3
   it("says how to see them when the report is not readable", async () => {
     world = await startWorld({ seed: { connectorSecretDaysLeft: 90 } });
     const summary = await scanCredentials(world.deps(), { watchAppIds: [], thresholds });

@@ -16,6 +16,7 @@ afterEach(async () => {
 });
 
 describe("500 watched apps under the keyCredentials throttle", () => {
+  // fidelity: E14
   it("reads every app, waiting out each 429's Retry-After", async () => {
     world = await startWorld({ seed: { connectorSecretDaysLeft: 120 } });
     const w = world;
@@ -39,6 +40,7 @@ describe("500 watched apps under the keyCredentials throttle", () => {
     expect(w.clock.now().getTime() - started).toBeGreaterThanOrEqual(3 * 60_000);
   });
 
+  // fidelity: E15
   it("a watched app Graph refuses (403) is reported, and the connector still rotates", async () => {
     world = await startWorld({ seed: { connectorSecretDaysLeft: 30 } });
     const w = world;
