@@ -5,12 +5,8 @@
  * retire.ts (which superseded secret may go). Decisions are made there; this
  * file reads, then does what they say.
  */
-import type { Clock } from "../clock.js";
-import type { Config } from "../config.js";
-import type { Logger } from "../logger.js";
-import type { StateStore } from "../state/store.js";
-import type { GraphApplication, GraphClient } from "../clients/graph.js";
-import { InconsistentReadError, type NylasClient } from "../clients/nylas.js";
+import type { GraphApplication } from "../clients/graph.js";
+import { InconsistentReadError } from "../clients/nylas.js";
 import type { IncidentManager } from "../incidents/incident-store.js";
 import type { Signal } from "../incidents/incident.js";
 import { judgeEvidence, type Evidence, type EvidenceMode, type SignInReport } from "./evidence.js";
@@ -26,14 +22,9 @@ import {
 import { planMigration, type KeyPlan } from "./migration-plan.js";
 import { executeRetirement, planRetirement, type RetirementAction } from "./retire.js";
 import { loadKeyRecords, saveKeyRecord, type KeyRecord } from "./records.js";
+import type { RotationPorts } from "./ports.js";
 
-export interface MigrationPorts {
-  config: Config;
-  clock: Clock;
-  logger: Logger;
-  store: StateStore;
-  graph: GraphClient;
-  nylas: NylasClient;
+export interface MigrationPorts extends RotationPorts {
   incidents: Pick<IncidentManager, "announce">;
 }
 

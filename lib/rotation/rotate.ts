@@ -12,14 +12,14 @@
  * never removed here (retirement does that, later, when nothing depends on it).
  * The caller holds the single-flight lease.
  */
-import type { Config } from "../config.js";
 import type { Clock } from "../clock.js";
 import { DAY_MS } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { StateStore } from "../state/store.js";
 import type { GraphApplication, GraphClient, NewPassword } from "../clients/graph.js";
-import type { MicrosoftConnector, NylasClient } from "../clients/nylas.js";
+import type { MicrosoftConnector } from "../clients/nylas.js";
 import type { SecretCheck, SecretCheckInput } from "../clients/entra-token.js";
+import type { RotationPorts } from "./ports.js";
 import { HttpError, errorMessage } from "../errors.js";
 import { isExpired } from "../watch/classify.js";
 import { markerFor, newRotationId, parseMarker } from "./marker.js";
@@ -59,13 +59,7 @@ export const ROTATION_STEPS: readonly RotationStep[] = [
   "inflight-cleared",
 ];
 
-export interface RotationDeps {
-  config: Config;
-  clock: Clock;
-  logger: Logger;
-  store: StateStore;
-  graph: GraphClient;
-  nylas: NylasClient;
+export interface RotationDeps extends RotationPorts {
   checkSecret: (input: SecretCheckInput) => Promise<SecretCheck>;
   /** This store's installation: written into every key's marker. */
   installationId: string;

@@ -226,17 +226,7 @@ export async function runSandbox(io: CliIo, options: SandboxOptions): Promise<0 
         ),
       );
       // What REAUTH_REDIRECT_URI's handler does (docs/reauth-callback.md): exchange the code.
-      const exchange = await fetch(`${sim.nylasRegionUrl()}/v3/connect/token`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          client_id: sim.tenant.nylas.applicationId,
-          client_secret: sim.tenant.nylas.apiKey,
-          grant_type: "authorization_code",
-          code,
-          redirect_uri: `${callback.origin}${callback.pathname}`,
-        }),
-      });
+      const exchange = await sim.exchangeCode(code, `${callback.origin}${callback.pathname}`);
       await exchange.arrayBuffer();
       await sim.nylas.settle();
       out(

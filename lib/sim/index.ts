@@ -150,6 +150,11 @@ export interface Simulator {
   readonly nylasApp: SimApp | undefined;
   /** Base URL of the Nylas server of the application's region. */
   nylasRegionUrl(): string;
+  /**
+   * What an application's hosted-auth callback does with the `code` it was sent:
+   * `POST /v3/connect/token` over HTTPS, with the application's API key.
+   */
+  exchangeCode(code: string, redirectUri: string): Promise<Response>;
   /** Same as `nylas.notify`: sends a grant notification to the subscribed webhooks. */
   notify: NylasControl["notify"];
   /** Same as `nylas.buildNotification`: a signed notification body, not sent. */
@@ -262,6 +267,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     watchdog,
     nylasApp,
     nylasRegionUrl: regionUrl,
+    exchangeCode: (code, redirectUri) =>
+      fetch(`${regionUrl()}/v3/connect/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          client_id: tenant.nylas.applicationId,
+          client_secret: tenant.nylas.apiKey,
+          grant_type: "authorization_code",
+          code,
+          redirect_uri: redirectUri,
+        }),
+      }),
     notify: (type, grant, notifyOptions) => control.notify(type, grant, notifyOptions),
     buildNotification: (type, grant, buildOptions) => control.buildNotification(type, grant, buildOptions),
     env(extra = {}) {

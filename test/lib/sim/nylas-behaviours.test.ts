@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { nylasApi as callNylasApi } from "../../helpers/nylas-api.js";
 import { ManualClock, DAY_MS } from "../../../lib/clock.js";
 import { startSimulator, type SimApp, type SimGrant, type Simulator } from "../../../lib/sim/index.js";
 
@@ -17,21 +18,7 @@ afterEach(() => {
   sim.tenant.nylas.beforeGrantsPage = undefined;
 });
 
-async function nylasApi(
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${sim.urls.nylasApiUri}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${sim.tenant.nylas.apiKey}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const nylasApi = (method: string, path: string, body?: unknown) => callNylasApi(sim, method, path, body);
 
 interface GrantPage {
   data: Record<string, unknown>[];

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { nylasApi as callNylasApi } from "../../helpers/nylas-api.js";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ManualClock, DAY_MS } from "../../../lib/clock.js";
@@ -40,21 +41,7 @@ afterEach(() => {
   posted.length = 0;
 });
 
-async function nylasApi(
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${sim.urls.nylasApiUri}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${sim.tenant.nylas.apiKey}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const nylasApi = (method: string, path: string, body?: unknown) => callNylasApi(sim, method, path, body);
 
 const errorOf = (body: Record<string, unknown>) => body.error as { type: string; message: string };
 
@@ -140,18 +127,7 @@ describe("hosted auth completes only at the code exchange (requireCodeExchange)"
     return url;
   };
 
-  const exchange = (code: string) =>
-    fetch(`${sim.urls.nylasApiUri}/v3/connect/token`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        client_id: sim.tenant.nylas.applicationId,
-        client_secret: sim.tenant.nylas.apiKey,
-        grant_type: "authorization_code",
-        code,
-        redirect_uri: sim.tenant.nylas.callbackUris[0] ?? "",
-      }),
-    });
+  const exchange = (code: string) => sim.exchangeCode(code, sim.tenant.nylas.callbackUris[0] ?? "");
 
   it("a re-authenticated grant keeps its status and secret until the callback exchanges the code", async () => {
     sim.tenant.nylas.requireCodeExchange = true;

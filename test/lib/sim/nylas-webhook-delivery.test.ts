@@ -5,6 +5,7 @@
  * failing/failed, send-test-event, and the (unpaged) webhooks list.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { nylasApi as callNylasApi } from "../../helpers/nylas-api.js";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHmac } from "node:crypto";
@@ -119,21 +120,7 @@ const normalize = (header: string) => {
   return v.startsWith("sha256=") ? v.slice(7) : v;
 };
 
-async function nylasApi(
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${sim.urls.nylasApiUri}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${sim.tenant.nylas.apiKey}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const nylasApi = (method: string, path: string, body?: unknown) => callNylasApi(sim, method, path, body);
 
 function grant(): SimGrant {
   const g = sim.tenant.nylas.grants[0];
