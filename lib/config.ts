@@ -243,7 +243,11 @@ class Reader {
       return fallback;
     }
     try {
-      new Cron(value, { paused: true });
+      // A pattern that parses but never fires (31 February) would leave the timer silent for good.
+      if (new Cron(value, { paused: true }).nextRun() === null) {
+        this.problem(name, `"${value}" never fires (no such date).`, fix);
+        return fallback;
+      }
     } catch (error) {
       this.problem(
         name,

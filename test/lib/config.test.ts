@@ -16,6 +16,12 @@ function problemsOf(env: Record<string, string>): { setting: string; problem: st
 }
 
 describe("loadConfig", () => {
+  it("refuses a schedule that never fires", () => {
+    const problems = problemsOf({ ...base, WATCHDOG_SCHEDULE: "0 0 0 31 2 *" });
+    expect(problems.map((p) => p.setting)).toEqual(["WATCHDOG_SCHEDULE"]);
+    expect(problems[0]!.problem).toMatch(/never fires/);
+  });
+
   it("refuses a webhook secret too short to be Nylas's, naming the setting but not the value", () => {
     const problems = problemsOf({ ...base, NYLAS_WEBHOOK_SECRET: "hunter2pass" });
     expect(problems.map((p) => p.setting)).toEqual(["NYLAS_WEBHOOK_SECRET"]);
