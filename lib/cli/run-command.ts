@@ -36,6 +36,9 @@ function describe(result: WatchdogPassResult): string {
   return lines.join("\n") + "\n";
 }
 
+/** The `--json` document's schema: versioned, so automation can tell a shape change. */
+export const RUN_SCHEMA = "secret-watchdog.run/v1";
+
 export const runCommand: Command = {
   name: "run",
   summary: "one secretWatchdog pass: watch, rotate if due, migrate, retire, alert",
@@ -72,7 +75,9 @@ installation manages the connector, or a service could not be reached.`,
       forceRotate: values["force-rotate"] === true,
       adopt: values.adopt === true,
     });
-    io.out(values.json === true ? `${JSON.stringify(result)}\n` : describe(result));
+    io.out(
+      values.json === true ? `${JSON.stringify({ schema: RUN_SCHEMA, ...result })}\n` : describe(result),
+    );
     const store = await deps.state();
     await store.close?.();
     return result.exitCode;

@@ -3,6 +3,9 @@ import { createDeps } from "../deps.js";
 import { sweepGrants } from "../grants/grant-passes.js";
 import { commandLogger, type Command } from "./main.js";
 
+/** The `--json` document's schema: versioned, so automation can tell a shape change. */
+export const SWEEP_SCHEMA = "secret-watchdog.sweep/v1";
+
 export const sweepCommand: Command = {
   name: "sweep",
   summary: "one grantSweep pass: invalid grants → incidents",
@@ -17,7 +20,7 @@ Exit: 0 done · 2 bad configuration · 3 Nylas or the state store unreachable.`,
   async run({ io, values }) {
     const deps = createDeps(loadConfig(io.env), commandLogger(io, values));
     const result = await sweepGrants(deps);
-    if (values.json === true) io.out(`${JSON.stringify(result)}\n`);
+    if (values.json === true) io.out(`${JSON.stringify({ schema: SWEEP_SCHEMA, ...result })}\n`);
     else {
       io.out(
         `Swept ${result.grants} grant(s): ${result.invalid} invalid (${result.raised} new incident(s)), ${result.resolved} resolved, ${result.redriven} notification(s) re-driven.\n`,

@@ -28,9 +28,11 @@ describe("watchdog run", () => {
     const real = await runWatchdog(["run", "--json", "--verbose"], w.env);
     expect(real.code).toBe(0);
     const result = JSON.parse(real.stdout) as {
+      schema: string;
       rotation: { decision: string };
       migration: { dependents: number };
     };
+    expect(result.schema).toBe("secret-watchdog.run/v1");
     expect(result.rotation.decision).toBe("rotated");
     expect(result.migration.dependents).toBe(3);
     expect(app.passwordCredentials).toHaveLength(2);
