@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { requestToken } from "../../helpers/entra-token.js";
 import { ManualClock, DAY_MS } from "../../../lib/clock.js";
 import { startSimulator, type SimApp, type Simulator } from "../../../lib/sim/index.js";
 
@@ -19,16 +20,7 @@ afterEach(() => {
 
 /** One client-credentials token request, raw (no SDK token cache): the AADSTS code, or 0 for a token. */
 async function tokenCode(appId: string, secret: string): Promise<number> {
-  const res = await fetch(`${sim.urls.authorityHost}/${sim.tenant.tenantId}/oauth2/v2.0/token`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: appId,
-      client_secret: secret,
-      scope: `${sim.urls.graphEndpoint}/.default`,
-    }).toString(),
-  });
+  const res = await requestToken(sim, appId, secret, `${sim.urls.graphEndpoint}/.default`);
   const body = (await res.json()) as { access_token?: string; error?: string; error_codes?: number[] };
   if (res.status === 200) {
     expect(body.access_token).toBeTruthy();

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { requestToken } from "../../helpers/entra-token.js";
 import { ManualClock } from "../../../lib/clock.js";
 import { startSimulator, type SimApp, type Simulator } from "../../../lib/sim/index.js";
 
@@ -8,16 +9,12 @@ const clock = new ManualClock(Date.UTC(2026, 10, 23, 12, 0, 0));
 
 beforeAll(async () => {
   sim = await startSimulator({ clock });
-  const res = await fetch(`${sim.urls.authorityHost}/${sim.tenant.tenantId}/oauth2/v2.0/token`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: sim.watchdog.appId,
-      client_secret: sim.watchdog.secret,
-      scope: `${sim.urls.graphEndpoint}/.default`,
-    }).toString(),
-  });
+  const res = await requestToken(
+    sim,
+    sim.watchdog.appId,
+    sim.watchdog.secret,
+    `${sim.urls.graphEndpoint}/.default`,
+  );
   token = ((await res.json()) as { access_token: string }).access_token;
 });
 afterAll(async () => {

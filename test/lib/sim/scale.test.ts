@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requestToken } from "../../helpers/entra-token.js";
 import { DAY_MS } from "../../../lib/clock.js";
 import { startSimulator, type Simulator } from "../../../lib/sim/index.js";
 
@@ -27,16 +28,12 @@ beforeAll(async () => {
     });
   }
   expect(Date.now() - started).toBeLessThan(20_000);
-  const res = await fetch(`${sim.urls.authorityHost}/${sim.tenant.tenantId}/oauth2/v2.0/token`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: sim.watchdog.appId,
-      client_secret: sim.watchdog.secret,
-      scope: "https://graph.microsoft.com/.default",
-    }).toString(),
-  });
+  const res = await requestToken(
+    sim,
+    sim.watchdog.appId,
+    sim.watchdog.secret,
+    "https://graph.microsoft.com/.default",
+  );
   token = ((await res.json()) as { access_token: string }).access_token;
 }, 60_000);
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { requestToken } from "../../helpers/entra-token.js";
 import { ManualClock, DAY_MS } from "../../../lib/clock.js";
 import { startSimulator, type SimApp, type Simulator } from "../../../lib/sim/index.js";
 
@@ -32,16 +33,7 @@ async function token(
   appId: string,
   secret: string,
 ): Promise<{ status: number; token: string; requestId: string }> {
-  const res = await fetch(`${sim.urls.authorityHost}/${sim.tenant.tenantId}/oauth2/v2.0/token`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: appId,
-      client_secret: secret,
-      scope: "https://graph.microsoft.com/.default",
-    }).toString(),
-  });
+  const res = await requestToken(sim, appId, secret, "https://graph.microsoft.com/.default");
   const body = (await res.json()) as { access_token?: string };
   return {
     status: res.status,
