@@ -25,7 +25,7 @@ export const SOURCES = {
     "Microsoft Entra supported account types: at most 2 client secrets for apps that allow personal accounts (learn.microsoft.com/entra/identity-platform/supported-accounts-validation)",
   graphPolicy:
     "Microsoft Graph app management policy: CredentialInvalidLifetimeAsPerAppPolicy (learn.microsoft.com/graph/api/resources/passwordcredentialconfiguration)",
-  contract: "secret-watchdog CONTRACT.md, Settings",
+  contract: 'secret-watchdog README, "Settings"',
 } as const;
 
 export type SourceKey = keyof typeof SOURCES;

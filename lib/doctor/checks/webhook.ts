@@ -55,7 +55,7 @@ export async function checkWebhook(ctx: DoctorContext): Promise<CheckOutcome> {
         ? `WEBHOOK_PUBLIC_URL is not set, so doctor cannot tell whether ${withTriggers.map((w) => w.webhookUrl).join(", ")} is this deployment.`
         : "WEBHOOK_PUBLIC_URL is not set and no Nylas webhook subscribes to grant.expired, grant.updated and grant.deleted: bad grants are found only by the periodic sweep.",
       [
-        "Set WEBHOOK_PUBLIC_URL to this deployment's https://<function app>/api/nylas/webhook (CONTRACT.md, Settings).",
+        "Set WEBHOOK_PUBLIC_URL to this deployment's https://<function app>/api/nylas/webhook (README, 'Settings').",
         ...(withTriggers.length > 0 ? [] : [`Create the subscription: ${create("<WEBHOOK_PUBLIC_URL>")}`]),
       ].join("\n"),
       sources("contract", "nylasWebhooks"),
