@@ -24,7 +24,7 @@
 import * as z from "zod/mini";
 import { gunzipSync } from "node:zlib";
 import type { Config } from "../config.js";
-import type { Clock } from "../clock.js";
+import { DAY_MS, type Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { StateStore } from "../state/store.js";
 import { errorMessage } from "../errors.js";
@@ -32,7 +32,7 @@ import { verifyNylasSignature } from "./verify-nylas-signature.js";
 import { processGrantEvent, type GrantEvent, type GrantEventDeps } from "./process-grant-event.js";
 
 /** How long accepted notification ids are remembered (the sweep purges older ones): older deliveries are stale. */
-export const STALE_DELIVERY_MS = 7 * 24 * 3_600_000;
+export const STALE_DELIVERY_MS = 7 * DAY_MS;
 
 /** Nylas's payload limit is 1 MB; anything larger is not from Nylas. */
 export const MAX_BODY_BYTES = 1024 * 1024;

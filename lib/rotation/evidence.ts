@@ -67,8 +67,8 @@ export async function readSignInReport(graph: GraphClient, appId: string): Promi
   }
 }
 
-/** Sign-ins of `keyId` that are not the watchdog's own proof of it. */
-function useAfterProof(record: KeyRecord | undefined, last: string | null | undefined): string | null {
+/** The last sign-in of a key if it is not the watchdog's own proof of it (within PROOF_SLACK_MS), else null. */
+export function useAfterProof(record: KeyRecord | undefined, last: string | null | undefined): string | null {
   if (last === null || last === undefined) return null;
   const proven = record?.provenAt === undefined ? undefined : Date.parse(record.provenAt);
   if (proven !== undefined && Date.parse(last) <= proven + PROOF_SLACK_MS) return null;

@@ -89,11 +89,7 @@ async function recordAdoptedKeys(
         appObjectId: app.id,
         rotationId: others[0]?.rotationId ?? "adoption",
         createdAt: now.toISOString(),
-        endDateTime: earliestForeignExpiry(
-          app,
-          [...records, ...others.map((k) => ({ keyId: k.keyId }) as KeyRecord)],
-          now,
-        ),
+        endDateTime: earliestForeignExpiry(app, [...records, ...others], now),
         state: "installed",
         windowStart: null,
         installedAt: earliest,

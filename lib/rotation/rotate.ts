@@ -157,13 +157,13 @@ export async function removeKeyWithRetry(
   return false;
 }
 
-/** The earliest expiry among the app's unexpired secrets the watchdog did not create. */
+/** The earliest expiry among the app's unexpired secrets the watchdog does not track (by key id). */
 export function earliestForeignExpiry(
   app: GraphApplication,
-  records: readonly KeyRecord[],
+  tracked: readonly Pick<KeyRecord, "keyId">[],
   now: Date,
 ): string | null {
-  const ours = new Set(records.map((r) => r.keyId));
+  const ours = new Set(tracked.map((r) => r.keyId));
   const foreign = app.passwordCredentials.filter((p) => !ours.has(p.keyId) && p.endDateTime !== null);
   const live = foreign.filter((p) => !isExpired(p.endDateTime, now));
   const pool = live.length > 0 ? live : foreign;

@@ -8,14 +8,10 @@
  * as superseded from then.
  */
 import type { Clock } from "../clock.js";
-import { MINUTE_MS } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { StateStore } from "../state/store.js";
-import type { SignInReport } from "./evidence.js";
+import { useAfterProof, type SignInReport } from "./evidence.js";
 import { saveKeyRecord, type KeyRecord } from "./records.js";
-
-/** Sign-ins within this long after the proof may be the proof itself. */
-const PROOF_SLACK_MS = 10 * MINUTE_MS;
 
 /** Returns a line for the plan when it settled something. */
 export async function settleAmbiguousInstall(
@@ -26,10 +22,7 @@ export async function settleAmbiguousInstall(
   if (!report.readable) return undefined;
   const used = records
     .filter((r) => r.state === "sent" && r.provenAt !== undefined && r.windowStart !== null)
-    .filter((r) => {
-      const last = report.lastSignIn.get(r.keyId);
-      return last != null && Date.parse(last) > Date.parse(r.provenAt!) + PROOF_SLACK_MS;
-    })
+    .filter((r) => useAfterProof(r, report.lastSignIn.get(r.keyId)) !== null)
     .sort((a, b) => (a.windowStart ?? "").localeCompare(b.windowStart ?? ""));
   const winner = used.at(-1);
   if (winner === undefined || deps.dryRun) {
