@@ -155,6 +155,11 @@ export async function runWatchdogPass(deps: Deps, options: PassOptions = {}): Pr
       {
         app: connectorApp,
         connector: summary.connector,
+        signIns: {
+          readable: summary.signIns.readable,
+          lastSignIn: new Map(summary.signInsByKey),
+          ...(summary.signIns.error !== undefined ? { error: summary.signIns.error } : {}),
+        },
         dryRun,
         note,
         alerts,

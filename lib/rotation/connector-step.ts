@@ -19,7 +19,7 @@ import type { SecretCheck, SecretCheckInput } from "../clients/entra-token.js";
 import type { AlertCollector } from "../incidents/alert-collector.js";
 import { needsAttention, thresholdsOf } from "../watch/classify.js";
 import { connectorKeys, judgeDue, keyStatus, type ConnectorKey } from "./connector-keys.js";
-import { readSignInReport, type SignInReport } from "./evidence.js";
+import type { SignInReport } from "./evidence.js";
 import type { InstallationRecord } from "./installation.js";
 import { runMigrationStep, type MigrationOutcome, type MigrationPorts } from "./migration-step.js";
 import { claimConnector } from "./ownership-step.js";
@@ -71,6 +71,8 @@ export interface ConnectorStepInput extends RotationOptions {
   /** The connector's app registration, as the scan read it (rotation works on the same read). */
   app: GraphApplication;
   connector: MicrosoftConnector;
+  /** Entra's per-credential sign-in report, as the scan read it beside the app. */
+  signIns: SignInReport;
   dryRun: boolean;
   note: (line: string) => void;
   alerts: ConnectorAlerts;
@@ -173,16 +175,21 @@ async function underLease(ports: ConnectorPorts, input: ConnectorStepInput): Pro
     note(`keep secret ${k}: its connector update was interrupted (ambiguous)`);
   if (recovery.removedOrphans.length > 0 && !dryRun) await refresh();
 
-  // Entra's sign-in evidence, read once: it settles an unconfirmed install, and the migration uses it.
-  const report: SignInReport = await readSignInReport(graph, appId);
-  const settled = await settleAmbiguousInstall(
-    (await loadKeyRecords(store, appId)).map((i) => i.value),
-    report,
-    { store, clock, logger: ports.logger, dryRun },
-  );
-  if (settled !== undefined) note(settled);
+  // Entra's sign-in evidence (read once, by the scan): it settles an unconfirmed install, and the migration
+  // uses it.
+  const report = input.signIns;
+  let records = (await loadKeyRecords(store, appId)).map((i) => i.value);
+  const settled = await settleAmbiguousInstall(records, report, {
+    store,
+    clock,
+    logger: ports.logger,
+    dryRun,
+  });
+  if (settled !== undefined) {
+    note(settled);
+    records = (await loadKeyRecords(store, appId)).map((i) => i.value);
+  }
 
-  const records = (await loadKeyRecords(store, appId)).map((i) => i.value);
   // Rotation re-reads the app through `refresh`, so `app` is what the migration must see afterwards.
   const rotation = await rotateIfDue(ports, rotateInput, { app, records, installation, refresh });
   const keys = rotation.connectorKeys;

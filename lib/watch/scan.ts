@@ -53,6 +53,8 @@ export interface ScanSummary {
   problems: ScanProblem[];
   /** Entra's per-credential sign-in report for the connector's app: readable, or why not. */
   signIns: { readable: boolean; error?: string };
+  /** The same report, per connector secret (keyId → last sign-in): the pass decides on it, no second read. */
+  signInsByKey: ReadonlyMap<string, string | null>;
 }
 
 export interface ScanDeps {
@@ -250,7 +252,16 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
   deps.logger.info(
     `scan: ${apps} app(s), ${credentials} credential(s): ${counts.expired} expired, ${counts.critical} critical, ${counts["rotation-due"]} rotation due, ${counts.ok} ok`,
   );
-  return { connector, apps, credentials, counts, soonest: soonest.items, problems, signIns };
+  return {
+    connector,
+    apps,
+    credentials,
+    counts,
+    soonest: soonest.items,
+    problems,
+    signIns,
+    signInsByKey: lastSignIn ?? new Map(),
+  };
 }
 
 /** Exit code of `scan`: 1 when anything is expired, within ALERT_BEFORE_DAYS, or could not be checked. */

@@ -152,7 +152,12 @@ describe("evidence: not readable (no AuditLog.Read.All)", () => {
     w.sim.tenant.grantAppRole(w.sim.watchdog.servicePrincipalId, "AuditLog.Read.All");
     w.sim.tenant.signInReport.delayMs = 7 * DAY_MS;
     await live(w, 3);
+    const from = w.sim.requests.length;
     const result = await w.pass();
+    // The report is read once per pass (beside the scan's app read), and the pass decides on that read.
+    expect(
+      w.sim.requests.slice(from).filter((r) => r.path.endsWith("/reports/appCredentialSignInActivities")),
+    ).toHaveLength(1);
     expect(result.rotation.decision).toBe("rotated");
     expect(result.migration.evidence?.mode).toBe("blind");
     expect(result.migration.evidence?.reason).toMatch(/proves nothing/);
