@@ -25,7 +25,7 @@ export async function checkNylasRegion(ctx: DoctorContext): Promise<CheckOutcome
         ...(probe.probedRegions
           ? []
           : [
-              "Seed 003: “Using the wrong regional endpoint always returns a 401.” To check whether the key works in the other region, run `watchdog doctor --probe-regions` (it then sends the key to the other public region's API too).",
+              "Nylas docs, v3 authentication troubleshooting (https://developer.nylas.com/docs/v3/auth/troubleshooting/): “Using the wrong regional endpoint always returns a 401.” To check whether the key works in the other region, run `watchdog doctor --probe-regions` (it then sends the key to the other public region's API too).",
             ]),
       ].join("\n"),
       sources("seed003"),
