@@ -13,7 +13,7 @@
  */
 import type { GraphClient } from "../clients/graph.js";
 import { HOUR_MS, MINUTE_MS } from "../clock.js";
-import { HttpError, errorMessage } from "../errors.js";
+import { errorMessage } from "../errors.js";
 import { FOREIGN, type KeyRecord } from "./records.js";
 
 export type EvidenceMode =
@@ -30,7 +30,6 @@ export interface SignInReport {
   lastSignIn: Map<string, string | null>;
   /** Why it is unreadable (the Graph error), when it is. */
   error?: string;
-  statusCode?: number;
 }
 
 export interface Evidence {
@@ -62,7 +61,6 @@ export async function readSignInReport(graph: GraphClient, appId: string): Promi
       readable: false,
       lastSignIn: new Map(),
       error: errorMessage(error),
-      ...(error instanceof HttpError ? { statusCode: error.statusCode } : {}),
     };
   }
 }
