@@ -15,7 +15,7 @@ import { NylasClient, type MicrosoftConnector } from "../clients/nylas.js";
 import type { GraphApplication, GraphClient, ServicePrincipal } from "../clients/graph.js";
 import type { StateStore } from "../state/store.js";
 import { SkipCheck } from "./check.js";
-import { EXCHANGE_APP_ID, GRAPH_APP_ID } from "./microsoft.js";
+import { EXCHANGE_APP_ID, GRAPH_APP_ID } from "../microsoft/identifiers.js";
 import { NYLAS_REGIONS, regionOf, type NylasRegionName, type NylasRegionUrls } from "./nylas-regions.js";
 
 /** What doctor reads from the app registration in one request. */

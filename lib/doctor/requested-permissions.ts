@@ -5,7 +5,7 @@
  */
 import type { GraphApplication } from "../clients/graph.js";
 import type { DoctorContext } from "./context.js";
-import { KNOWN_SCOPE_IDS } from "./microsoft.js";
+import { KNOWN_SCOPE_IDS } from "../microsoft/identifiers.js";
 
 export interface RequestedPermission {
   resourceAppId: string;

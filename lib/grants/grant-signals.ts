@@ -8,7 +8,7 @@
  */
 import type { Config } from "../config.js";
 import type { Signal } from "../incidents/incident.js";
-import { reauthLink } from "./reauth-link.js";
+import { reauthLink } from "../microsoft/reauth-link.js";
 
 export interface InvalidGrantFacts {
   grantId: string;

@@ -7,9 +7,9 @@
  * with its re-authentication link.
  */
 import type { Deps } from "../deps.js";
-import { reauthLink } from "./reauth-link.js";
+import { reauthLink } from "../microsoft/reauth-link.js";
 import { loadMigrationTracker } from "../rotation/migration-state.js";
-import { OIDC_SCOPES, missingScopes, scopeKey } from "../doctor/microsoft.js";
+import { OIDC_SCOPES, missingScopes, scopeKey } from "../microsoft/identifiers.js";
 
 export interface AttentionGrant {
   grantId: string;

@@ -10,7 +10,7 @@ import type { NylasGrant } from "../clients/nylas.js";
 import type { Config } from "../config.js";
 import { DAY_MS } from "../clock.js";
 import type { Signal } from "../incidents/incident.js";
-import { reauthLink } from "../grants/reauth-link.js";
+import { reauthLink } from "../microsoft/reauth-link.js";
 import { daysLeft } from "../watch/classify.js";
 import { FOREIGN, dependencies, type KeyRecord } from "./records.js";
 

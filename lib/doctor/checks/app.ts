@@ -1,7 +1,7 @@
 import { isHttpError } from "../../errors.js";
 import { SkipCheck, pass, problem, type CheckOutcome } from "../check.js";
 import type { DoctorContext } from "../context.js";
-import { GRAPH_APP_ID, ROLE_ALL, ROLE_IDS, ROLE_OWNED_BY } from "../microsoft.js";
+import { GRAPH_APP_ID, ROLE_ALL, ROLE_IDS, ROLE_OWNED_BY } from "../../microsoft/identifiers.js";
 import { sources } from "../sources.js";
 
 /**

@@ -1,6 +1,6 @@
 import { SkipCheck, pass, problem, type CheckOutcome } from "../check.js";
 import type { DoctorContext } from "../context.js";
-import { REQUIRED_SCOPES } from "../microsoft.js";
+import { REQUIRED_SCOPES } from "../../microsoft/identifiers.js";
 import { sources } from "../sources.js";
 
 /** The connector PATCH body shape, with placeholders: Nylas replaces `settings` wholesale, so all three go. */

@@ -1,7 +1,7 @@
 import { isHttpError } from "../../errors.js";
 import { SkipCheck, pass, problem, type CheckOutcome } from "../check.js";
 import type { DoctorContext } from "../context.js";
-import { GRAPH_APP_ID, isGraphScope, missingScopes } from "../microsoft.js";
+import { GRAPH_APP_ID, isGraphScope, missingScopes } from "../../microsoft/identifiers.js";
 import { sources } from "../sources.js";
 
 /**

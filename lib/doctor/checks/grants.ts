@@ -1,6 +1,6 @@
 import { pass, problem, type CheckOutcome } from "../check.js";
 import type { DoctorContext } from "../context.js";
-import { OIDC_SCOPES, missingScopes, scopeKey } from "../microsoft.js";
+import { OIDC_SCOPES, missingScopes, scopeKey } from "../../microsoft/identifiers.js";
 import { sources } from "../sources.js";
 
 const EXAMPLES = 10;

@@ -2,7 +2,13 @@ import { errorMessage } from "../../errors.js";
 import type { GraphApplication } from "../../clients/graph.js";
 import { pass, problem, SkipCheck, type CheckOutcome } from "../check.js";
 import type { DoctorContext } from "../context.js";
-import { GRAPH_APP_ID, REQUIRED_SCOPES, isGraphScope, missingScopes, scopeKey } from "../microsoft.js";
+import {
+  GRAPH_APP_ID,
+  REQUIRED_SCOPES,
+  isGraphScope,
+  missingScopes,
+  scopeKey,
+} from "../../microsoft/identifiers.js";
 import { requestedPermissions } from "../requested-permissions.js";
 import { sources, type SourceKey } from "../sources.js";
 import { connectorScopePatch } from "./scope-patch.js";

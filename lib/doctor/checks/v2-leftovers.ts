@@ -1,6 +1,6 @@
 import { pass, problem, type CheckOutcome } from "../check.js";
 import type { DoctorContext } from "../context.js";
-import { EXCHANGE_APP_ID, LEGACY_SCOPES, REQUIRED_SCOPES } from "../microsoft.js";
+import { EXCHANGE_APP_ID, LEGACY_SCOPES, REQUIRED_SCOPES } from "../../microsoft/identifiers.js";
 import { isNylasV2Callback, knownCallbacks, nylasCallbackFor } from "../nylas-regions.js";
 import { requestedPermissions } from "../requested-permissions.js";
 import { sources } from "../sources.js";

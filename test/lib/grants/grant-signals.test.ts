@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import type { Config } from "../../../lib/config.js";
 import { grantIncidentKey, invalidGrantSignal } from "../../../lib/grants/grant-signals.js";
-import { reauthLink } from "../../../lib/grants/reauth-link.js";
+import { reauthLink } from "../../../lib/microsoft/reauth-link.js";
 
 const nylas: Config["nylas"] = {
   apiKey: "k",
