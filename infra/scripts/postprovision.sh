@@ -17,8 +17,11 @@
 #       Administrator);
 #   (b) adding an owner needs Cloud Application Administrator / Application Administrator, or
 #       being an owner of that app registration already.
-# Without those roles it prints what is missing and exits 1; azd carries on (continueOnError)
-# and `watchdog doctor` keeps reporting the gap. Re-run any time: azd hooks run postprovision
+# Without those roles it prints a banner with the exact commands an admin runs, and exits 1:
+# azd up stops there (azure.yaml sets continueOnError: false), because a watchdog deployed
+# without them fails every rotation with 403 while `azd up` reports success. To deploy anyway
+# and let an admin finish later: azd env set WATCHDOG_GRANTS_PENDING true (the banner stays).
+# Re-run any time: azd hooks run postprovision
 #
 # Idempotent: it reads before it writes and skips what is already in place.
 #
@@ -26,8 +29,9 @@
 #   AZURE_FUNCTION_APP_PRINCIPAL_ID  object id of the Function's identity (a main.bicep output)
 #   AZURE_FUNCTION_APP_ID            the Function App's resource id (a main.bicep output)
 #   NYLAS_AZURE_APP_CLIENT_ID        Application (client) ID of the rotated app registration;
-#                                    if unset, read from the Nylas Microsoft connector with
-#                                    NYLAS_API_KEY / NYLAS_API_URI when those are in the env
+#                                    if unset, read from the Nylas Microsoft connector with the
+#                                    Nylas API key, found wherever azd keeps it (see nylas_key)
+#   WATCHDOG_GRANTS_PENDING          "true": report what is missing but let azd up go on
 #   GRAPH_ENDPOINT                   Graph root, default https://graph.microsoft.com
 # Written for bash 3.2 too (the bash macOS ships): no ${x,,}, no mapfile, no associative arrays.
 set -euo pipefail
@@ -107,7 +111,32 @@ fi
 # ---- (b) the identity as an owner of the rotated app registration -----------------------
 # The rotated registration is the one whose client ID is in the Nylas Microsoft connector.
 app_client_id="${NYLAS_AZURE_APP_CLIENT_ID:-}"
-if [[ -z "$app_client_id" && -n "${NYLAS_API_KEY:-}" ]]; then
+
+# The Nylas API key, wherever azd put it. `azd env set NYLAS_API_KEY` puts it in the azd
+# environment, which azd passes to hooks. Typed at azd's prompt for the Bicep parameter, it
+# lands only in .azure/<env>/config.json (infra.parameters.nylasApiKey), which azd does not
+# pass to hooks: read it there. Printed nowhere; only the connector's client_id is kept.
+nylas_key() {
+  if [[ -n "${NYLAS_API_KEY:-}" ]]; then
+    printf '%s' "$NYLAS_API_KEY"
+    return 0
+  fi
+  local config=".azure/${AZURE_ENV_NAME:-}/config.json"
+  if [[ -n "${AZURE_ENV_NAME:-}" && -f "$config" ]] && command -v node >/dev/null 2>&1; then
+    node -e 'try{const v=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"))?.infra?.parameters?.nylasApiKey;if(typeof v==="string")process.stdout.write(v)}catch{}' "$config"
+    return 0
+  fi
+  if command -v azd >/dev/null 2>&1; then
+    azd env get-value NYLAS_API_KEY 2>/dev/null || true
+  fi
+}
+
+key_found=""
+if [[ -z "$app_client_id" ]]; then
+  NYLAS_API_KEY="$(nylas_key)"
+  [[ -n "$NYLAS_API_KEY" ]] && key_found=1
+fi
+if [[ -z "$app_client_id" && -n "$key_found" ]]; then
   if command -v curl >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then
     nylas="${NYLAS_API_URI:-https://api.us.nylas.com}"
     # The key goes through a process-substitution header file, never onto a command line
@@ -144,6 +173,12 @@ add_owner() {
   say "(b) added: the identity is now an owner of app registration ${app_client_id}."
 }
 
+# Still nothing, and a person at the terminal: ask (azd runs hooks attached to the terminal).
+if [[ -z "$app_client_id" && -t 0 && -t 1 ]]; then
+  printf 'Application (client) ID of the app registration in your Nylas Microsoft connector: '
+  read -r app_client_id || app_client_id=""
+fi
+
 if [[ -z "$app_client_id" ]]; then
   fail "(b) skipped: no app registration to own. Set its Application (client) ID and re-run: azd env set NYLAS_AZURE_APP_CLIENT_ID <guid> && azd hooks run postprovision (or put NYLAS_API_KEY in the azd env so it is read from the Nylas connector)."
 elif ! [[ "$app_client_id" =~ $GUID_RE ]]; then
@@ -175,8 +210,35 @@ say ""
 say "Webhook endpoint: ${WEBHOOK_PUBLIC_URL:-https://<function app>/api/nylas/webhook}"
 say "Next: register it with Nylas and store its secret (docs/deploy.md, \"Register the Nylas webhook\")."
 
+# A half-done deployment must not look done: a banner on both streams, with the exact commands.
+banner() {
+  local client="${app_client_id:-<client ID of the app registration in the Nylas connector>}"
+  cat <<BANNER
+================================================================================
+  secret-watchdog is NOT ready: ${failures} step(s) not done.
+  Until they are, every rotation fails with 403 and the secret WILL expire.
+  An Entra admin (Privileged Role Administrator + Cloud Application Administrator)
+  finishes it by re-running this hook:   azd hooks run postprovision
+  or by hand:
+    sp=\$(az rest --method get --url "${graph}/v1.0/servicePrincipals(appId='${MS_GRAPH_APP_ID}')?\\\$select=id" --query id -o tsv)
+    az rest --method post --url "${graph}/v1.0/servicePrincipals/\$sp/appRoleAssignedTo" \\
+      --body '{"principalId":"${mi}","resourceId":"'\$sp'","appRoleId":"${OWNED_BY_ROLE_ID}"}'
+    app=\$(az rest --method get --url "${graph}/v1.0/applications(appId='${client}')?\\\$select=id" --query id -o tsv)
+    az rest --method post --url "${graph}/v1.0/applications/\$app/owners/\\\$ref" \\
+      --body '{"@odata.id":"${graph}/v1.0/directoryObjects/${mi}"}'
+  Re-running the hook afterwards confirms both (it skips what is done).
+================================================================================
+BANNER
+}
+
 if [[ $failures -gt 0 ]]; then
-  say "${failures} step(s) not done: rotation cannot work until they are (watchdog doctor reports it too)."
+  banner
+  banner >&2
+  if [[ "$(lower "${WATCHDOG_GRANTS_PENDING:-}")" == "true" ]]; then
+    say "WATCHDOG_GRANTS_PENDING=true: azd up goes on; the watchdog's health stays degraded until an admin finishes."
+    exit 0
+  fi
+  say "azd up stops here. To deploy anyway and finish later: azd env set WATCHDOG_GRANTS_PENDING true && azd up"
   exit 1
 fi
 say "Done: the identity can rotate the secrets of app registration ${app_client_id}, and nothing else."

@@ -1,5 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -37,7 +46,9 @@ afterEach(() => {
 
 /** Runs the hook as azd would (bash <script>, azd's environment), with only `env` on top. */
 async function runHook(env: Record<string, string> = {}): Promise<ProcessResult> {
+  // cwd = the project directory, as azd runs hooks; here a scratch one holding .azure/<env>/.
   const run = await runProcess("bash", [SCRIPT], {
+    cwd: dir,
     env: {
       PATH: [dir, dirname(process.execPath), process.env.PATH ?? "/usr/bin:/bin"].join(":"),
       HOME: dir,
@@ -125,6 +136,24 @@ describe("infra/scripts/postprovision.sh", () => {
       for (const text of [run.stdout, run.stderr, calls().join("\n")]) expect(text).not.toContain(apiKey);
     });
 
+    it("finds the key typed at azd's prompt in .azure/<env>/config.json, which azd does not pass to hooks", async () => {
+      const { port } = server.address() as AddressInfo;
+      mkdirSync(join(dir, ".azure", "prod"), { recursive: true });
+      writeFileSync(
+        join(dir, ".azure", "prod", "config.json"),
+        JSON.stringify({ infra: { parameters: { nylasApiKey: apiKey } } }),
+      );
+      const run = await runHook({ AZURE_ENV_NAME: "prod", NYLAS_API_URI: `http://127.0.0.1:${port}` });
+      expect(seenAuthorization).toBe(`Bearer ${apiKey}`);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain("(a) granted");
+      expect(run.stdout).toContain("(b) added");
+      expect(stored("owner")).toEqual({
+        "@odata.id": `https://graph.microsoft.com/v1.0/directoryObjects/${IDS.mi}`,
+      });
+      for (const text of [run.stdout, run.stderr, calls().join("\n")]) expect(text).not.toContain(apiKey);
+    });
+
     it("says so when the connector cannot be read, and does not guess", async () => {
       const { port } = server.address() as AddressInfo;
       const run = await runHook({ NYLAS_API_KEY: "nyk_wrong", NYLAS_API_URI: `http://127.0.0.1:${port}` });
@@ -142,6 +171,38 @@ describe("infra/scripts/postprovision.sh", () => {
     expect(run.stderr).toContain("Privileged Role Administrator");
     expect(run.stdout).toContain("(b) added");
     expect(run.stdout).toContain("1 step(s) not done");
+  });
+
+  it("ends with a banner on both streams naming the exact commands, and exits 1 so azd up stops", async () => {
+    const run = await runHook({ NYLAS_AZURE_APP_CLIENT_ID: IDS.appClientId, AZ_STUB_FORBID_ROLE: "1" });
+    expect(run.code).toBe(1);
+    for (const text of [run.stdout, run.stderr]) {
+      expect(text).toContain("secret-watchdog is NOT ready: 1 step(s) not done.");
+      expect(text).toContain(`"principalId":"${IDS.mi}"`);
+      expect(text).toContain(`"appRoleId":"${OWNED_BY}"`);
+      expect(text).toContain(`applications(appId='${IDS.appClientId}')`);
+    }
+    expect(run.stdout).toContain("azd env set WATCHDOG_GRANTS_PENDING true");
+  });
+
+  it("lets azd up go on with WATCHDOG_GRANTS_PENDING=true, banner still shown", async () => {
+    const run = await runHook({
+      NYLAS_AZURE_APP_CLIENT_ID: IDS.appClientId,
+      AZ_STUB_FORBID_ROLE: "1",
+      WATCHDOG_GRANTS_PENDING: "true",
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("secret-watchdog is NOT ready");
+    expect(run.stdout).toContain("health stays degraded");
+  });
+
+  it("azure.yaml does not let azd carry on past a failed hook", () => {
+    const yaml = readFileSync(join(ROOT, "azure.yaml"), "utf8");
+    const hook = yaml.slice(yaml.indexOf("postprovision:"));
+    expect(hook.match(/continueOnError: (\w+)/g)).toEqual([
+      "continueOnError: false",
+      "continueOnError: false",
+    ]);
   });
 
   it("fails when it has no app registration to own, after granting the role", async () => {
