@@ -131,6 +131,18 @@ param watchdogSchedule string = '0 0 */6 * * *'
 @description('GRANT_SWEEP_SCHEDULE: NCRONTAB, 6 fields (seconds first).')
 param grantSweepSchedule string = '0 */30 * * * *'
 
+@description('MONITOR_ALERT_EMAIL: e-mail for Azure Monitor alerts on the watchdog itself (failed or missing runs).')
+param monitorAlertEmail string = ''
+
+@description('MONITOR_ALERT_WEBHOOK_URL: webhook for the same alerts (Azure Monitor common alert schema).')
+param monitorAlertWebhookUrl string = ''
+
+@description('MONITOR_WATCHDOG_STALE_AFTER: ISO 8601, twice WATCHDOG_SCHEDULE\'s interval.')
+param monitorWatchdogStaleAfter string = 'PT12H'
+
+@description('MONITOR_SWEEP_STALE_AFTER: ISO 8601, twice GRANT_SWEEP_SCHEDULE\'s interval.')
+param monitorSweepStaleAfter string = 'PT1H'
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
@@ -151,6 +163,21 @@ module monitoring 'app/monitoring.bicep' = {
     tags: tags
     logAnalyticsName: 'log-${resourceToken}'
     applicationInsightsName: 'appi-${resourceToken}'
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    namePrefix: 'watchdog-${resourceToken}'
+    alertEmail: monitorAlertEmail
+    alertWebhookUrl: monitorAlertWebhookUrl
+    watchdogStaleAfter: monitorWatchdogStaleAfter
+    sweepStaleAfter: monitorSweepStaleAfter
   }
 }
 
