@@ -7,7 +7,7 @@
 import type { Logger } from "../logger.js";
 import { newGuid, requestIdsPerRequest } from "./ids.js";
 import { jsonResponse, type ServiceHandler, type SimRequest, type SimResponse } from "./http.js";
-import type { SecretCheck, SimTenant } from "./tenant.js";
+import type { SecretCheck, SimApp, SimTenant } from "./tenant.js";
 import type { TokenSigner } from "./token.js";
 import { GRAPH_APP_ID } from "./well-known.js";
 
@@ -116,6 +116,9 @@ export function isTenantSegment(tenant: SimTenant, segment: string): boolean {
 }
 
 const TOKEN_LIFETIME_S = 3599;
+const MUST_CONTAIN = "The request body must contain the following parameter: ";
+/** What a client-credentials request asks a token for. */
+type TokenTarget = { app: SimApp; resource: string };
 
 /** Creates the Entra request handler. */
 export function createEntraService(ctx: EntraContext): ServiceHandler {
@@ -158,8 +161,8 @@ export function createEntraService(ctx: EntraContext): ServiceHandler {
     });
   }
 
-  function token(req: SimRequest): SimResponse {
-    const form = new URLSearchParams(req.body);
+  /** The client's id and secret: form fields first, then client_secret_basic. */
+  function clientCredentials(req: SimRequest, form: URLSearchParams) {
     let clientId = form.get("client_id") ?? undefined;
     let secret = form.get("client_secret") ?? undefined;
     // RFC 6749 §2.3.1 client_secret_basic: both parts form-urlencoded, then base64.
@@ -172,26 +175,19 @@ export function createEntraService(ctx: EntraContext): ServiceHandler {
         secret ??= decodeFormComponent(decoded.slice(colon + 1));
       }
     }
+    return { clientId, secret };
+  }
+
+  /** The app and the resource a client-credentials request names, or the error refusing the request. */
+  function tokenTarget(req: SimRequest, form: URLSearchParams, clientId?: string): SimResponse | TokenTarget {
     const grantType = form.get("grant_type");
     const scope = form.get("scope");
-    const missing = (name: string) =>
-      error(
-        req,
-        400,
-        "invalid_request",
-        900144,
-        `The request body must contain the following parameter: '${name}'.`,
-      );
+    const missing = (name: string) => error(req, 400, "invalid_request", 900144, `${MUST_CONTAIN}'${name}'.`);
 
     if (!grantType) return missing("grant_type");
     if (grantType !== "client_credentials") {
-      return error(
-        req,
-        400,
-        "unsupported_grant_type",
-        70003,
-        `The app requested an unsupported grant type '${grantType}'.`,
-      );
+      const text = `The app requested an unsupported grant type '${grantType}'.`;
+      return error(req, 400, "unsupported_grant_type", 70003, text);
     }
     if (!clientId) return missing("client_id");
     if (!scope) return missing("scope");
@@ -224,18 +220,22 @@ export function createEntraService(ctx: EntraContext): ServiceHandler {
           "to by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
       );
     }
+    return { app, resource };
+  }
+
+  function token(req: SimRequest): SimResponse {
+    const form = new URLSearchParams(req.body);
+    const { clientId, secret } = clientCredentials(req, form);
+    const target = tokenTarget(req, form, clientId);
+    if ("status" in target) return target;
+    const { app, resource } = target;
 
     if (secret === undefined || secret === "") {
       if (form.has("client_assertion")) {
         return error(req, 401, "invalid_client", 700027, "Client assertion failed signature validation.");
       }
-      return error(
-        req,
-        401,
-        "invalid_client",
-        7000218,
-        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-      );
+      const text = `${MUST_CONTAIN}'client_assertion' or 'client_secret'.`;
+      return error(req, 401, "invalid_client", 7000218, text);
     }
 
     // One token request: replica disagreement (tenant.propagationFlaps) advances with it.

@@ -677,115 +677,176 @@ export function createGraphService(ctx: GraphContext): ServiceHandler {
 
   // ------------------------------------------------------------ $batch
 
-  async function batch(req: SimRequest, version: string): Promise<SimResponse> {
+  type BatchSub = {
+    id: string;
+    method: string;
+    url: string;
+    headers?: unknown;
+    body?: unknown;
+    dependsOn?: unknown;
+  };
+  type BatchEntry = { id: string; status: number; headers: Record<string, string>; body?: unknown };
+
+  /** The envelope's sub-requests, or an ODataError thrown (`handle` answers it) for a malformed one. */
+  function batchRequests(req: SimRequest): BatchSub[] {
     const parsed = parseJsonBody(req, false);
-    if (parsed instanceof ODataError) return graphError(req, parsed.status, parsed.code, parsed.message);
+    if (parsed instanceof ODataError) throw parsed;
     const requests = parsed.requests;
-    if (!Array.isArray(requests)) {
-      return graphError(req, 400, "BadRequest", "Invalid batch payload format: 'requests' must be an array.");
-    }
+    if (!Array.isArray(requests))
+      throw new ODataError(400, "BadRequest", "Invalid batch payload format: 'requests' must be an array.");
     if (requests.length > MAX_BATCH) {
-      return graphError(
-        req,
-        400,
-        "BadRequest",
-        `The number of requests in the batch (${requests.length}) exceeds the limit of ${MAX_BATCH}.`,
-      );
+      const text = `The number of requests in the batch (${requests.length}) exceeds the limit of ${MAX_BATCH}.`;
+      throw new ODataError(400, "BadRequest", text);
     }
     const ids = new Set<string>();
     for (const sub of requests as Record<string, unknown>[]) {
       const id = sub.id;
       if (typeof id !== "string" || typeof sub.method !== "string" || typeof sub.url !== "string") {
-        return graphError(
-          req,
-          400,
-          "BadRequest",
-          "Invalid batch payload format: each request needs 'id', 'method' and 'url'.",
-        );
+        const text = "Invalid batch payload format: each request needs 'id', 'method' and 'url'.";
+        throw new ODataError(400, "BadRequest", text);
       }
       if (ids.has(id))
-        return graphError(req, 400, "BadRequest", `Batch request ids must be unique: '${id}' repeats.`);
+        throw new ODataError(400, "BadRequest", `Batch request ids must be unique: '${id}' repeats.`);
       ids.add(id);
     }
+    return requests as BatchSub[];
+  }
 
+  /** A sub-response the envelope answers itself, with Graph's error body. */
+  function batchError(req: SimRequest, id: string, status: number, code: string, message: string) {
+    const body = JSON.parse(graphError(req, status, code, message).body ?? "{}") as unknown;
+    return { id, status, headers: { "Content-Type": "application/json" }, body };
+  }
+
+  /** A sub-request as the handlers see it: the envelope's token, the sub's headers and body. */
+  function batchSubRequest(req: SimRequest, version: string, sub: BatchSub): SimRequest {
+    const url = new URL(
+      `/${version}${sub.url.startsWith("/") ? "" : "/"}${sub.url}`,
+      "https://graph.invalid",
+    );
+    const headers: Record<string, string> = {};
+    if (req.headers.authorization) headers.authorization = req.headers.authorization;
+    if (sub.headers && typeof sub.headers === "object") {
+      for (const [k, v] of Object.entries(sub.headers as Record<string, unknown>))
+        headers[k.toLowerCase()] = String(v);
+    }
+    const body =
+      sub.body === undefined ? "" : typeof sub.body === "string" ? sub.body : JSON.stringify(sub.body);
+    const { pathname: path, searchParams: query } = url;
+    return { service: "graph", method: sub.method.toUpperCase(), path, query, headers, body, batch: true };
+  }
+
+  /** One sub-response of the envelope, or the aborted answer that takes the envelope with it. */
+  async function batchEntry(req: SimRequest, version: string, sub: BatchSub, statuses: Map<string, number>) {
+    const dependsOn = Array.isArray(sub.dependsOn) ? (sub.dependsOn as unknown[]).map(String) : [];
+    if (dependsOn.some((d) => (statuses.get(d) ?? 424) >= 400))
+      return batchError(req, sub.id, 424, "FailedDependency", "Failed dependency.");
+    if (/^https?:/i.test(sub.url))
+      return batchError(req, sub.id, 400, "BadRequest", "Batch request urls must be relative.");
+    const res = await ctx.dispatchSub(batchSubRequest(req, version, sub));
+    // A hung or reset sub-request takes the whole envelope with it: it is one HTTP exchange.
+    if (res.abort !== undefined) return { aborted: res };
+    const entry: BatchEntry = { id: sub.id, status: res.status, headers: batchHeaders(res.headers ?? {}) };
+    if (res.body !== undefined && res.body !== "") {
+      try {
+        entry.body = JSON.parse(res.body) as unknown;
+      } catch {
+        entry.body = res.body;
+      }
+    }
+    return entry;
+  }
+
+  async function batch(req: SimRequest, version: string): Promise<SimResponse> {
     const statusById = new Map<string, number>();
-    const responses: Record<string, unknown>[] = [];
-    for (const sub of requests as {
-      id: string;
-      method: string;
-      url: string;
-      headers?: unknown;
-      body?: unknown;
-      dependsOn?: unknown;
-    }[]) {
-      const dependsOn = Array.isArray(sub.dependsOn) ? (sub.dependsOn as unknown[]).map(String) : [];
-      if (dependsOn.some((d) => (statusById.get(d) ?? 424) >= 400)) {
-        statusById.set(sub.id, 424);
-        responses.push({
-          id: sub.id,
-          status: 424,
-          headers: { "Content-Type": "application/json" },
-          body: JSON.parse(
-            graphError(req, 424, "FailedDependency", "Failed dependency.").body ?? "{}",
-          ) as unknown,
-        });
-        continue;
-      }
-      if (/^https?:/i.test(sub.url)) {
-        statusById.set(sub.id, 400);
-        responses.push({
-          id: sub.id,
-          status: 400,
-          headers: { "Content-Type": "application/json" },
-          body: JSON.parse(
-            graphError(req, 400, "BadRequest", "Batch request urls must be relative.").body ?? "{}",
-          ) as unknown,
-        });
-        continue;
-      }
-      const url = new URL(
-        `/${version}${sub.url.startsWith("/") ? "" : "/"}${sub.url}`,
-        "https://graph.invalid",
-      );
-      const headers: Record<string, string> = {};
-      if (req.headers.authorization) headers.authorization = req.headers.authorization;
-      if (sub.headers && typeof sub.headers === "object") {
-        for (const [k, v] of Object.entries(sub.headers as Record<string, unknown>))
-          headers[k.toLowerCase()] = String(v);
-      }
-      const body =
-        sub.body === undefined ? "" : typeof sub.body === "string" ? sub.body : JSON.stringify(sub.body);
-      const subReq: SimRequest = {
-        service: "graph",
-        method: sub.method.toUpperCase(),
-        path: url.pathname,
-        query: url.searchParams,
-        headers,
-        body,
-        batch: true,
-      };
-      const res = await ctx.dispatchSub(subReq);
-      // A hung or reset sub-request takes the whole envelope with it: it is one HTTP exchange.
-      if (res.abort !== undefined) return res;
-      statusById.set(sub.id, res.status);
-      const entry: Record<string, unknown> = {
-        id: sub.id,
-        status: res.status,
-        headers: batchHeaders(res.headers ?? {}),
-      };
-      if (res.body !== undefined && res.body !== "") {
-        try {
-          entry.body = JSON.parse(res.body) as unknown;
-        } catch {
-          entry.body = res.body;
-        }
-      }
+    const responses: BatchEntry[] = [];
+    for (const sub of batchRequests(req)) {
+      const entry = await batchEntry(req, version, sub, statusById);
+      if ("aborted" in entry) return entry.aborted;
+      statusById.set(sub.id, entry.status);
       responses.push(entry);
     }
     return jsonResponse(200, { responses });
   }
 
   // ------------------------------------------------------------ routing
+
+  type Handler<K, R = SimResponse> = (req: SimRequest, caller: Caller, version: string, key: K) => R;
+  // `${set}/${action}` (lower case) of a keyed entity → the method it takes and its handler.
+  const entityRoutes: Record<string, [method: string, run: Handler<AppKey>]> = {
+    "applications/": ["GET", getApplication],
+    "applications/addpassword": ["POST", addPassword],
+    "applications/removepassword": ["POST", (req, caller, _version, key) => removePassword(req, caller, key)],
+    "applications/owners": ["GET", listOwners],
+    "serviceprincipals/": ["GET", getServicePrincipal],
+    "serviceprincipals/approleassignments": ["GET", listAppRoleAssignments],
+    "serviceprincipals/oauth2permissiongrants": [
+      "GET",
+      (req, caller, version, key) => {
+        const sp = resolveSp(req, key);
+        return isSp(sp) ? listGrants(req, caller, version, sp) : sp;
+      },
+    ],
+  };
+
+  const ENTITY_RE =
+    /^\/(applications|servicePrincipals)(?:\(appId='((?:[^']|'')*)'\)|\/([^/()]+))?(?:\/(?:microsoft\.graph\.)?([A-Za-z0-9]+))?\/?$/i;
+
+  /** `/applications…` and `/servicePrincipals…`: the collections, one entity, or an action on it. */
+  function entity(req: SimRequest, caller: Caller, version: string, m: RegExpExecArray): SimResponse {
+    const set = (m[1] ?? "").toLowerCase();
+    const key: AppKey | undefined =
+      m[2] !== undefined
+        ? { kind: "appId", value: m[2].replace(/''/g, "'") }
+        : m[3] !== undefined
+          ? { kind: "id", value: m[3] }
+          : undefined;
+    const action = m[4]?.toLowerCase();
+    const unknownSegment = () =>
+      graphError(req, 400, "BadRequest", `Resource not found for the segment '${m[4] ?? ""}'.`);
+    if (key === undefined && action === undefined) {
+      if (req.method !== "GET") return methodNotAllowed(req);
+      return set === "applications"
+        ? listApplications(req, caller, version)
+        : listServicePrincipals(req, caller, version);
+    }
+    const target = key === undefined ? undefined : entityRoutes[`${set}/${action ?? ""}`];
+    if (key === undefined || target === undefined) return unknownSegment();
+    return req.method === target[0] ? target[1](req, caller, version, key) : methodNotAllowed(req);
+  }
+
+  type Route = {
+    re: RegExp;
+    /** The only method the target takes; undefined when the handler checks it. */
+    method?: string;
+    betaOnly?: boolean;
+    run: Handler<RegExpExecArray, Promise<SimResponse> | SimResponse>;
+  };
+  const routes: Route[] = [
+    // Permissions are checked per sub-request, each with the envelope's token.
+    { re: /^\/\$batch\/?$/i, method: "POST", run: (req, _caller, version) => batch(req, version) },
+    { re: ENTITY_RE, run: entity },
+    { re: /^\/oauth2PermissionGrants\/?$/i, method: "GET", run: (req, c, v) => listGrants(req, c, v) },
+    { re: /^\/policies\/defaultAppManagementPolicy\/?$/i, method: "GET", run: defaultAppManagementPolicy },
+    // Beta only: on v1.0 the segment is unknown (the fallback in `route`).
+    {
+      re: /^\/reports\/appCredentialSignInActivities(?:\/(.+?))?\/?$/i,
+      method: "GET",
+      betaOnly: true,
+      run: (req, caller, version, m) =>
+        m[1] === undefined
+          ? listCredentialSignInActivities(req, caller, version)
+          : getCredentialSignInActivity(req, caller, version, m[1]),
+    },
+  ];
+
+  const methodNotAllowed = (req: SimRequest) =>
+    graphError(
+      req,
+      405,
+      "Request_BadRequest",
+      "Specified HTTP method is not allowed for the request target.",
+    );
 
   async function route(req: SimRequest): Promise<SimResponse> {
     const m = /^\/(v1\.0|beta)(\/.*)?$/i.exec(req.path);
@@ -797,91 +858,13 @@ export function createGraphService(ctx: GraphContext): ServiceHandler {
     } catch {
       return graphError(req, 400, "BadRequest", "Invalid request URL.");
     }
-    const method = req.method;
-    const methodNotAllowed = () =>
-      graphError(
-        req,
-        405,
-        "Request_BadRequest",
-        "Specified HTTP method is not allowed for the request target.",
-      );
-
     const caller = authenticate(req);
     if (!isCaller(caller)) return caller;
-
-    if (/^\/\$batch\/?$/i.test(rest)) {
-      if (method !== "POST") return methodNotAllowed();
-      // Permissions are checked per sub-request, each with the envelope's token.
-      return batch(req, version);
-    }
-
-    const entity =
-      /^\/(applications|servicePrincipals)(?:\(appId='((?:[^']|'')*)'\)|\/([^/()]+))?(?:\/(?:microsoft\.graph\.)?([A-Za-z0-9]+))?\/?$/i.exec(
-        rest,
-      );
-    if (entity) {
-      const set = (entity[1] ?? "").toLowerCase();
-      const key: AppKey | undefined =
-        entity[2] !== undefined
-          ? { kind: "appId", value: entity[2].replace(/''/g, "'") }
-          : entity[3] !== undefined
-            ? { kind: "id", value: entity[3] }
-            : undefined;
-      const action = entity[4]?.toLowerCase();
-      if (set === "applications") {
-        if (key === undefined && action === undefined)
-          return method === "GET" ? listApplications(req, caller, version) : methodNotAllowed();
-        if (key === undefined)
-          return graphError(
-            req,
-            400,
-            "BadRequest",
-            `Resource not found for the segment '${entity[4] ?? ""}'.`,
-          );
-        if (action === undefined)
-          return method === "GET" ? getApplication(req, caller, version, key) : methodNotAllowed();
-        if (action === "addpassword")
-          return method === "POST" ? addPassword(req, caller, version, key) : methodNotAllowed();
-        if (action === "removepassword")
-          return method === "POST" ? removePassword(req, caller, key) : methodNotAllowed();
-        if (action === "owners")
-          return method === "GET" ? listOwners(req, caller, version, key) : methodNotAllowed();
-      } else {
-        if (key === undefined && action === undefined)
-          return method === "GET" ? listServicePrincipals(req, caller, version) : methodNotAllowed();
-        if (key === undefined)
-          return graphError(
-            req,
-            400,
-            "BadRequest",
-            `Resource not found for the segment '${entity[4] ?? ""}'.`,
-          );
-        if (action === undefined)
-          return method === "GET" ? getServicePrincipal(req, caller, version, key) : methodNotAllowed();
-        if (action === "approleassignments")
-          return method === "GET" ? listAppRoleAssignments(req, caller, version, key) : methodNotAllowed();
-        if (action === "oauth2permissiongrants") {
-          if (method !== "GET") return methodNotAllowed();
-          const sp = resolveSp(req, key);
-          if (!isSp(sp)) return sp;
-          return listGrants(req, caller, version, sp);
-        }
-      }
-      return graphError(req, 400, "BadRequest", `Resource not found for the segment '${entity[4] ?? ""}'.`);
-    }
-    if (/^\/oauth2PermissionGrants\/?$/i.test(rest)) {
-      return method === "GET" ? listGrants(req, caller, version) : methodNotAllowed();
-    }
-    if (/^\/policies\/defaultAppManagementPolicy\/?$/i.test(rest)) {
-      return method === "GET" ? defaultAppManagementPolicy(req, caller, version) : methodNotAllowed();
-    }
-    // Beta only: on v1.0 the segment is unknown (the fallback below).
-    const report = /^\/reports\/appCredentialSignInActivities(?:\/(.+?))?\/?$/i.exec(rest);
-    if (report && version === "beta") {
-      if (method !== "GET") return methodNotAllowed();
-      return report[1] === undefined
-        ? listCredentialSignInActivities(req, caller, version)
-        : getCredentialSignInActivity(req, caller, version, report[1]);
+    for (const r of routes) {
+      const match = r.re.exec(rest);
+      if (match === null || (r.betaOnly === true && version !== "beta")) continue;
+      if (r.method !== undefined && req.method !== r.method) return methodNotAllowed(req);
+      return r.run(req, caller, version, match);
     }
     const segment = rest.split("/").filter(Boolean)[0] ?? "";
     return graphError(req, 400, "BadRequest", `Resource not found for the segment '${segment}'.`);

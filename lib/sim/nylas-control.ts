@@ -22,6 +22,7 @@ import { newGuid, newToken } from "./ids.js";
 import type {
   SignatureStyle,
   SimApp,
+  SimConnector,
   SimGrant,
   SimPassword,
   SimSignIn,
@@ -268,6 +269,28 @@ const INVALID_SECRET_DESCRIPTION = "Provider refused to return refresh_token usi
 const EXPIRED_SECRET_DESCRIPTION =
   "The client secret for your Azure application has expired. Please renew the client secret in the Azure Directory and try again";
 const DELIVERY_TIMEOUT_MS = 10_000;
+/** Nylas' checks of a hosted-auth request, in order: each says what is wrong, or nothing. */
+const AUTHORIZE_CHECKS: ((p: AuthorizeParams, nylas: SimTenant["nylas"]) => string | undefined)[] = [
+  (p) => (p.client_id ? undefined : "client_id is required"),
+  (p, nylas) =>
+    p.client_id === nylas.applicationId
+      ? undefined
+      : `client_id '${p.client_id}' does not match any application`,
+  (p) => (p.redirect_uri ? undefined : "redirect_uri is required"),
+  (p, nylas) =>
+    nylas.callbackUris.includes(p.redirect_uri ?? "")
+      ? undefined
+      : `redirect_uri '${p.redirect_uri}' is not an allowed callback URI for this application`,
+  (p) =>
+    p.response_type === "code" ? undefined : "response_type must be 'code' (adminconsent is not simulated)",
+  (p) =>
+    p.provider === undefined || p.provider === "microsoft"
+      ? undefined
+      : `provider '${p.provider}' has no connector in this application`,
+  (p) =>
+    p.state !== undefined && p.state.length > 256 ? "state must be 256 characters or fewer" : undefined,
+  (p) => (p.login_hint ? undefined : "the simulator needs login_hint: the email address that signs in"),
+];
 /** What the docs' mock payloads carry (developer.nylas.com/docs/v3/notifications/notification-schemas). */
 const MOCK_TIME = 1_234_567_890;
 
@@ -331,52 +354,17 @@ export class NylasControl {
       type,
       message,
     });
-    if (!params.client_id) return nylasError(400, "invalid_request_error", "client_id is required");
-    if (params.client_id !== nylas.applicationId) {
-      return nylasError(
-        400,
-        "invalid_request_error",
-        `client_id '${params.client_id}' does not match any application`,
-      );
-    }
-    if (!params.redirect_uri) return nylasError(400, "invalid_request_error", "redirect_uri is required");
-    if (!nylas.callbackUris.includes(params.redirect_uri)) {
-      return nylasError(
-        400,
-        "invalid_request_error",
-        `redirect_uri '${params.redirect_uri}' is not an allowed callback URI for this application`,
-      );
-    }
-    if (params.response_type !== "code") {
-      return nylasError(
-        400,
-        "invalid_request_error",
-        "response_type must be 'code' (adminconsent is not simulated)",
-      );
-    }
-    if (params.provider !== undefined && params.provider !== "microsoft") {
-      return nylasError(
-        400,
-        "invalid_request_error",
-        `provider '${params.provider}' has no connector in this application`,
-      );
-    }
-    if (params.state !== undefined && params.state.length > 256) {
-      return nylasError(400, "invalid_request_error", "state must be 256 characters or fewer");
-    }
-    if (!params.login_hint) {
-      return nylasError(
-        400,
-        "invalid_request_error",
-        "the simulator needs login_hint: the email address that signs in",
-      );
+    for (const check of AUTHORIZE_CHECKS) {
+      const problem = check(params, nylas);
+      if (problem !== undefined) return nylasError(400, "invalid_request_error", problem);
     }
     const connector = nylas.connector;
     if (!connector) return nylasError(404, "not_found_error", "connector not found for provider 'microsoft'");
 
-    const email = params.login_hint;
+    // The checks above make both present.
+    const [email, redirectUri] = [params.login_hint ?? "", params.redirect_uri ?? ""];
     const redirect = (extra: Record<string, string>): string => {
-      const url = new URL(params.redirect_uri ?? "");
+      const url = new URL(redirectUri);
       for (const [k, v] of Object.entries(extra)) url.searchParams.set(k, v);
       if (params.state !== undefined) url.searchParams.set("state", params.state);
       return url.toString();
@@ -396,67 +384,19 @@ export class NylasControl {
       });
       return { kind: "redirect", location: redirect(error) };
     };
-    const providerPage = (code: number, text: string): AuthorizeResult => {
-      const providerError = entraErrorBody("invalid_request", code, text, this.#tenant.clock.now());
-      this.authLog.push({
-        at: this.#tenant.clock.now(),
-        email,
-        outcome: "failed",
-        error: { error: "provider_page", error_description: providerError.error_description },
-        providerError,
-      });
-      return {
-        kind: "provider_page",
-        status: 400,
-        text: `Sign in\n\n${providerError.error_description}\n`,
-        providerError,
-      };
-    };
 
-    // Microsoft's authorize page: the app, the tenant and the redirect URI must be right.
-    const tenantSetting = connector.settings.tenant ?? "common";
-    const multiTenantSegments = ["common", "organizations", "consumers"];
-    if (
-      !multiTenantSegments.includes(tenantSetting.toLowerCase()) &&
-      !isTenantSegment(this.#tenant, tenantSetting)
-    ) {
-      return providerPage(90002, tenantNotFoundText(tenantSetting));
-    }
-    const clientId = connector.settings.client_id;
-    if (!clientId)
-      return providerPage(900144, "The request body must contain the following parameter: 'client_id'.");
-    const app = this.#tenant.appByAppId(clientId);
-    if (!app) return providerPage(700016, appNotFoundText(clientId, this.#tenant.displayName));
-    if (multiTenantSegments.includes(tenantSetting.toLowerCase()) && app.signInAudience === "AzureADMyOrg") {
-      return providerPage(
-        50194,
-        `Application '${app.appId}'(${app.displayName}) is not configured as a multi-tenant application. Usage of ` +
-          "the /common endpoint is not supported for such applications created after '10/15/2018'. Use a " +
-          "tenant-specific endpoint or configure the application to be multi-tenant.",
-      );
-    }
-    const callback = `${this.#deps.regionUrl()}/v3/connect/callback`;
-    if (!app.web.redirectUris.includes(callback)) {
-      return providerPage(
-        50011,
-        `The redirect URI '${callback}' specified in the request does not match the redirect URIs configured for ` +
-          `the application '${app.appId}'. Make sure the redirect URI sent in the request matches one added to ` +
-          "your application in the Azure portal.",
-      );
-    }
+    const app = this.#signInApp(connector);
+    if (Array.isArray(app)) return this.#providerPage(email, ...app);
 
     // Nylas redeems the code at Microsoft's token endpoint with the connector's secret.
     const secret = connector.settings.client_secret;
     const check = secret === undefined ? undefined : this.#tenant.presentSecret(app, secret);
     if (check === undefined || !check.ok) {
-      const expired = check !== undefined && refusalCode(check) === 7000222;
-      const providerError = entraErrorBody(
-        "invalid_client",
-        expired ? 7000222 : 7000215,
-        expired ? expiredSecretText(app.appId) : invalidSecretText(app.appId),
-        this.#tenant.clock.now(),
-      );
-      return fail(expired ? EXPIRED_SECRET_DESCRIPTION : INVALID_SECRET_DESCRIPTION, providerError);
+      const [code, text, description]: [number, string, string] =
+        check !== undefined && refusalCode(check) === 7000222
+          ? [7000222, expiredSecretText(app.appId), EXPIRED_SECRET_DESCRIPTION]
+          : [7000215, invalidSecretText(app.appId), INVALID_SECRET_DESCRIPTION];
+      return fail(description, entraErrorBody("invalid_client", code, text, this.#tenant.clock.now()));
     }
     // Microsoft issued tokens for that code with this secret: a sign-in with the key.
     this.#tenant.recordSignIn(app.id, check.password.keyId);
@@ -477,7 +417,7 @@ export class NylasControl {
     };
     const code = newToken(40);
     const issued: IssuedCode = {
-      redirectUri: params.redirect_uri,
+      redirectUri,
       expiresAtMs: Date.now() + 10 * 60_000,
     };
     if (options.exchange ?? nylas.requireCodeExchange) {
@@ -498,6 +438,55 @@ export class NylasControl {
    */
   authorizeOnly(params: AuthorizeParams): AuthorizeResult {
     return this.authorize(params, { exchange: true });
+  }
+
+  /** Microsoft's authorize page: the app, or the AADSTS code and text of the page it stops on. */
+  #signInApp(connector: SimConnector): SimApp | [code: number, text: string] {
+    // The app, the tenant and the redirect URI must be right.
+    const tenantSetting = connector.settings.tenant ?? "common";
+    const multiTenant = ["common", "organizations", "consumers"].includes(tenantSetting.toLowerCase());
+    if (!multiTenant && !isTenantSegment(this.#tenant, tenantSetting))
+      return [90002, tenantNotFoundText(tenantSetting)];
+    const clientId = connector.settings.client_id;
+    if (!clientId) return [900144, "The request body must contain the following parameter: 'client_id'."];
+    const app = this.#tenant.appByAppId(clientId);
+    if (!app) return [700016, appNotFoundText(clientId, this.#tenant.displayName)];
+    if (multiTenant && app.signInAudience === "AzureADMyOrg") {
+      return [
+        50194,
+        `Application '${app.appId}'(${app.displayName}) is not configured as a multi-tenant application. Usage of ` +
+          "the /common endpoint is not supported for such applications created after '10/15/2018'. Use a " +
+          "tenant-specific endpoint or configure the application to be multi-tenant.",
+      ];
+    }
+    const callback = `${this.#deps.regionUrl()}/v3/connect/callback`;
+    if (!app.web.redirectUris.includes(callback)) {
+      return [
+        50011,
+        `The redirect URI '${callback}' specified in the request does not match the redirect URIs configured for ` +
+          `the application '${app.appId}'. Make sure the redirect URI sent in the request matches one added to ` +
+          "your application in the Azure portal.",
+      ];
+    }
+    return app;
+  }
+
+  /** The error page Microsoft stops the user on, logged as a failed sign-in. */
+  #providerPage(email: string, code: number, text: string): AuthorizeResult {
+    const providerError = entraErrorBody("invalid_request", code, text, this.#tenant.clock.now());
+    this.authLog.push({
+      at: this.#tenant.clock.now(),
+      email,
+      outcome: "failed",
+      error: { error: "provider_page", error_description: providerError.error_description },
+      providerError,
+    });
+    return {
+      kind: "provider_page",
+      status: 400,
+      text: `Sign in\n\n${providerError.error_description}\n`,
+      providerError,
+    };
   }
 
   /** Creates or re-authenticates the grant of a finished sign-in, and notifies. */

@@ -175,110 +175,61 @@ export function createNylasService(ctx: NylasContext): ServiceHandler {
   function patchConnector(req: SimRequest, connector: SimConnector): SimResponse {
     const parsedBody = parseBody(req);
     if ("error" in parsedBody) return parsedBody.error;
-    const body = parsedBody.body;
-    const { settings, scope, name, active_credential_id: activeCredentialId } = body;
-    if (
-      settings !== undefined &&
-      (settings === null || typeof settings !== "object" || Array.isArray(settings))
-    ) {
-      return badRequest(req, "settings must be an object");
-    }
-    if (scope !== undefined && !isStringArray(scope))
-      return badRequest(req, "scope must be an array of strings");
-    if (name !== undefined && typeof name !== "string") return badRequest(req, "name must be a string");
-    if (activeCredentialId !== undefined && typeof activeCredentialId !== "string") {
-      return badRequest(req, "active_credential_id must be a string");
-    }
+    const problem = fieldProblem(parsedBody.body, CONNECTOR_PATCH_RULES);
+    if (problem !== undefined) return badRequest(req, problem);
+    const { settings, scope, name, active_credential_id: activeCredentialId } = parsedBody.body;
     const previousSecret = connector.settings.client_secret;
     // "Nylas replaces all data in the nested object with the information included in your request":
     // a PATCH carrying only client_secret loses client_id and tenant.
     if (settings !== undefined) connector.settings = { ...(settings as Record<string, unknown>) };
-    if (scope !== undefined) connector.scope = [...scope];
+    if (isStringArray(scope)) connector.scope = [...scope];
     if (typeof name === "string") connector.name = name;
     // active_credential_id changes only when the body sets it.
     if (typeof activeCredentialId === "string") connector.active_credential_id = activeCredentialId;
     const nextSecret = connector.settings.client_secret;
-    if (
-      tenant.nylas.secretBinding === "moved" &&
-      typeof nextSecret === "string" &&
-      nextSecret !== previousSecret
-    ) {
-      const current = tenant.connectorSecret();
-      if (current?.app && current.password) {
-        const moved = tenant.nylas.rebindGrants(current.app.appId, current.password.keyId);
-        ctx.logger.debug(`sim nylas: ${moved.length} grants moved to key ${current.password.keyId}`);
-      }
-    }
+    if (typeof nextSecret === "string" && nextSecret !== previousSecret) secretChanged();
     ctx.logger.debug("sim nylas: connector updated");
     return ok(req, renderConnector(connector));
+  }
+
+  // A "moved" binding: the grants made through the app now refresh with the connector's new key.
+  function secretChanged(): void {
+    const current = tenant.nylas.secretBinding === "moved" ? tenant.connectorSecret() : undefined;
+    if (current?.app && current.password) {
+      const moved = tenant.nylas.rebindGrants(current.app.appId, current.password.keyId);
+      ctx.logger.debug(`sim nylas: ${moved.length} grants moved to key ${current.password.keyId}`);
+    }
   }
 
   // ------------------------------------------------------------ grants
 
   function listGrants(req: SimRequest): SimResponse {
+    if (req.method !== "GET") return methodNotAllowed(req, "GET");
     const q = req.query;
     tenant.nylas.startGrantsPage(q);
-    if (tenant.nylas.strictGrantQuery) {
-      const unknown = [...new Set(q.keys())].filter((k) => !GRANTS_QUERY_PARAMETERS.includes(k));
-      if (unknown.length > 0)
-        return badRequest(
-          req,
-          `unknown query parameter${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`,
-        );
-    }
-    const limitRaw = q.get("limit");
-    const limit = limitRaw === null ? 10 : Number(limitRaw);
-    if (!Number.isInteger(limit) || limit < 1) return badRequest(req, "limit must be a positive integer");
-    if (limit > MAX_GRANTS_LIMIT)
-      return badRequest(req, `limit must be less than or equal to ${MAX_GRANTS_LIMIT}`);
-    const offsetRaw = q.get("offset");
-    const offset = offsetRaw === null ? 0 : Number(offsetRaw);
-    if (!Number.isInteger(offset) || offset < 0)
-      return badRequest(req, "offset must be a non-negative integer");
-    const sortBy = q.get("sort_by") ?? "created_at";
-    if (sortBy !== "created_at" && sortBy !== "updated_at")
-      return badRequest(req, "sort_by must be created_at or updated_at");
-    const orderBy = q.get("order_by") ?? "desc";
-    if (orderBy !== "asc" && orderBy !== "desc") return badRequest(req, "order_by must be asc or desc");
-    const status = q.get("grant_status");
-    if (status !== null && status !== "valid" && status !== "invalid")
-      return badRequest(req, "grant_status must be valid or invalid");
-    const since = intParam(q.get("since"));
-    const before = intParam(q.get("before"));
-    if (since === null || before === null)
-      return badRequest(req, "since and before must be unix timestamps in seconds");
-    const provider = q.get("provider");
+    const problem = grantsQueryProblem(q, tenant.nylas.strictGrantQuery);
+    if (problem !== undefined) return badRequest(req, problem);
+    const [limit, offset] = [num(q, "limit", 10), num(q, "offset", 0)];
     const email = q.get("email")?.toLowerCase() ?? null;
     const cap = tenant.nylas.grantPageCap;
     const pageSize = cap === undefined ? limit : Math.max(1, Math.min(limit, cap.max));
     const echoed = { limit: cap?.echo === "cap" ? pageSize : limit, offset };
-
-    const filters: ((g: SimGrant) => boolean)[] = [];
-    if (status !== null) filters.push((g) => g.grant_status === status);
-    if (provider !== null) filters.push((g) => g.provider === provider);
-    if (email !== null) filters.push((g) => g.email.toLowerCase() === email);
-    if (since !== undefined) filters.push((g) => g.created_at >= since);
-    if (before !== undefined) filters.push((g) => g.created_at <= before);
-
-    const data: Record<string, unknown>[] = [];
+    const filters = grantFilters(q, email);
     if (email !== null && filters.length === 1) {
       // The email index answers the common "find this user's grant" query in O(1).
       const grant = tenant.nylas.grantByEmail(email);
-      if (grant && offset === 0) data.push(renderGrant(grant));
-      return ok(req, data, echoed);
+      return ok(req, grant && offset === 0 ? [renderGrant(grant)] : [], echoed);
     }
     // Sorted once per change (cached); a page is then O(offset + limit) at worst.
     // Equal keys come in insertion order, descending as well as ascending.
-    const sorted = tenant.nylas.sortedGrants(sortBy, orderBy);
-    const n = sorted.length;
+    const sortBy = (q.get("sort_by") ?? "created_at") as "created_at" | "updated_at";
+    const sorted = tenant.nylas.sortedGrants(sortBy, (q.get("order_by") ?? "desc") as "asc" | "desc");
+    const data: Record<string, unknown>[] = [];
     let skipped = 0;
-    for (let k = 0; k < n && data.length < pageSize; k++) {
+    for (let k = 0; k < sorted.length && data.length < pageSize; k++) {
       const grant = sorted[k] as SimGrant;
-      if (filters.length > 0 && !filters.every((f) => f(grant))) continue;
-      if (skipped < offset) {
-        skipped++;
-        continue;
-      }
+      if (!filters.every((f) => f(grant))) continue;
+      if (skipped++ < offset) continue;
       data.push(renderGrant(grant));
     }
     return ok(req, data, echoed);
@@ -400,38 +351,38 @@ export function createNylasService(ctx: NylasContext): ServiceHandler {
     switch (req.method) {
       case "GET":
         return ok(req, renderWebhook(webhook, false));
-      case "PUT": {
-        const parsedBody = parseBody(req);
-        if ("error" in parsedBody) return parsedBody.error;
-        const body = parsedBody.body;
-        if (body.trigger_types !== undefined && !isStringArray(body.trigger_types))
-          return badRequest(req, "trigger_types must be an array of strings");
-        if (body.compressed_delivery !== undefined && typeof body.compressed_delivery !== "boolean")
-          return badRequest(req, "compressed_delivery must be a boolean");
-        if (isStringArray(body.trigger_types)) webhook.trigger_types = [...body.trigger_types];
-        if (typeof body.compressed_delivery === "boolean")
-          webhook.compressed_delivery = body.compressed_delivery;
-        if (typeof body.webhook_url === "string") webhook.webhook_url = body.webhook_url;
-        if (typeof body.description === "string") webhook.description = body.description;
-        if (isStringArray(body.notification_email_addresses)) {
-          webhook.notification_email_addresses = [...body.notification_email_addresses];
-        }
-        const now = Math.floor(tenant.clock.now().getTime() / 1000);
-        if (body.status === "active" || body.status === "pause") {
-          if (webhook.status !== body.status) webhook.status_updated_at = now;
-          webhook.status = body.status;
-          // Reactivated by hand: the failure count starts over.
-          if (body.status === "active") control.resetDestinationHealth(webhook.id);
-        }
-        webhook.updated_at = now;
-        return ok(req, renderWebhook(webhook, false));
-      }
+      case "PUT":
+        return updateWebhook(req, webhook);
       case "DELETE":
         tenant.nylas.webhooks.splice(tenant.nylas.webhooks.indexOf(webhook), 1);
         return ok(req, { status: "success" });
       default:
         return methodNotAllowed(req, "GET, PUT, DELETE");
     }
+  }
+
+  function updateWebhook(req: SimRequest, webhook: SimWebhook): SimResponse {
+    const parsedBody = parseBody(req);
+    if ("error" in parsedBody) return parsedBody.error;
+    const body = parsedBody.body;
+    const problem = fieldProblem(body, WEBHOOK_PUT_RULES);
+    if (problem !== undefined) return badRequest(req, problem);
+    if (isStringArray(body.trigger_types)) webhook.trigger_types = [...body.trigger_types];
+    if (typeof body.compressed_delivery === "boolean") webhook.compressed_delivery = body.compressed_delivery;
+    if (typeof body.webhook_url === "string") webhook.webhook_url = body.webhook_url;
+    if (typeof body.description === "string") webhook.description = body.description;
+    if (isStringArray(body.notification_email_addresses)) {
+      webhook.notification_email_addresses = [...body.notification_email_addresses];
+    }
+    const now = Math.floor(tenant.clock.now().getTime() / 1000);
+    if (body.status === "active" || body.status === "pause") {
+      if (webhook.status !== body.status) webhook.status_updated_at = now;
+      webhook.status = body.status;
+      // Reactivated by hand: the failure count starts over.
+      if (body.status === "active") control.resetDestinationHealth(webhook.id);
+    }
+    webhook.updated_at = now;
+    return ok(req, renderWebhook(webhook, false));
   }
 
   // ------------------------------------------------------------ hosted auth
@@ -466,8 +417,7 @@ export function createNylasService(ctx: NylasContext): ServiceHandler {
     } else {
       const parsedParsed = parseBody(req);
       if ("error" in parsedParsed) return parsedParsed.error;
-      const parsed = parsedParsed.body;
-      body = parsed;
+      body = parsedParsed.body;
     }
     const oauthError = (status: number, error: string, description: string) =>
       jsonResponse(status, {
@@ -504,6 +454,38 @@ export function createNylasService(ctx: NylasContext): ServiceHandler {
 
   // ------------------------------------------------------------ routing
 
+  type Answer = Promise<SimResponse> | SimResponse | undefined;
+  // `/v3/{resource}/{a}/{b}` → its handler, undefined for no such route. A Map: a segment may be "constructor".
+  const resources = new Map<string, (req: SimRequest, a?: string, b?: string) => Answer>([
+    ["applications", applications],
+    ["connectors", (req, a, b) => (b === undefined ? connectors(req, a) : undefined)],
+    [
+      "grants",
+      (req, a, b) => (a === undefined ? listGrants(req) : b === undefined ? grant(req, a) : undefined),
+    ],
+    ["webhooks", webhookRoute],
+  ]);
+
+  function applications(req: SimRequest, a?: string, b?: string): Answer {
+    if (a === "redirect-uris" && b === undefined && req.method === "GET") return ok(req, callbackUris());
+    if (a !== undefined) return undefined;
+    if (req.method !== "GET") return methodNotAllowed(req, "GET");
+    return ok(req, {
+      application_id: tenant.nylas.applicationId,
+      organization_id: tenant.nylas.organizationId,
+      region: tenant.nylas.region,
+      environment: "production",
+      branding: { name: "secret-watchdog simulator" },
+      callback_uris: callbackUris(),
+    });
+  }
+
+  function webhookRoute(req: SimRequest, a?: string, b?: string): Answer {
+    if (a === "rotate-secret" && b !== undefined) return webhooks(req, b, true);
+    if (a === "send-test-event" && b === undefined) return sendTestEvent(req);
+    return b === undefined ? webhooks(req, a, false) : undefined;
+  }
+
   async function route(req: SimRequest): Promise<SimResponse> {
     if (tenant.nylas.region !== ctx.region) return unauthorized(req);
     const path = req.path.replace(/\/+$/, "");
@@ -512,41 +494,9 @@ export function createNylasService(ctx: NylasContext): ServiceHandler {
     if (path === "/v3/connect/token")
       return req.method === "POST" ? connectToken(req) : methodNotAllowed(req, "POST");
     if (!authorized(req)) return unauthorized(req);
-
-    const segments = path.split("/").filter(Boolean).map(safeDecode);
-    if (segments[0] !== "v3") return notFound(req, "route not found");
-    const [, resource, a, b] = segments;
-    switch (resource) {
-      case "applications":
-        if (a === undefined) {
-          if (req.method !== "GET") return methodNotAllowed(req, "GET");
-          return ok(req, {
-            application_id: tenant.nylas.applicationId,
-            organization_id: tenant.nylas.organizationId,
-            region: tenant.nylas.region,
-            environment: "production",
-            branding: { name: "secret-watchdog simulator" },
-            callback_uris: callbackUris(),
-          });
-        }
-        if (a === "redirect-uris" && b === undefined && req.method === "GET") return ok(req, callbackUris());
-        break;
-      case "connectors":
-        if (b === undefined) return connectors(req, a);
-        break;
-      case "grants":
-        if (a === undefined) return req.method === "GET" ? listGrants(req) : methodNotAllowed(req, "GET");
-        if (b === undefined) return grant(req, a);
-        break;
-      case "webhooks":
-        if (a === "rotate-secret" && b !== undefined) return webhooks(req, b, true);
-        if (a === "send-test-event" && b === undefined) return sendTestEvent(req);
-        if (b === undefined) return webhooks(req, a, false);
-        break;
-      default:
-        break;
-    }
-    return notFound(req, "route not found");
+    const [v3, resource, a, b] = path.split("/").filter(Boolean).map(safeDecode);
+    const answer = v3 === "v3" && resource !== undefined ? resources.get(resource)?.(req, a, b) : undefined;
+    return (await answer) ?? notFound(req, "route not found");
   }
 
   function callbackUris(): Record<string, unknown>[] {
@@ -564,14 +514,8 @@ export function createNylasService(ctx: NylasContext): ServiceHandler {
       if (status === 429) {
         return nylasError(req, 429, "rate_limit_error", "Too many requests, please try again shortly.");
       }
-      if (status >= 500) {
-        return nylasError(
-          req,
-          status,
-          status === 504 ? "provider_error" : "api_error",
-          "Internal server error.",
-        );
-      }
+      const type = status === 504 ? "provider_error" : "api_error";
+      if (status >= 500) return nylasError(req, status, type, "Internal server error.");
       if (status === 401) return unauthorized(req);
       if (status === 404) return notFound(req, "Resource not found");
       return nylasError(req, status, "invalid_request_error", "Bad request");
@@ -581,6 +525,62 @@ export function createNylasService(ctx: NylasContext): ServiceHandler {
       return { ...res, headers: { "x-request-id": requestIdOf(req), ...res.headers } };
     },
   };
+}
+
+type Rule<T> = [ok: (value: T) => boolean, problem: string];
+/** The problem of the first rule `body` breaks: each applies to its field when the body has it. */
+function fieldProblem(body: Record<string, unknown>, rules: [field: string, ...Rule<unknown>][]) {
+  return rules.find(([field, ok]) => body[field] !== undefined && !ok(body[field]))?.[2];
+}
+const isString = (v: unknown) => typeof v === "string";
+const CONNECTOR_PATCH_RULES: [field: string, ...Rule<unknown>][] = [
+  ["settings", (v) => v !== null && typeof v === "object" && !Array.isArray(v), "settings must be an object"],
+  ["scope", isStringArray, "scope must be an array of strings"],
+  ["name", isString, "name must be a string"],
+  ["active_credential_id", isString, "active_credential_id must be a string"],
+];
+const WEBHOOK_PUT_RULES: [field: string, ...Rule<unknown>][] = [
+  ["trigger_types", isStringArray, "trigger_types must be an array of strings"],
+  ["compressed_delivery", (v) => typeof v === "boolean", "compressed_delivery must be a boolean"],
+];
+
+const oneOf = (name: string, values: string[]) => (q: URLSearchParams) =>
+  values.includes(q.get(name) ?? values[0]!);
+const num = (q: URLSearchParams, name: string, fallback: number) => Number(q.get(name) ?? fallback);
+const integer = (name: string, min: number, fallback: number) => (q: URLSearchParams) =>
+  Number.isInteger(num(q, name, fallback)) && num(q, name, fallback) >= min;
+/** `GET /v3/grants`' query checks, in the order Nylas reports the first one broken. */
+const GRANTS_QUERY_RULES: Rule<URLSearchParams>[] = [
+  [integer("limit", 1, 10), "limit must be a positive integer"],
+  [(q) => num(q, "limit", 10) <= MAX_GRANTS_LIMIT, `limit must be less than or equal to ${MAX_GRANTS_LIMIT}`],
+  [integer("offset", 0, 0), "offset must be a non-negative integer"],
+  [oneOf("sort_by", ["created_at", "updated_at"]), "sort_by must be created_at or updated_at"],
+  [oneOf("order_by", ["asc", "desc"]), "order_by must be asc or desc"],
+  [oneOf("grant_status", ["valid", "invalid"]), "grant_status must be valid or invalid"],
+  [
+    (q) => intParam(q.get("since")) !== null && intParam(q.get("before")) !== null,
+    "since and before must be unix timestamps in seconds",
+  ],
+];
+
+function grantsQueryProblem(q: URLSearchParams, strict: boolean): string | undefined {
+  const unknown = strict ? [...new Set(q.keys())].filter((k) => !GRANTS_QUERY_PARAMETERS.includes(k)) : [];
+  if (unknown.length > 0)
+    return `unknown query parameter${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`;
+  return GRANTS_QUERY_RULES.find(([ok]) => !ok(q))?.[1];
+}
+
+/** What a (valid) grants query keeps. */
+function grantFilters(q: URLSearchParams, email: string | null): ((g: SimGrant) => boolean)[] {
+  const [status, provider] = [q.get("grant_status"), q.get("provider")];
+  const [since, before] = [intParam(q.get("since")), intParam(q.get("before"))];
+  const filters: ((g: SimGrant) => boolean)[] = [];
+  if (status !== null) filters.push((g) => g.grant_status === status);
+  if (provider !== null) filters.push((g) => g.provider === provider);
+  if (email !== null) filters.push((g) => g.email.toLowerCase() === email);
+  if (typeof since === "number") filters.push((g) => g.created_at >= since);
+  if (typeof before === "number") filters.push((g) => g.created_at <= before);
+  return filters;
 }
 
 function pageParams(

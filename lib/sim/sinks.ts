@@ -114,98 +114,101 @@ function parseJson(body: string): unknown {
   }
 }
 
-/** The first Block Kit violation in `blocks`, or undefined when Slack would take them. */
-export function blockKitProblem(blocks: unknown): string | undefined {
-  const L = SLACK_BLOCK_LIMITS;
-  if (!Array.isArray(blocks)) return "blocks must be an array";
-  if (blocks.length > L.blocks) return `no more than ${L.blocks} blocks`;
-  const isObject = (v: unknown): v is Record<string, unknown> =>
-    v !== null && typeof v === "object" && !Array.isArray(v);
-  const textObject = (v: unknown, max: number, where: string, plainOnly = false): string | undefined => {
-    if (!isObject(v)) return `${where} must be a text object`;
-    if (v.type !== "plain_text" && (plainOnly || v.type !== "mrkdwn"))
-      return `${where}.type must be ${plainOnly ? "plain_text" : "plain_text or mrkdwn"}`;
-    if (typeof v.text !== "string" || v.text.length === 0) return `${where}.text must be a non-empty string`;
-    if (v.text.length > max) return `${where}.text must be less than ${max + 1} characters`;
-    return undefined;
-  };
-  const list = (v: unknown, max: number, where: string): unknown[] | string => {
-    if (!Array.isArray(v) || v.length === 0) return `${where} must be a non-empty array`;
-    if (v.length > max) return `${where} must have no more than ${max} items`;
-    return v as unknown[];
-  };
-  for (let i = 0; i < blocks.length; i++) {
-    const b: unknown = blocks[i];
-    const at = `blocks[${i}]`;
-    if (!isObject(b) || typeof b.type !== "string") return `${at} must be an object with a type`;
-    if (b.block_id !== undefined && (typeof b.block_id !== "string" || b.block_id.length > L.blockId))
-      return `${at}.block_id must be a string of at most ${L.blockId} characters`;
-    let problem: string | undefined;
-    switch (b.type) {
-      case "header":
-        problem = textObject(b.text, L.headerText, `${at}.text`, true);
-        break;
-      case "section": {
-        if (b.text === undefined && b.fields === undefined) return `${at} needs text or fields`;
-        if (b.text !== undefined) problem = textObject(b.text, L.sectionText, `${at}.text`);
-        if (problem === undefined && b.fields !== undefined) {
-          const fields = list(b.fields, L.sectionFields, `${at}.fields`);
-          if (typeof fields === "string") return fields;
-          for (let f = 0; f < fields.length && problem === undefined; f++)
-            problem = textObject(fields[f], L.fieldText, `${at}.fields[${f}]`);
-        }
-        break;
-      }
-      case "actions": {
-        const elements = list(b.elements, L.actionsElements, `${at}.elements`);
-        if (typeof elements === "string") return elements;
-        for (let e = 0; e < elements.length && problem === undefined; e++) {
-          const el: unknown = elements[e];
-          const where = `${at}.elements[${e}]`;
-          if (!isObject(el) || typeof el.type !== "string") return `${where} must be an object with a type`;
-          if (el.type !== "button") continue;
-          problem = textObject(el.text, L.buttonText, `${where}.text`, true);
-          if (problem === undefined && el.url !== undefined) {
-            if (typeof el.url !== "string" || el.url.length > L.buttonUrl)
-              problem = `${where}.url must be a string of at most ${L.buttonUrl} characters`;
-          }
-        }
-        break;
-      }
-      case "context": {
-        const elements = list(b.elements, L.contextElements, `${at}.elements`);
-        if (typeof elements === "string") return elements;
-        for (let e = 0; e < elements.length && problem === undefined; e++) {
-          const el: unknown = elements[e];
-          const where = `${at}.elements[${e}]`;
-          if (!isObject(el) || typeof el.type !== "string") return `${where} must be an object with a type`;
-          if (el.type === "image") continue;
-          problem = textObject(el, L.contextText, where);
-        }
-        break;
-      }
-      case "divider":
-      case "image":
-      case "rich_text":
-      case "input":
-      case "file":
-      case "video":
-      case "markdown":
-        break;
-      default:
-        return `${at}.type '${b.type}' is not a block type`;
-    }
+type Json = Record<string, unknown>;
+type Problem = string | undefined;
+type Check = (item: Json, where: string) => Problem;
+const L = SLACK_BLOCK_LIMITS;
+const isObject = (v: unknown): v is Json => v !== null && typeof v === "object" && !Array.isArray(v);
+
+function textObject(v: unknown, max: number, where: string, plainOnly = false): Problem {
+  if (!isObject(v)) return `${where} must be a text object`;
+  if (v.type !== "plain_text" && (plainOnly || v.type !== "mrkdwn"))
+    return `${where}.type must be ${plainOnly ? "plain_text" : "plain_text or mrkdwn"}`;
+  if (typeof v.text !== "string" || v.text.length === 0) return `${where}.text must be a non-empty string`;
+  if (v.text.length > max) return `${where}.text must be less than ${max + 1} characters`;
+  return undefined;
+}
+
+function list(v: unknown, max: number, where: string): unknown[] | string {
+  if (!Array.isArray(v) || v.length === 0) return `${where} must be a non-empty array`;
+  if (v.length > max) return `${where} must have no more than ${max} items`;
+  return v as unknown[];
+}
+
+/** The first problem of `items`, each checked by `check` once it is an object with a type. */
+function itemsProblem(items: unknown[], where: string, check: Check): Problem {
+  for (let n = 0; n < items.length; n++) {
+    const item: unknown = items[n];
+    if (!isObject(item) || typeof item.type !== "string")
+      return `${where}[${n}] must be an object with a type`;
+    const problem = check(item, `${where}[${n}]`);
     if (problem !== undefined) return problem;
   }
   return undefined;
 }
 
-function slack(req: SimRequest, receiver: SinkReceiver): SimResponse {
-  const payload = parseJson(req.body);
-  if (payload === undefined || payload === null || typeof payload !== "object" || Array.isArray(payload)) {
-    return textResponse(400, "invalid_payload", { "content-type": "text/html" });
+function sectionProblem(b: Json, at: string): Problem {
+  if (b.text === undefined && b.fields === undefined) return `${at} needs text or fields`;
+  const problem = b.text === undefined ? undefined : textObject(b.text, L.sectionText, `${at}.text`);
+  if (problem !== undefined || b.fields === undefined) return problem;
+  const fields = list(b.fields, L.sectionFields, `${at}.fields`);
+  if (typeof fields === "string") return fields;
+  for (let f = 0; f < fields.length; f++) {
+    const fieldProblem = textObject(fields[f], L.fieldText, `${at}.fields[${f}]`);
+    if (fieldProblem !== undefined) return fieldProblem;
   }
-  const p = payload as Record<string, unknown>;
+  return undefined;
+}
+
+function buttonProblem(el: Json, where: string): Problem {
+  if (el.type !== "button") return undefined;
+  const problem = textObject(el.text, L.buttonText, `${where}.text`, true);
+  if (problem !== undefined || el.url === undefined) return problem;
+  if (typeof el.url !== "string" || el.url.length > L.buttonUrl)
+    return `${where}.url must be a string of at most ${L.buttonUrl} characters`;
+  return undefined;
+}
+
+function elementsProblem(b: Json, at: string, max: number, check: Check): Problem {
+  const elements = list(b.elements, max, `${at}.elements`);
+  return typeof elements === "string" ? elements : itemsProblem(elements, `${at}.elements`, check);
+}
+
+const noProblem = (): Problem => undefined;
+/** Block Kit's block types, each with what Slack checks in it (a Map: `b.type` may be "constructor"). */
+const BLOCK_CHECKS = new Map<string, Check>([
+  ["header", (b, at) => textObject(b.text, L.headerText, `${at}.text`, true)],
+  ["section", sectionProblem],
+  ["actions", (b, at) => elementsProblem(b, at, L.actionsElements, buttonProblem)],
+  [
+    "context",
+    (b, at) =>
+      elementsProblem(b, at, L.contextElements, (el, where) =>
+        el.type === "image" ? undefined : textObject(el, L.contextText, where),
+      ),
+  ],
+  ...["divider", "image", "rich_text", "input", "file", "video", "markdown"].map(
+    (t) => [t, noProblem] as const,
+  ),
+]);
+
+function blockProblem(b: Json, at: string): Problem {
+  if (b.block_id !== undefined && (typeof b.block_id !== "string" || b.block_id.length > L.blockId))
+    return `${at}.block_id must be a string of at most ${L.blockId} characters`;
+  const check = BLOCK_CHECKS.get(b.type as string);
+  return check === undefined ? `${at}.type '${b.type as string}' is not a block type` : check(b, at);
+}
+
+/** The first Block Kit violation in `blocks`, or undefined when Slack would take them. */
+export function blockKitProblem(blocks: unknown): string | undefined {
+  if (!Array.isArray(blocks)) return "blocks must be an array";
+  if (blocks.length > L.blocks) return `no more than ${L.blocks} blocks`;
+  return itemsProblem(blocks, "blocks", blockProblem);
+}
+
+function slack(req: SimRequest, receiver: SinkReceiver): SimResponse {
+  const p = parseJson(req.body);
+  if (!isObject(p)) return textResponse(400, "invalid_payload", { "content-type": "text/html" });
   // Slack refuses the whole message for one bad block.
   if (receiver.validateSlackBlocks && p.blocks !== undefined && blockKitProblem(p.blocks) !== undefined)
     return textResponse(400, "invalid_blocks", { "content-type": "text/html" });
@@ -232,49 +235,45 @@ function teams(req: SimRequest): SimResponse {
   return { status: 202, headers: { "content-length": "0" }, body: "" };
 }
 
+const blank = (v: unknown) => typeof v !== "string" || v.trim() === "";
+const onPayload = (fails: (p: Json) => boolean) => (e: Json) =>
+  e.event_action === "trigger" && isObject(e.payload) && fails(e.payload);
+/** Events API v2's checks, in the order PagerDuty lists what is wrong with an event. */
+const PD_RULES: [fails: (e: Json) => boolean, error: string][] = [
+  [(e) => blank(e.routing_key), "'routing_key' is missing or blank"],
+  [
+    (e) => typeof e.event_action !== "string" || !PD_ACTIONS.has(e.event_action),
+    "'event_action' is invalid (must be one of: 'trigger', 'acknowledge' or 'resolve')",
+  ],
+  [
+    (e) => e.dedup_key !== undefined && (typeof e.dedup_key !== "string" || e.dedup_key.length > 255),
+    "'dedup_key' must be a string of at most 255 characters",
+  ],
+  [(e) => e.event_action === "trigger" && !isObject(e.payload), "'payload' is missing or invalid"],
+  [onPayload((p) => blank(p.summary)), "'payload.summary' is missing or blank"],
+  [onPayload((p) => blank(p.source)), "'payload.source' is missing or blank"],
+  [
+    onPayload((p) => typeof p.severity !== "string" || !PD_SEVERITIES.has(p.severity)),
+    "'payload.severity' is invalid (must be one of: 'critical', 'error', 'warning' or 'info')",
+  ],
+  [
+    (e) =>
+      (e.event_action === "acknowledge" || e.event_action === "resolve") && typeof e.dedup_key !== "string",
+    "'dedup_key' is required for acknowledge and resolve events",
+  ],
+];
+
 function pagerduty(req: SimRequest): SimResponse {
   const invalid = (errors: string[]) =>
     jsonResponse(400, { status: "invalid event", message: "Event object is invalid", errors });
-  const payload = parseJson(req.body);
-  if (payload === undefined || payload === null || typeof payload !== "object" || Array.isArray(payload)) {
-    return invalid(["Could not parse the request body as JSON."]);
-  }
-  const e = payload as Record<string, unknown>;
-  const errors: string[] = [];
-  if (typeof e.routing_key !== "string" || e.routing_key.trim() === "")
-    errors.push("'routing_key' is missing or blank");
-  const action = e.event_action;
-  if (typeof action !== "string" || !PD_ACTIONS.has(action)) {
-    errors.push("'event_action' is invalid (must be one of: 'trigger', 'acknowledge' or 'resolve')");
-  }
-  const dedupKey = e.dedup_key;
-  if (dedupKey !== undefined && (typeof dedupKey !== "string" || dedupKey.length > 255)) {
-    errors.push("'dedup_key' must be a string of at most 255 characters");
-  }
-  if (action === "trigger") {
-    const p = e.payload;
-    if (p === null || typeof p !== "object" || Array.isArray(p)) {
-      errors.push("'payload' is missing or invalid");
-    } else {
-      const pl = p as Record<string, unknown>;
-      if (typeof pl.summary !== "string" || pl.summary.trim() === "")
-        errors.push("'payload.summary' is missing or blank");
-      if (typeof pl.source !== "string" || pl.source.trim() === "")
-        errors.push("'payload.source' is missing or blank");
-      if (typeof pl.severity !== "string" || !PD_SEVERITIES.has(pl.severity)) {
-        errors.push(
-          "'payload.severity' is invalid (must be one of: 'critical', 'error', 'warning' or 'info')",
-        );
-      }
-    }
-  } else if ((action === "acknowledge" || action === "resolve") && typeof dedupKey !== "string") {
-    errors.push("'dedup_key' is required for acknowledge and resolve events");
-  }
+  const e = parseJson(req.body);
+  if (!isObject(e)) return invalid(["Could not parse the request body as JSON."]);
+  const errors = PD_RULES.filter(([fails]) => fails(e)).map(([, error]) => error);
   if (errors.length > 0) return invalid(errors);
   return jsonResponse(202, {
     status: "success",
     message: "Event processed",
-    dedup_key: typeof dedupKey === "string" ? dedupKey : newHex(16),
+    dedup_key: typeof e.dedup_key === "string" ? e.dedup_key : newHex(16),
   });
 }
 

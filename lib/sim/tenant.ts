@@ -296,6 +296,7 @@ export interface SimWebhook {
 
 const toIso = (d: Date): string => d.toISOString();
 const DAY_MS = 86_400_000;
+const DEFAULT_TRIGGER_TYPES = ["grant.created", "grant.updated", "grant.deleted", "grant.expired"];
 /** A key's sign-in history is pruned beyond this many entries… */
 const SIGN_IN_PRUNE_AT = 256;
 /** …and never holds more than this. */
@@ -431,10 +432,23 @@ export class SimNylas {
     if (this.grantByEmail(partial.email)) {
       throw new Error(`a grant for ${partial.email} exists already (Nylas keeps one grant per email)`);
     }
-    const now = Math.floor(this.#clock.now().getTime() / 1000);
     const current = this.#tenant.connectorSecret();
+    const grant = this.#withDefaults(partial, Math.floor(this.#clock.now().getTime() / 1000));
+    const secretKeyId = partial.secretKeyId ?? current?.password?.keyId;
+    const clientId = partial.clientId ?? current?.app?.appId ?? this.connector?.settings.client_id;
+    if (secretKeyId !== undefined) grant.secretKeyId = secretKeyId;
+    if (clientId !== undefined) grant.clientId = clientId;
+    this.grants.push(grant);
+    // Kept incrementally: rebuilding per add would make seeding 50,000 grants quadratic.
+    this.#index(grant);
+    this.#indexedLength = this.grants.length;
+    this.markChanged();
+    return grant;
+  }
+
+  #withDefaults(partial: Partial<SimGrant> & { email: string }, now: number): SimGrant {
     const credentialId = partial.credential_id ?? this.connector?.active_credential_id;
-    const grant: SimGrant = {
+    return {
       id: partial.id ?? newGuid(),
       provider: partial.provider ?? "microsoft",
       grant_status: partial.grant_status ?? "valid",
@@ -448,16 +462,6 @@ export class SimNylas {
       provider_user_id: partial.provider_user_id ?? newGuid(),
       ...(partial.state ? { state: partial.state } : {}),
     };
-    const secretKeyId = partial.secretKeyId ?? current?.password?.keyId;
-    const clientId = partial.clientId ?? current?.app?.appId ?? this.connector?.settings.client_id;
-    if (secretKeyId !== undefined) grant.secretKeyId = secretKeyId;
-    if (clientId !== undefined) grant.clientId = clientId;
-    this.grants.push(grant);
-    // Kept incrementally: rebuilding per add would make seeding 50,000 grants quadratic.
-    this.#index(grant);
-    this.#indexedLength = this.grants.length;
-    this.markChanged();
-    return grant;
   }
 
   /** Removes a grant (no notification; see the simulator's `nylas.deleteGrant` for that). */
@@ -516,12 +520,7 @@ export class SimNylas {
     const now = Math.floor(this.#clock.now().getTime() / 1000);
     const webhook: SimWebhook = {
       id: partial.id ?? newGuid(),
-      trigger_types: partial.trigger_types ?? [
-        "grant.created",
-        "grant.updated",
-        "grant.deleted",
-        "grant.expired",
-      ],
+      trigger_types: partial.trigger_types ?? [...DEFAULT_TRIGGER_TYPES],
       webhook_url: partial.webhook_url,
       status: partial.status ?? "active",
       notification_email_addresses: partial.notification_email_addresses ?? [],
