@@ -6,6 +6,9 @@
  */
 import type { TokenCredential } from "@azure/identity";
 import type { Config } from "../config.js";
+import { systemClock } from "../clock.js";
+import { entraRetryPolicy, retryingCredential } from "./entra-retry.js";
+import type { WaitOptions } from "./retry.js";
 
 /** Entra authorities that do instance discovery against Microsoft (public and sovereign clouds). */
 const KNOWN_AUTHORITIES = new Set([
@@ -23,20 +26,34 @@ export function needsInstanceDiscoveryDisabled(authorityHost: string): boolean {
   return !KNOWN_AUTHORITIES.has(new URL(authorityHost).hostname.toLowerCase());
 }
 
-export async function createGraphCredential(azure: Config["azure"]): Promise<TokenCredential> {
+/**
+ * Token requests are retried by the one retry policy (entra-retry.ts), never by
+ * the SDK, whose waits honour any Retry-After uncapped. `retry.sleep` should be
+ * the pass's clock; the system clock when not given.
+ */
+export async function createGraphCredential(
+  azure: Config["azure"],
+  retry: Partial<WaitOptions> = {},
+): Promise<TokenCredential> {
   const identity = await import("@azure/identity");
+  const wait: WaitOptions = { sleep: (ms, signal) => systemClock.sleep(ms, signal), ...retry };
   const common = {
     authorityHost: azure.authorityHost,
     disableInstanceDiscovery: needsInstanceDiscoveryDisabled(azure.authorityHost),
+    retryOptions: { maxRetries: 0 },
   };
   if (azure.clientSecret !== undefined && azure.clientId !== undefined) {
-    return new identity.ClientSecretCredential(azure.tenantId, azure.clientId, azure.clientSecret, common);
+    return new identity.ClientSecretCredential(azure.tenantId, azure.clientId, azure.clientSecret, {
+      ...common,
+      additionalPolicies: [entraRetryPolicy(wait)],
+    });
   }
-  return new identity.DefaultAzureCredential({
+  const credential = new identity.DefaultAzureCredential({
     ...common,
     tenantId: azure.tenantId,
     ...(azure.clientId !== undefined ? { managedIdentityClientId: azure.clientId } : {}),
   });
+  return retryingCredential(credential, wait);
 }
 
 /** The `.default` scope for app-only Graph tokens on this Graph root (sovereign clouds differ). */

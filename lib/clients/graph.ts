@@ -1,14 +1,15 @@
 /**
  * Microsoft Graph as this product needs it: application registrations and their
  * credentials, plus what `doctor` reads (service principals, consent grants,
- * app role assignments). Built on the official client, whose RetryHandler
- * already retries reads on 429/503/504 honouring Retry-After (3 times); `$batch`
- * sub-responses are throttled one by one, so those are retried here.
+ * app role assignments). Built on the official client with its RetryHandler
+ * left out: reads are retried by the one retry policy (retry.ts, Graph's
+ * predicate, waits capped at 60 s on the injected clock) instead of the
+ * handler's own timer, which honoured a Retry-After of up to 180 s, 3 times.
  *
- * Writes (addPassword, removePassword) are sent exactly once: the RetryHandler
- * would replay a POST that answered 504 after creating a secret, leaving a
- * second one (on apps open to personal accounts, capped at two secrets, the
- * next rotation then fails). The rotation reads back and reconciles instead.
+ * Writes (addPassword, removePassword) are sent exactly once: a POST that
+ * answered 504 after creating a secret, replayed, would leave a second one (on
+ * apps open to personal accounts, capped at two secrets, the next rotation then
+ * fails). The rotation reads back and reconciles instead.
  */
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { TokenCredential } from "@azure/identity";
@@ -16,94 +17,28 @@ import { HttpError } from "../errors.js";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import { graphScope } from "./credential.js";
-import { parseRetryAfter } from "./http.js";
+import { readApplicationsByAppIds, type BatchedRead } from "./graph-batch.js";
+import { toGraphHttpError } from "./graph-errors.js";
+import {
+  CREDENTIAL_SELECT,
+  MAX_APPLICATIONS_PAGE,
+  normalizeApp,
+  type AppRoleAssignment,
+  type CredentialSignIn,
+  type GraphApplication,
+  type NewPassword,
+  type OAuth2PermissionGrant,
+  type ServicePrincipal,
+  type SignInRow,
+  toCredentialSignIns,
+} from "./graph-types.js";
+import { isTransientGraph, withRetry, type RetryPolicy } from "./retry.js";
 
-export interface PasswordCredential {
-  keyId: string;
-  displayName: string | null;
-  /** First three characters of the secret; Graph never returns the rest. */
-  hint: string | null;
-  startDateTime: string | null;
-  endDateTime: string | null;
-}
+export * from "./graph-types.js";
+export { toGraphHttpError } from "./graph-errors.js";
 
-export interface KeyCredential {
-  keyId: string;
-  displayName: string | null;
-  startDateTime: string | null;
-  endDateTime: string | null;
-  type: string | null;
-  usage: string | null;
-}
-
-export interface RequiredResourceAccess {
-  resourceAppId: string;
-  resourceAccess: { id: string; type: string }[];
-}
-
-export interface GraphApplication {
-  id: string;
-  appId: string;
-  displayName: string | null;
-  signInAudience?: string;
-  passwordCredentials: PasswordCredential[];
-  keyCredentials: KeyCredential[];
-  web?: { redirectUris: string[] };
-  spa?: { redirectUris: string[] };
-  publicClient?: { redirectUris: string[] };
-  requiredResourceAccess?: RequiredResourceAccess[];
-}
-
-/** What `addPassword` returns: the only moment the secret value exists outside Entra. */
-export interface NewPassword extends PasswordCredential {
-  secretText: string;
-}
-
-export interface ServicePrincipal {
-  id: string;
-  appId: string;
-  displayName: string | null;
-  oauth2PermissionScopes?: { id: string; value: string }[];
-  appRoles?: { id: string; value: string | null }[];
-}
-
-export interface OAuth2PermissionGrant {
-  id: string;
-  clientId: string;
-  consentType: string;
-  principalId: string | null;
-  resourceId: string;
-  scope: string;
-}
-
-export interface AppRoleAssignment {
-  id: string;
-  principalId: string;
-  resourceId: string;
-  appRoleId: string;
-}
-
-/** The properties a credential scan needs; `$select` keeps pages small. */
-export const CREDENTIAL_SELECT = [
-  "id",
-  "appId",
-  "displayName",
-  "passwordCredentials",
-  "keyCredentials",
-] as const;
-
-/**
- * The same without certificates, for reading every app of a tenant
- * (WATCH_APP_IDS=*): selecting keyCredentials is throttled at 150 requests per
- * minute per tenant (Graph docs, "Get application"), and a tenant-wide listing
- * would spend that budget on apps nobody asked about.
- */
-export const PASSWORD_SELECT = ["id", "appId", "displayName", "passwordCredentials"] as const;
-
-/** Graph's documented maximum page size for /applications. */
-export const MAX_APPLICATIONS_PAGE = 999;
-/** Graph's documented maximum requests per `$batch`. */
-export const MAX_BATCH = 20;
+/** Graph's reads: five attempts (the `$batch` sub-reads had five), back-off from 1 s, any wait capped at 60 s. */
+export const GRAPH_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 1_000, maxDelayMs: 60_000 };
 
 export interface GraphClientOptions {
   credential: TokenCredential;
@@ -111,79 +46,17 @@ export interface GraphClientOptions {
   endpoint: string;
   clock: Clock;
   logger: Logger;
-}
-
-interface RawGraphError {
-  statusCode?: number;
-  code?: string | null;
-  requestId?: string | null;
-  body?: string | null;
-  message?: string;
-  headers?: Headers;
-}
-
-const REMEDIATION: Record<number, string> = {
-  401: " The Graph token was refused: check AZURE_TENANT_ID and the watchdog's credential (AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, or the managed identity).",
-  403: " The watchdog's identity lacks permission: grant it the Microsoft Graph application permission Application.ReadWrite.OwnedBy and add it as an owner of the app registration (README, 'Graph permission'), or grant Application.ReadWrite.All.",
-  429: " Graph is throttling this tenant; the call was retried. Try again later.",
-};
-
-/** Turns a GraphError (or anything thrown by the Graph client) into an HttpError that says what to do. */
-export function toGraphHttpError(error: unknown, what: string): HttpError {
-  if (error instanceof HttpError) return error;
-  const e = error as RawGraphError;
-  const status = typeof e.statusCode === "number" && e.statusCode > 0 ? e.statusCode : 0;
-  let detail = e.message ?? String(error);
-  if (typeof e.body === "string") {
-    try {
-      const parsed = JSON.parse(e.body) as { error?: { message?: string } };
-      detail = parsed.error?.message ?? detail;
-    } catch {
-      // Not JSON: keep the client's message.
-    }
-  }
-  return new HttpError(
-    `graph: ${what} failed${status ? ` (${status}${e.code ? ` ${e.code}` : ""})` : ""}: ${detail}${REMEDIATION[status] ?? (status === 0 ? " Check that GRAPH_ENDPOINT is reachable." : "")}`,
-    {
-      service: "graph",
-      statusCode: status,
-      code: e.code ?? undefined,
-      requestId: e.requestId ?? undefined,
-      body: typeof e.body === "string" ? e.body : undefined,
-      retryAfterMs: parseRetryAfter(e.headers?.get?.("retry-after") ?? null, Date.now()),
-      ambiguous: status === 0 || status >= 500,
-      cause: error,
-    },
-  );
-}
-
-interface BatchResponse {
-  responses: { id: string; status: number; headers?: Record<string, string>; body?: unknown }[];
-}
-
-function normalizeApp(raw: Partial<GraphApplication> & { id: string; appId: string }): GraphApplication {
-  return {
-    ...raw,
-    displayName: raw.displayName ?? null,
-    passwordCredentials: raw.passwordCredentials ?? [],
-    keyCredentials: raw.keyCredentials ?? [],
-  };
-}
-
-/** Per credential (keyId): when Entra last saw it sign in, "across all flows"; null = never. */
-export interface CredentialSignIn {
-  keyId: string;
-  keyType: string | null;
-  lastSignInDateTime: string | null;
+  /** Test seam: the retry policy of reads. */
+  retry?: Partial<RetryPolicy>;
 }
 
 export class GraphClient {
   readonly endpoint: string;
   readonly #client: Client;
-  #noRetry: unknown;
   readonly #credential: TokenCredential;
   readonly #clock: Clock;
   readonly #logger: Logger;
+  readonly #policy: RetryPolicy;
 
   private constructor(client: Client, options: GraphClientOptions) {
     this.#client = client;
@@ -191,33 +64,67 @@ export class GraphClient {
     this.endpoint = options.endpoint;
     this.#clock = options.clock;
     this.#logger = options.logger;
+    this.#policy = { ...GRAPH_RETRY, ...options.retry };
   }
 
   /** Loads the Graph SDK on demand (cold start: the webhook path never needs it). */
   static async create(options: GraphClientOptions): Promise<GraphClient> {
-    const { Client, RetryHandlerOptions, TokenCredentialAuthenticationProvider } =
-      await import("./graph-sdk.js");
+    const sdk = await import("./graph-sdk.js");
     const host = new URL(options.endpoint).hostname;
-    const client = Client.initWithMiddleware({
-      authProvider: new TokenCredentialAuthenticationProvider(options.credential, {
-        scopes: [graphScope(options.endpoint)],
-      }),
+    const authProvider = new sdk.TokenCredentialAuthenticationProvider(options.credential, {
+      scopes: [graphScope(options.endpoint)],
+    });
+    const client = sdk.Client.initWithMiddleware({
+      // The SDK's default chain minus its RetryHandler (see above).
+      middleware: [
+        new sdk.AuthenticationHandler(authProvider),
+        new sdk.RedirectHandler(new sdk.RedirectHandlerOptions()),
+        new sdk.TelemetryHandler(),
+        new sdk.HTTPMessageHandler(),
+      ],
       baseUrl: options.endpoint.replace(/\/+$/, "") + "/",
       defaultVersion: "v1.0",
       // The client sends the token only to hosts it knows; sovereign and test hosts must be named.
       customHosts: new Set([host]),
     });
-    const graph = new GraphClient(client, options);
-    // maxRetries 0: the RetryHandler hands every answer straight back for writes.
-    graph.#noRetry = new RetryHandlerOptions(0, 0, () => false);
-    return graph;
+    return new GraphClient(client, options);
   }
 
-  async #get<T>(what: string, path: string, query: Record<string, string> = {}): Promise<T> {
-    try {
+  /** A read (GET, or a `$batch` of GETs): retried with Graph's predicate, waits on the injected clock. */
+  #read<T>(what: string, send: () => Promise<unknown>): Promise<T> {
+    return withRetry(
+      async () => {
+        try {
+          return (await send()) as T;
+        } catch (error) {
+          throw toGraphHttpError(error, what);
+        }
+      },
+      {
+        idempotent: true,
+        transient: isTransientGraph,
+        policy: this.#policy,
+        sleep: (ms, signal) => this.#clock.sleep(ms, signal),
+        onRetry: ({ attempt, waitMs, error }) =>
+          this.#logger.warn(
+            `graph: ${what} failed (${error.statusCode || "no answer"}, attempt ${attempt}); retrying in ${Math.round(waitMs / 1000)} s`,
+          ),
+      },
+    );
+  }
+
+  #get<T>(what: string, path: string, query: Record<string, string> = {}): Promise<T> {
+    return this.#read<T>(what, () => {
       let request = this.#client.api(path);
       for (const [k, v] of Object.entries(query)) request = request.query({ [k]: v });
-      return (await request.get()) as T;
+      return request.get() as Promise<unknown>;
+    });
+  }
+
+  /** A write, sent once: no retry here, whatever the answer (the caller reconciles). */
+  async #postOnce<T>(what: string, path: string, body: unknown): Promise<T> {
+    try {
+      return (await this.#client.api(path).post(body)) as T;
     } catch (error) {
       throw toGraphHttpError(error, what);
     }
@@ -264,76 +171,21 @@ export class GraphClient {
   }
 
   /**
-   * Many apps by application id through `$batch`, 20 per request. Each
-   * sub-request is throttled on its own, so a sub-response 429 is retried alone
-   * after its Retry-After. Yields every requested id once: with the app, with
-   * undefined when the tenant has no such app, or with the error when it could
-   * not be read (refused, or still throttled after the retries) — one app that
-   * cannot be read never stops the others.
+   * Many apps by application id through `$batch`, 20 per request; a throttled
+   * sub-response is retried alone (graph-batch.ts). Yields every requested id
+   * once, with the app, undefined, or the error that kept it from being read.
    */
-  async *getApplicationsByAppIds(
+  getApplicationsByAppIds(
     appIds: readonly string[],
     select: readonly string[] = CREDENTIAL_SELECT,
-  ): AsyncGenerator<{ appId: string; app: GraphApplication | undefined; error?: HttpError }> {
-    for (let i = 0; i < appIds.length; i += MAX_BATCH) {
-      let pending = appIds.slice(i, i + MAX_BATCH);
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        const requests = pending.map((appId, n) => ({
-          id: String(n),
-          method: "GET",
-          url: `/applications(appId='${encodeURIComponent(appId)}')?$select=${select.join(",")}`,
-        }));
-        let batch: BatchResponse;
-        try {
-          batch = (await this.#client.api("/$batch").post({ requests })) as BatchResponse;
-        } catch (error) {
-          throw toGraphHttpError(error, "reading applications ($batch)");
-        }
-        const retry: string[] = [];
-        let waitMs = 0;
-        for (const response of batch.responses) {
-          const appId = pending[Number(response.id)];
-          if (appId === undefined) continue;
-          if (response.status === 200) {
-            yield { appId, app: normalizeApp(response.body as GraphApplication) };
-          } else if (response.status === 404) {
-            yield { appId, app: undefined };
-          } else if (
-            (response.status === 429 || response.status === 503 || response.status === 504) &&
-            attempt < 5
-          ) {
-            retry.push(appId);
-            const after = parseRetryAfter(
-              response.headers?.["Retry-After"] ?? response.headers?.["retry-after"] ?? null,
-              Date.now(),
-            );
-            waitMs = Math.max(waitMs, Math.min(after ?? 2 ** attempt * 500, 60_000));
-          } else {
-            const body = JSON.stringify(response.body ?? {});
-            yield {
-              appId,
-              app: undefined,
-              error: toGraphHttpError(
-                {
-                  statusCode: response.status,
-                  code: (response.body as { error?: { code?: string } } | undefined)?.error?.code,
-                  body,
-                  message: `status ${response.status}`,
-                },
-                `reading application ${appId} ($batch)`,
-              ),
-            };
-          }
-        }
-        if (retry.length > 0) {
-          this.#logger.warn(
-            `graph: ${retry.length} batched read(s) throttled; retrying in ${Math.round(waitMs / 1000)} s`,
-          );
-          await this.#clock.sleep(waitMs);
-        }
-        pending = retry;
-      }
-    }
+  ): AsyncGenerator<BatchedRead> {
+    return readApplicationsByAppIds(appIds, select, {
+      post: (body) =>
+        this.#read("reading applications ($batch)", () => this.#client.api("/$batch").post(body)),
+      sleep: (ms, signal) => this.#clock.sleep(ms, signal),
+      logger: this.#logger,
+      policy: this.#policy,
+    });
   }
 
   /** Every application the identity can read, a page (≤999) at a time, following @odata.nextLink. */
@@ -363,29 +215,20 @@ export class GraphClient {
   }
 
   /** Creates a secret. The returned `secretText` must go straight to its one consumer and nowhere else. */
-  async addPassword(
+  addPassword(
     objectId: string,
     credential: { displayName: string; endDateTime: string },
   ): Promise<NewPassword> {
-    try {
-      return (await this.#client
-        .api(`/applications/${encodeURIComponent(objectId)}/addPassword`)
-        .middlewareOptions([this.#noRetry as never])
-        .post({ passwordCredential: credential })) as NewPassword;
-    } catch (error) {
-      throw toGraphHttpError(error, "adding a client secret");
-    }
+    const path = `/applications/${encodeURIComponent(objectId)}/addPassword`;
+    return this.#postOnce("adding a client secret", path, { passwordCredential: credential });
   }
 
   async removePassword(objectId: string, keyId: string): Promise<void> {
-    try {
-      await this.#client
-        .api(`/applications/${encodeURIComponent(objectId)}/removePassword`)
-        .middlewareOptions([this.#noRetry as never])
-        .post({ keyId });
-    } catch (error) {
-      throw toGraphHttpError(error, `removing client secret ${keyId}`);
-    }
+    await this.#postOnce(
+      `removing client secret ${keyId}`,
+      `/applications/${encodeURIComponent(objectId)}/removePassword`,
+      { keyId },
+    );
   }
 
   /**
@@ -396,20 +239,12 @@ export class GraphClient {
    */
   async listCredentialSignIns(appId: string): Promise<CredentialSignIn[]> {
     const root = this.endpoint.replace(/\/+$/, "");
-    const rows = await this.#collect<{
-      keyId?: string;
-      keyType?: string | null;
-      signInActivity?: { lastSignInDateTime?: string | null } | null;
-    }>("reading credential sign-in activity", `${root}/beta/reports/appCredentialSignInActivities`, {
-      $filter: `appId eq '${appId}'`,
-    });
-    return rows
-      .filter((r): r is typeof r & { keyId: string } => typeof r.keyId === "string")
-      .map((r) => ({
-        keyId: r.keyId,
-        keyType: r.keyType ?? null,
-        lastSignInDateTime: r.signInActivity?.lastSignInDateTime ?? null,
-      }));
+    const rows = await this.#collect<SignInRow>(
+      "reading credential sign-in activity",
+      `${root}/beta/reports/appCredentialSignInActivities`,
+      { $filter: `appId eq '${appId}'` },
+    );
+    return toCredentialSignIns(rows);
   }
 
   async getServicePrincipalByAppId(

@@ -5,16 +5,12 @@
  */
 import { HttpError, type Service } from "../errors.js";
 import type { Clock } from "../clock.js";
+import { policyOf, withRetry, type RetryPolicy, type TransientPredicate } from "./retry.js";
 
-export interface RetryPolicy {
-  /** Total attempts, first included. */
-  maxAttempts: number;
-  baseDelayMs: number;
-  /** Cap on any single wait, Retry-After included: a service asking for an hour does not stall a pass. */
-  maxDelayMs: number;
-}
+export { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 30_000 };
+/** Plain HTTP: this wrapper's own default cap (a sink's wait stays as it was), under the module's 60 s. */
+const HTTP_RETRY: Partial<RetryPolicy> = { maxDelayMs: 30_000 };
 
 export interface HttpRequest {
   service: Service;
@@ -26,10 +22,11 @@ export interface HttpRequest {
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   /**
-   * Which statuses are worth another attempt. Default: 429, 502, 503, 504 — and
-   * for idempotent methods also 500 and network errors.
+   * Which failures are worth another attempt (the service's predicate in
+   * retry.ts). Default: 429, 502, 503, 504, and for idempotent requests also
+   * 500 and network errors.
    */
-  retryOn?: (status: number) => boolean;
+  transient?: TransientPredicate;
   /**
    * Whether repeating the request is harmless. Non-idempotent requests are not
    * retried after a timeout or reset, because the first may have taken effect.
@@ -54,6 +51,10 @@ export interface HttpDeps {
 
 const DEFAULT_TIMEOUT_MS = 15_000;
 
+const isTransientHttp: TransientPredicate = (error, idempotent) =>
+  [429, 502, 503, 504].includes(error.statusCode) ||
+  (idempotent && (error.statusCode === 500 || error.statusCode === 0));
+
 /** Parses Retry-After (seconds or HTTP date) into milliseconds. */
 export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
   if (value === null || value.trim() === "") return undefined;
@@ -63,15 +64,58 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
-function backoff(attempt: number, policy: RetryPolicy): number {
-  const exp = policy.baseDelayMs * 2 ** (attempt - 1);
-  // Full jitter keeps many watchdogs from retrying in lock-step.
-  return Math.min(policy.maxDelayMs, exp / 2 + Math.random() * (exp / 2));
-}
-
 function requestIdOf(headers: Headers): string | undefined {
   return (
     headers.get("request-id") ?? headers.get("x-request-id") ?? headers.get("x-ms-request-id") ?? undefined
+  );
+}
+
+/** One attempt: resolves with a 2xx response, throws HttpError for anything else. */
+async function attemptOnce(
+  request: HttpRequest,
+  deps: HttpDeps,
+  attempt: number,
+  maxAttempts: number,
+): Promise<HttpResponse> {
+  const shownUrl = safeUrl(request.url, { hostOnly: request.secretUrl ?? false });
+  // Not a back-off wait: a per-attempt deadline, so a hung endpoint costs one timeout, not a pass.
+  const timeout = AbortSignal.timeout(request.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+  let response: Response;
+  let text: string;
+  try {
+    const doFetch = deps.fetch ?? fetch;
+    response = await doFetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      signal,
+    });
+    text = await response.text();
+  } catch (cause) {
+    if (request.signal?.aborted) throw cause;
+    throw new HttpError(
+      `${request.service}: ${request.method} ${shownUrl} ${timeout.aborted ? "timed out" : "failed to connect or was reset"}` +
+        ` (attempt ${attempt} of ${maxAttempts}). Check that the endpoint is reachable.`,
+      { service: request.service, statusCode: 0, ambiguous: request.method !== "GET", cause },
+    );
+  }
+  const requestId = requestIdOf(response.headers);
+  if (response.status >= 200 && response.status < 300) {
+    return { status: response.status, headers: response.headers, text, requestId };
+  }
+  throw new HttpError(
+    `${request.service}: ${request.method} ${shownUrl} answered ${response.status}` +
+      (attempt > 1 ? ` after ${attempt} attempts` : "") +
+      ".",
+    {
+      service: request.service,
+      statusCode: response.status,
+      requestId,
+      body: text,
+      retryAfterMs: parseRetryAfter(response.headers.get("retry-after"), deps.clock.now().getTime()),
+      ambiguous: response.status >= 500,
+    },
   );
 }
 
@@ -80,75 +124,18 @@ function requestIdOf(headers: Headers): string | undefined {
  * response; throws HttpError for everything else, after the last attempt.
  */
 export async function httpRequest(request: HttpRequest, deps: HttpDeps): Promise<HttpResponse> {
-  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...request.retry };
-  const doFetch = deps.fetch ?? fetch;
+  const policy = policyOf({ policy: { ...HTTP_RETRY, ...request.retry } });
+  const maxAttempts = policy.maxAttempts;
   const idempotent =
     request.idempotent ??
     (request.method === "GET" || request.method === "PUT" || request.method === "DELETE");
-  const retryOn =
-    request.retryOn ??
-    ((s: number) => s === 429 || s === 502 || s === 503 || s === 504 || (idempotent && s === 500));
-
-  const shownUrl = safeUrl(request.url, { hostOnly: request.secretUrl ?? false });
-  for (let attempt = 1; ; attempt++) {
-    const timeout = AbortSignal.timeout(request.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
-    let response: Response;
-    let text: string;
-    try {
-      response = await doFetch(request.url, {
-        method: request.method,
-        headers: request.headers,
-        body: request.body,
-        signal,
-      });
-      text = await response.text();
-    } catch (cause) {
-      if (request.signal?.aborted) throw cause;
-      const timedOut = timeout.aborted;
-      const error = new HttpError(
-        `${request.service}: ${request.method} ${shownUrl} ${timedOut ? "timed out" : "failed to connect or was reset"}` +
-          ` (attempt ${attempt} of ${policy.maxAttempts}). Check that the endpoint is reachable.`,
-        { service: request.service, statusCode: 0, ambiguous: request.method !== "GET", cause },
-      );
-      if (attempt < policy.maxAttempts && idempotent) {
-        await deps.clock.sleep(backoff(attempt, policy), request.signal);
-        continue;
-      }
-      throw error;
-    }
-
-    if (response.status >= 200 && response.status < 300) {
-      return {
-        status: response.status,
-        headers: response.headers,
-        text,
-        requestId: requestIdOf(response.headers),
-      };
-    }
-
-    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), deps.clock.now().getTime());
-    if (attempt < policy.maxAttempts && retryOn(response.status)) {
-      await deps.clock.sleep(
-        Math.min(policy.maxDelayMs, retryAfterMs ?? backoff(attempt, policy)),
-        request.signal,
-      );
-      continue;
-    }
-    throw new HttpError(
-      `${request.service}: ${request.method} ${shownUrl} answered ${response.status}` +
-        (attempt > 1 ? ` after ${attempt} attempts` : "") +
-        ".",
-      {
-        service: request.service,
-        statusCode: response.status,
-        requestId: requestIdOf(response.headers),
-        body: text,
-        retryAfterMs,
-        ambiguous: response.status >= 500,
-      },
-    );
-  }
+  return withRetry((attempt) => attemptOnce(request, deps, attempt, maxAttempts), {
+    idempotent,
+    transient: request.transient ?? isTransientHttp,
+    policy,
+    sleep: (ms, abort) => deps.clock.sleep(ms, abort),
+    ...(request.signal ? { signal: request.signal } : {}),
+  });
 }
 
 /**

@@ -3,218 +3,36 @@
  * (paged by offset — grants have no cursor), webhooks. Reads go through the
  * official SDK; the connector update is a raw PATCH because the SDK's
  * `connectors.update` sends PUT, which Nylas does not document (only PATCH is).
+ * The SDK has no retry of its own: every call goes through the one retry
+ * policy (retry.ts) with Nylas's predicate.
  */
-import type NylasModule from "nylas";
 import { HttpError } from "../errors.js";
-import type { Clock } from "../clock.js";
-import type { Logger } from "../logger.js";
-import { httpRequest, parseRetryAfter } from "./http.js";
-import { withRetry } from "./retry.js";
+import { httpRequest } from "./http.js";
+import { isTransientNylas, withRetry } from "./retry.js";
+import {
+  InconsistentReadError,
+  MAX_GRANTS_PAGE,
+  type ListGrantsOptions,
+  type MicrosoftConnector,
+  type NylasClientOptions,
+  type NylasGrant,
+  type NylasWebhook,
+} from "./nylas-types.js";
+import {
+  envelopeData,
+  fromWireGrant,
+  listData,
+  toConnector,
+  toGrant,
+  toNylasHttpError,
+  toWebhook,
+  type NylasCtor,
+  type NylasSdk,
+  type WireGrant,
+} from "./nylas-wire.js";
 
-export interface MicrosoftConnector {
-  name: string | undefined;
-  clientId: string | undefined;
-  tenant: string | undefined;
-  scope: string[];
-  /** False when the connector read carried no `scope`: an update must then not send one. */
-  hasScope: boolean;
-  /** `settings` exactly as Nylas returned them (snake_case, never the secret): an update sends back these. */
-  settings: Record<string, unknown>;
-  /** The connector's default credential (Nylas' multi-credential connectors), when it has one. */
-  activeCredentialId: string | undefined;
-}
-
-export interface NylasGrant {
-  id: string;
-  provider: string;
-  grantStatus: string;
-  email: string | undefined;
-  scope: string[];
-  /** Unix seconds. */
-  createdAt: number;
-  /** Unix seconds: when the user last authenticated this grant. */
-  updatedAt: number;
-  /** The Nylas credential the grant uses for provider communication, when Nylas reports one. */
-  credentialId: string | undefined;
-}
-
-export interface NylasWebhook {
-  id: string;
-  description: string | undefined;
-  triggerTypes: string[];
-  webhookUrl: string;
-  status: string;
-  /** Nylas gzips this destination's deliveries (`compressed_delivery`, since 2026-04). */
-  compressedDelivery: boolean;
-}
-
-export interface ListGrantsOptions {
-  provider?: string;
-  grantStatus?: "valid" | "invalid";
-  /** Page size asked for; Nylas documents at most 200 and may answer with fewer. */
-  limit?: number;
-}
-
-/** A paged read saw the list change under it (a grant deleted or moved between pages). */
-export class InconsistentReadError extends Error {
-  override name = "InconsistentReadError";
-}
-
-export interface NylasClientOptions {
-  apiKey: string;
-  apiUri: string;
-  clock: Clock;
-  logger: Logger;
-  /** Per request, in seconds (the SDK's unit). */
-  timeoutSeconds?: number;
-}
-
-export const MAX_GRANTS_PAGE = 200;
-
-// The package's typings describe its CommonJS face (class under `.default`); at
-// run time the ESM build's default export is the class itself. Accept both.
-type NylasCtor = typeof NylasModule.default;
-type NylasSdk = InstanceType<NylasCtor>;
-
-interface RawGrant {
-  id: string;
-  provider: string;
-  grantStatus?: string;
-  email?: string;
-  scope?: string[];
-  createdAt: number;
-  updatedAt?: number;
-  credentialId?: string | null;
-}
-
-/** A grant as Nylas sends it (snake_case). */
-interface WireGrant {
-  id: string;
-  provider: string;
-  grant_status?: string;
-  email?: string;
-  scope?: string[];
-  created_at: number;
-  updated_at?: number;
-  credential_id?: string | null;
-}
-
-/**
- * What the SDK's `request` and `fetchList` make of a list body, minus the
- * renaming: the same parse, the same error when it is not JSON, the same
- * unwrapping of a nested `{ data: { items } }` envelope.
- */
-function listData(body: Buffer): unknown {
-  const text = body.toString("utf8");
-  let parsed: { data?: unknown } | null;
-  try {
-    parsed = JSON.parse(text) as { data?: unknown } | null;
-  } catch {
-    throw new Error(`Could not parse response from the server: ${text}`);
-  }
-  const data = parsed?.data;
-  if (data !== null && typeof data === "object" && !Array.isArray(data)) {
-    const items = (data as { items?: unknown }).items;
-    if (Array.isArray(items)) return items;
-  }
-  return data;
-}
-
-/** The `data` of a `{request_id, data}` envelope. */
-function envelopeData(body: Buffer): unknown {
-  const text = body.toString("utf8");
-  try {
-    return (JSON.parse(text) as { data?: unknown } | null)?.data;
-  } catch {
-    throw new Error(`Could not parse response from the server: ${text.slice(0, 200)}`);
-  }
-}
-
-function toConnector(data: unknown): MicrosoftConnector {
-  const d = (data ?? {}) as {
-    name?: unknown;
-    settings?: unknown;
-    scope?: unknown;
-    active_credential_id?: unknown;
-  };
-  const settings =
-    d.settings !== null && typeof d.settings === "object" && !Array.isArray(d.settings)
-      ? { ...(d.settings as Record<string, unknown>) }
-      : {};
-  delete settings.client_secret;
-  const scope = Array.isArray(d.scope)
-    ? d.scope.filter((x): x is string => typeof x === "string")
-    : undefined;
-  return {
-    name: typeof d.name === "string" ? d.name : undefined,
-    clientId: typeof settings.client_id === "string" ? settings.client_id : undefined,
-    tenant: typeof settings.tenant === "string" ? settings.tenant : undefined,
-    scope: scope ?? [],
-    hasScope: scope !== undefined,
-    settings,
-    activeCredentialId: typeof d.active_credential_id === "string" ? d.active_credential_id : undefined,
-  };
-}
-
-function fromWireGrant(wire: WireGrant): NylasGrant {
-  return toGrant({
-    id: wire.id,
-    provider: wire.provider,
-    grantStatus: wire.grant_status,
-    email: wire.email,
-    scope: wire.scope,
-    createdAt: wire.created_at,
-    updatedAt: wire.updated_at,
-    credentialId: wire.credential_id,
-  });
-}
-
-function toGrant(raw: RawGrant): NylasGrant {
-  return {
-    id: raw.id,
-    provider: raw.provider,
-    grantStatus: raw.grantStatus ?? "valid",
-    email: raw.email,
-    scope: raw.scope ?? [],
-    createdAt: raw.createdAt,
-    updatedAt: raw.updatedAt ?? raw.createdAt,
-    credentialId: typeof raw.credentialId === "string" ? raw.credentialId : undefined,
-  };
-}
-
-/** Turns whatever the Nylas SDK threw into an HttpError that says what to do. */
-export function toNylasHttpError(error: unknown, what: string): HttpError {
-  if (error instanceof HttpError) return error;
-  const e = error as {
-    name?: string;
-    statusCode?: number;
-    type?: string;
-    requestId?: string;
-    headers?: Record<string, string>;
-    message?: string;
-  };
-  const status = typeof e.statusCode === "number" ? e.statusCode : 0;
-  const hint =
-    status === 401
-      ? " Check NYLAS_API_KEY, and that NYLAS_API_URI is your application's region (an EU application answers 401 on the US host and vice versa)."
-      : status === 0
-        ? " Check that NYLAS_API_URI is reachable."
-        : status === 429
-          ? " Nylas is rate limiting this application; the call was retried."
-          : "";
-  return new HttpError(
-    `nylas: ${what} failed${status ? ` (${status}${e.type ? ` ${e.type}` : ""})` : ""}: ${e.message ?? String(error)}.${hint}`,
-    {
-      service: "nylas",
-      statusCode: status,
-      code: e.type,
-      requestId: e.requestId,
-      retryAfterMs: parseRetryAfter(e.headers?.["retry-after"] ?? null, Date.now()),
-      ambiguous: status === 0 || status >= 500,
-      cause: error,
-    },
-  );
-}
+export * from "./nylas-types.js";
+export { toNylasHttpError } from "./nylas-wire.js";
 
 export class NylasClient {
   readonly apiUri: string;
@@ -250,7 +68,11 @@ export class NylasClient {
           throw toNylasHttpError(error, what);
         }
       },
-      { clock: this.#options.clock },
+      {
+        idempotent: true,
+        transient: isTransientNylas,
+        sleep: (ms, signal) => this.#options.clock.sleep(ms, signal),
+      },
     );
   }
 
@@ -298,6 +120,7 @@ export class NylasClient {
         }),
         // The same full body sent twice leaves the same connector: safe to repeat.
         idempotent: true,
+        transient: isTransientNylas,
         timeoutMs: (this.#options.timeoutSeconds ?? 30) * 1000,
       },
       { clock: this.#options.clock },
@@ -401,14 +224,7 @@ export class NylasClient {
           ) as { data?: unknown; next_cursor?: unknown },
       );
       for (const w of Array.isArray(body.data) ? (body.data as Record<string, unknown>[]) : []) {
-        out.push({
-          id: typeof w.id === "string" ? w.id : "",
-          description: typeof w.description === "string" ? w.description : undefined,
-          triggerTypes: Array.isArray(w.trigger_types) ? w.trigger_types.map(String) : [],
-          webhookUrl: typeof w.webhook_url === "string" ? w.webhook_url : "",
-          status: typeof w.status === "string" ? w.status : "",
-          compressedDelivery: w.compressed_delivery === true,
-        });
+        out.push(toWebhook(w));
       }
       if (typeof body.next_cursor !== "string" || body.next_cursor === "") break;
       pageToken = body.next_cursor;

@@ -16,6 +16,7 @@
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { SecretCheck, SecretCheckInput } from "../clients/entra-token.js";
+import { pace } from "../clients/retry.js";
 
 const MAX_POLL_MS = 4_000;
 /** Consecutive accepted tokens required. */
@@ -85,7 +86,9 @@ export async function proveSecret(
     const wait = streak > 0 ? streakGap : delay;
     if (streak === 0)
       deps.logger.debug(`rotation: new secret not accepted yet (${lastError}); retrying in ${wait / 1000} s`);
-    await deps.clock.sleep(Math.max(0, Math.min(wait, deadline - now)));
+    // Pacing between proof attempts, not back-off after a failure; through the retry module so
+    // every wait in a pass obeys the same cap.
+    await pace((ms) => deps.clock.sleep(ms), Math.min(wait, deadline - now));
     // Capped low: the rotation's wall time should exceed the real propagation delay by seconds, not
     // by a long back-off step. At most one token request per 4 s is nothing to Entra.
     if (streak === 0) delay = Math.min(delay * 2, MAX_POLL_MS);

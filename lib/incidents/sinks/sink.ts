@@ -2,9 +2,11 @@
  * The seam between the outbox and the four alert sinks. A sink is a pure formatter
  * (notification → HTTP request) plus a few facts the outbox needs to send it;
  * `sendToSink` is the one send function, built on `httpRequest` (timeouts,
- * bounded retries, Retry-After).
+ * bounded retries, Retry-After) with the sinks' transient predicate of the one
+ * retry policy (clients/retry.ts).
  */
-import { httpRequest, type HttpResponse, type RetryPolicy } from "../../clients/http.js";
+import { httpRequest, type HttpResponse } from "../../clients/http.js";
+import { isTransientSink, type RetryPolicy } from "../../clients/retry.js";
 import type { Clock } from "../../clock.js";
 import type { HttpError, Service } from "../../errors.js";
 import type { Notification, SinkName } from "../incident.js";
@@ -46,11 +48,6 @@ export interface SendOptions {
   retry?: Partial<RetryPolicy>;
 }
 
-/** Statuses worth another attempt: the sink said it did not take the message. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
-
 /**
  * Statuses that mean "this message will never be accepted" (malformed, too large):
  * retrying cannot help. 401/403/404/410 are not here: they mean a wrong or revoked
@@ -77,7 +74,7 @@ export async function sendToSink(
       body: request.body,
       timeoutMs: options.timeoutMs,
       retry: options.retry,
-      retryOn: isRetryableStatus,
+      transient: isTransientSink,
       idempotent: sink.idempotent,
       signal: options.signal,
       // Slack/Teams/webhook URLs carry their credential in the path: errors name the host only.

@@ -1,0 +1,166 @@
+/**
+ * Nylas's wire format turned into this product's shapes: list and envelope
+ * bodies parsed as the SDK would (without its costly key renaming), grants,
+ * the connector (its secret dropped), webhooks, and errors with what to do.
+ */
+import type NylasModule from "nylas";
+import { HttpError } from "../errors.js";
+import { parseRetryAfter } from "./http.js";
+import type { MicrosoftConnector, NylasGrant, NylasWebhook } from "./nylas-types.js";
+
+// The package's typings describe its CommonJS face (class under `.default`); at
+// run time the ESM build's default export is the class itself. Accept both.
+export type NylasCtor = typeof NylasModule.default;
+export type NylasSdk = InstanceType<NylasCtor>;
+
+export interface RawGrant {
+  id: string;
+  provider: string;
+  grantStatus?: string;
+  email?: string;
+  scope?: string[];
+  createdAt: number;
+  updatedAt?: number;
+  credentialId?: string | null;
+}
+
+/** A grant as Nylas sends it (snake_case). */
+export interface WireGrant {
+  id: string;
+  provider: string;
+  grant_status?: string;
+  email?: string;
+  scope?: string[];
+  created_at: number;
+  updated_at?: number;
+  credential_id?: string | null;
+}
+
+/**
+ * What the SDK's `request` and `fetchList` make of a list body, minus the
+ * renaming: the same parse, the same error when it is not JSON, the same
+ * unwrapping of a nested `{ data: { items } }` envelope.
+ */
+export function listData(body: Buffer): unknown {
+  const text = body.toString("utf8");
+  let parsed: { data?: unknown } | null;
+  try {
+    parsed = JSON.parse(text) as { data?: unknown } | null;
+  } catch {
+    throw new Error(`Could not parse response from the server: ${text}`);
+  }
+  const data = parsed?.data;
+  if (data !== null && typeof data === "object" && !Array.isArray(data)) {
+    const items = (data as { items?: unknown }).items;
+    if (Array.isArray(items)) return items;
+  }
+  return data;
+}
+
+/** The `data` of a `{request_id, data}` envelope. */
+export function envelopeData(body: Buffer): unknown {
+  const text = body.toString("utf8");
+  try {
+    return (JSON.parse(text) as { data?: unknown } | null)?.data;
+  } catch {
+    throw new Error(`Could not parse response from the server: ${text.slice(0, 200)}`);
+  }
+}
+
+export function toConnector(data: unknown): MicrosoftConnector {
+  const d = (data ?? {}) as {
+    name?: unknown;
+    settings?: unknown;
+    scope?: unknown;
+    active_credential_id?: unknown;
+  };
+  const settings =
+    d.settings !== null && typeof d.settings === "object" && !Array.isArray(d.settings)
+      ? { ...(d.settings as Record<string, unknown>) }
+      : {};
+  delete settings.client_secret;
+  const scope = Array.isArray(d.scope)
+    ? d.scope.filter((x): x is string => typeof x === "string")
+    : undefined;
+  return {
+    name: typeof d.name === "string" ? d.name : undefined,
+    clientId: typeof settings.client_id === "string" ? settings.client_id : undefined,
+    tenant: typeof settings.tenant === "string" ? settings.tenant : undefined,
+    scope: scope ?? [],
+    hasScope: scope !== undefined,
+    settings,
+    activeCredentialId: typeof d.active_credential_id === "string" ? d.active_credential_id : undefined,
+  };
+}
+
+export function fromWireGrant(wire: WireGrant): NylasGrant {
+  return toGrant({
+    id: wire.id,
+    provider: wire.provider,
+    grantStatus: wire.grant_status,
+    email: wire.email,
+    scope: wire.scope,
+    createdAt: wire.created_at,
+    updatedAt: wire.updated_at,
+    credentialId: wire.credential_id,
+  });
+}
+
+export function toGrant(raw: RawGrant): NylasGrant {
+  return {
+    id: raw.id,
+    provider: raw.provider,
+    grantStatus: raw.grantStatus ?? "valid",
+    email: raw.email,
+    scope: raw.scope ?? [],
+    createdAt: raw.createdAt,
+    updatedAt: raw.updatedAt ?? raw.createdAt,
+    credentialId: typeof raw.credentialId === "string" ? raw.credentialId : undefined,
+  };
+}
+
+/** Turns whatever the Nylas SDK threw into an HttpError that says what to do. */
+export function toNylasHttpError(error: unknown, what: string): HttpError {
+  if (error instanceof HttpError) return error;
+  const e = error as {
+    name?: string;
+    statusCode?: number;
+    type?: string;
+    requestId?: string;
+    headers?: Record<string, string>;
+    message?: string;
+  };
+  const status = typeof e.statusCode === "number" ? e.statusCode : 0;
+  const hint =
+    status === 401
+      ? " Check NYLAS_API_KEY, and that NYLAS_API_URI is your application's region (an EU application answers 401 on the US host and vice versa)."
+      : status === 0
+        ? " Check that NYLAS_API_URI is reachable."
+        : status === 429
+          ? " Nylas is rate limiting this application; the call was retried."
+          : "";
+  return new HttpError(
+    `nylas: ${what} failed${status ? ` (${status}${e.type ? ` ${e.type}` : ""})` : ""}: ${e.message ?? String(error)}.${hint}`,
+    {
+      service: "nylas",
+      statusCode: status,
+      code: e.type,
+      requestId: e.requestId,
+      retryAfterMs: parseRetryAfter(e.headers?.["retry-after"] ?? null, Date.now()),
+      ambiguous: status === 0 || status >= 500,
+      cause: error,
+    },
+  );
+}
+
+/** One webhook destination from a `/v3/webhooks` page. */
+export function toWebhook(w: Record<string, unknown>): NylasWebhook {
+  return {
+    id: typeof w.id === "string" ? w.id : "",
+    description: typeof w.description === "string" ? w.description : undefined,
+    triggerTypes: Array.isArray(w.trigger_types) ? w.trigger_types.map(String) : [],
+    webhookUrl: typeof w.webhook_url === "string" ? w.webhook_url : "",
+    status: typeof w.status === "string" ? w.status : "",
+    compressedDelivery: w.compressed_delivery === true,
+  };
+}
