@@ -3,12 +3,11 @@ import { createDeps } from "../deps.js";
 import { runWatchdogPass, type WatchdogPassResult } from "../watchdog-pass.js";
 import { commandLogger, type Command } from "./main.js";
 
-function describe(result: WatchdogPassResult): string {
-  const lines: string[] = [];
+function describeRotation(result: WatchdogPassResult): string[] {
   const r = result.rotation;
-  lines.push(
+  const lines = [
     `${result.dryRun ? "DRY RUN — nothing was changed.\n" : ""}Rotation: ${r.decision} — ${r.reason}`,
-  );
+  ];
   for (const k of r.connectorKeys) {
     lines.push(
       `  connector secret: ${k.keyId} (${k.origin}${k.present ? "" : ", DELETED from the app"}), ends ${k.endDateTime ?? "unknown"}`,
@@ -17,22 +16,34 @@ function describe(result: WatchdogPassResult): string {
   if (r.outcome?.status === "failed" && r.outcome.instructions)
     lines.push(`  what to do: ${r.outcome.instructions}`);
   for (const w of r.outcome?.warnings ?? []) lines.push(`  warning: ${w}`);
+  return lines;
+}
+
+function describeMigration(result: WatchdogPassResult): string[] {
   const m = result.migration;
-  if (m.byKey.length > 0) {
-    lines.push(
-      `Migration: ${m.dependents} valid grant(s) still on superseded secrets; ${m.reauthRequested} re-authentication request(s) ${result.dryRun ? "would be " : ""}sent this pass.`,
-    );
-    for (const k of m.byKey) lines.push(`  ${k.count} on ${k.keyId} (ends ${k.endDateTime ?? "never"})`);
-  }
-  if (result.retired.length > 0) lines.push(`Retired: ${result.retired.join(", ")}`);
-  if (result.plan.length > 0) {
-    lines.push(result.dryRun ? "Plan:" : r.decision === "failed" ? "Attempted:" : "Done:");
-    for (const p of result.plan) lines.push(`  - ${p}`);
-  }
-  lines.push(
-    `Watched: ${result.scan.credentials} credential(s) in ${result.scan.apps} app(s): ${result.scan.counts.expired} expired, ${result.scan.counts.critical} critical, ${result.scan.counts["rotation-due"]} rotation due.`,
-  );
-  for (const p of result.scan.problems) lines.push(`PROBLEM ${p.code}: ${p.message}\n  Fix: ${p.fix}`);
+  if (m.byKey.length === 0) return [];
+  return [
+    `Migration: ${m.dependents} valid grant(s) still on superseded secrets; ${m.reauthRequested} re-authentication request(s) ${result.dryRun ? "would be " : ""}sent this pass.`,
+    ...m.byKey.map((k) => `  ${k.count} on ${k.keyId} (ends ${k.endDateTime ?? "never"})`),
+  ];
+}
+
+function describePlan(result: WatchdogPassResult): string[] {
+  if (result.plan.length === 0) return [];
+  const heading = result.dryRun ? "Plan:" : result.rotation.decision === "failed" ? "Attempted:" : "Done:";
+  return [heading, ...result.plan.map((p) => `  - ${p}`)];
+}
+
+function describe(result: WatchdogPassResult): string {
+  const { scan } = result;
+  const lines = [
+    ...describeRotation(result),
+    ...describeMigration(result),
+    ...(result.retired.length > 0 ? [`Retired: ${result.retired.join(", ")}`] : []),
+    ...describePlan(result),
+    `Watched: ${scan.credentials} credential(s) in ${scan.apps} app(s): ${scan.counts.expired} expired, ${scan.counts.critical} critical, ${scan.counts["rotation-due"]} rotation due.`,
+    ...scan.problems.map((p) => `PROBLEM ${p.code}: ${p.message}\n  Fix: ${p.fix}`),
+  ];
   return lines.join("\n") + "\n";
 }
 

@@ -1,7 +1,8 @@
 /**
  * What one doctor check reports. Every non-pass result carries the concrete
- * fix and where that fix comes from (a support thread in `../shared/seeds/`
- * or Microsoft/Nylas documentation), so the reader can check the advice.
+ * fix and where that fix comes from (a public Nylas support thread or
+ * Microsoft/Nylas documentation, by title and URL: `sources.ts`), so the
+ * reader can check the advice.
  */
 
 export type CheckStatus = "pass" | "warn" | "fail" | "skip";
@@ -34,7 +35,7 @@ export interface CheckResult {
   summary: string;
   /** What to do, step by step when there are steps. Absent on pass. */
   fix?: string;
-  /** The seed or documentation the diagnosis and fix come from. */
+  /** The public pages the diagnosis and fix come from. */
   source?: string;
   details?: Record<string, unknown>;
 }
@@ -65,5 +66,3 @@ export function problem(
 ): CheckOutcome {
   return { status, summary, fix, source, ...(details ? { details } : {}) };
 }
-
-export const STATUS_ORDER: Record<CheckStatus, number> = { fail: 0, warn: 1, skip: 2, pass: 3 };

@@ -6,7 +6,7 @@
  * failure; a check that merely needs it calls `need…`, which turns a missing or
  * failed fact into a `skip` naming the check that explains why.
  */
-import { FOREIGN, type KeyRecord } from "../rotation/records.js";
+import { FOREIGN, installedKey, type KeyRecord } from "../rotation/records.js";
 import type { Config } from "../config.js";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
@@ -265,12 +265,11 @@ export class DoctorContext {
   rotationRecord(): Promise<ConnectorSecretRecord | undefined> {
     return this.#once("rotationRecord", async () => {
       const store = await this.#deps.state();
-      let latest: KeyRecord | undefined;
+      const records: KeyRecord[] = [];
       for await (const item of store.list<KeyRecord>("rotation")) {
-        const r = item.value;
-        if (!item.key.startsWith("key:") || r.state !== "installed" || r.keyId === FOREIGN) continue;
-        if (latest === undefined || (r.installedAt ?? "") > (latest.installedAt ?? "")) latest = r;
+        if (item.key.startsWith("key:") && item.value.keyId !== FOREIGN) records.push(item.value);
       }
+      const latest = installedKey(records);
       return latest === undefined
         ? undefined
         : { appId: latest.appId, keyId: latest.keyId, installedAt: latest.installedAt ?? "" };

@@ -1,11 +1,11 @@
 /**
  * `watchdog doctor --explain "<error text>"`: the knowledge base. Recognises
- * the errors of the support threads in `../shared/seeds/` (and the Graph
+ * the errors of the public support threads in `sources.ts` (and the Graph
  * errors rotation meets) in pasted text, and returns cause and steps in the
  * threads' own words. Pure: no configuration, no network.
  */
 import type { CheckId } from "./check.js";
-import { sources } from "./sources.js";
+import { cite, sources } from "./sources.js";
 
 export interface Explanation {
   /** Stable id, e.g. `nylas.45001`, `entra.7000215`. */
@@ -28,16 +28,14 @@ interface Entry extends Explanation {
 const code = (n: number) => new RegExp(`(?<!\\d)${n}(?!\\d)`);
 const any = (...patterns: RegExp[]) => new RegExp(patterns.map((p) => p.source).join("|"), "i");
 
-const RESTART_OAUTH =
-  "Have the user sign in again: “Since every request is unique and the OAuth code is a one-time credential, you must restart the entire OAuth process (re-authenticate the user) after any Azure configuration change” (seed 000).";
+const RESTART_OAUTH = `Have the user sign in again: “Since every request is unique and the OAuth code is a one-time credential, you must restart the entire OAuth process (re-authenticate the user) after any Azure configuration change” (${cite.nylasForum45001}).`;
 
 const KNOWLEDGE: readonly Entry[] = [
   {
     id: "nylas.45001",
     title: "45001 — Provider refused to return refresh_token",
     match: any(code(45001), /refused to return refresh_token/, /provider_code_request_failed/),
-    cause:
-      "Microsoft refused Nylas the refresh token when Nylas redeemed the sign-in code. Seed 000: “Microsoft is rejecting our request for the permanent refresh token due to a synchronization failure” — there, a newly added scope (OnlineMeetings.ReadWrite) had no tenant-wide admin consent, and the connector held the secret's ID instead of its value (AADSTS7000215).",
+    cause: `Microsoft refused Nylas the refresh token when Nylas redeemed the sign-in code. ${cite.nylasForum45001}: “Microsoft is rejecting our request for the permanent refresh token due to a synchronization failure” — there, a newly added scope (OnlineMeetings.ReadWrite) had no tenant-wide admin consent, and the connector held the secret's ID instead of its value (AADSTS7000215).`,
     steps: [
       "Verify client credentials: “In the Azure portal, ensure the Application (client) ID, the Client Secret Value, and the Redirect URI are entered exactly in Nylas for the correct region.” (`watchdog doctor --secret` tells whether a value is accepted.)",
       "Verify scopes & consent: “Ensure all required scopes (including OnlineMeetings.ReadWrite) are present in Azure, and Admin consent has been granted for all permissions.” “The Microsoft Admin must explicitly grant tenant-wide Admin Consent in Azure for the new … scope.”",
@@ -45,14 +43,13 @@ const KNOWLEDGE: readonly Entry[] = [
       RESTART_OAUTH,
     ],
     checks: ["scopes.required", "consent.admin", "secrets.live", "app.redirect-uri"],
-    source: sources("seed000", "seed003"),
+    source: sources("nylasForum45001", "nylasAuthTroubleshooting"),
   },
   {
     id: "entra.7000215",
     title: "AADSTS7000215 — Invalid client secret provided",
     match: any(code(7000215), /invalid client secret/),
-    cause:
-      "Entra refused the client secret in the Nylas connector: it is not a secret of this app. Usually the secret's ID was pasted instead of its Value (seed 000); also when the secret was deleted from the app, or was created moments ago and has not propagated yet.",
+    cause: `Entra refused the client secret in the Nylas connector: it is not a secret of this app. Usually the secret's ID was pasted instead of its Value (${cite.nylasForum45001}); also when the secret was deleted from the app, or was created moments ago and has not propagated yet.`,
     steps: [
       "“Ensure the secret being sent in the request is the client secret value, not the client secret ID.”",
       "“In the Azure portal, the administrator must go to Certificates & secrets for the application” and “copy the Value field of the secret (which is only visible immediately after creation, not the Secret ID).”",
@@ -61,7 +58,7 @@ const KNOWLEDGE: readonly Entry[] = [
       RESTART_OAUTH,
     ],
     checks: ["secrets.live"],
-    source: sources("seed000", "entraErrors"),
+    source: sources("nylasForum45001", "entraErrors"),
   },
   {
     id: "entra.7000222",
@@ -72,8 +69,7 @@ const KNOWLEDGE: readonly Entry[] = [
       /client secret for your azure application has expired/,
       /InvalidClientSecretExpiredKeysProvided/,
     ),
-    cause:
-      "The Azure client secret behind the Nylas connector has expired. Seed 001: “When the old client secret expires, all accounts go invalid and require all users to re-authenticate their accounts.”",
+    cause: `The Azure client secret behind the Nylas connector has expired. ${cite.nylasRenewSecret}: “When the old client secret expires, all accounts go invalid and require all users to re-authenticate their accounts.”`,
     steps: [
       "“Log in to the Azure portal” → Microsoft Entra ID → App registrations → your application → “Certificates & secrets” → “New client secret”; add a description and expiry; “Make a note of the value of the client secret - this is your new client secret.”",
       "“Update this new secret in the Nylas Dashboard”: dashboard-v3.nylas.com → your application → Connectors → Microsoft → update the Azure client secret with the new value → Save.",
@@ -81,21 +77,20 @@ const KNOWLEDGE: readonly Entry[] = [
       "Next time, rotate before expiry: “You can have two client secrets active within Azure at any time” — that is what `watchdog run` does.",
     ],
     checks: ["secrets.live"],
-    source: sources("seed001", "entraErrors"),
+    source: sources("nylasRenewSecret", "entraErrors"),
   },
   {
     id: "entra.65001",
     title: "AADSTS65001 — consent missing (DelegationDoesNotExist)",
     match: any(code(65001), /DelegationDoesNotExist/, /consent_required/, /need(s)? admin approval/),
-    cause:
-      "The user, or an admin for the whole tenant, has not consented to the app for the requested permissions. Seed 003: “Some Microsoft 365 tenants require admin consent before users can authorize third-party apps.”",
+    cause: `The user, or an admin for the whole tenant, has not consented to the app for the requested permissions. ${cite.nylasAuthTroubleshooting}: “Some Microsoft 365 tenants require admin consent before users can authorize third-party apps.”`,
     steps: [
       "“If a user gets an error saying they need admin approval, the tenant admin needs to grant consent for your Azure app.”",
-      "Azure portal → App registrations → your app → API permissions → “Grant admin consent”: “The Microsoft Admin must explicitly grant tenant-wide Admin Consent in Azure” for every scope the connector asks for (seed 000).",
+      `Azure portal → App registrations → your app → API permissions → “Grant admin consent”: “The Microsoft Admin must explicitly grant tenant-wide Admin Consent in Azure” for every scope the connector asks for (${cite.nylasForum45001}).`,
       RESTART_OAUTH,
     ],
     checks: ["consent.admin", "scopes.required"],
-    source: sources("seed003", "seed000"),
+    source: sources("nylasAuthTroubleshooting", "nylasForum45001"),
   },
   {
     id: "entra.700016",
@@ -104,12 +99,12 @@ const KNOWLEDGE: readonly Entry[] = [
     cause:
       "Entra has no app with that client ID in the tenant the sign-in went to: the connector's client_id is wrong, the sign-in went to the wrong tenant, or a single-tenant app was used by another organisation.",
     steps: [
-      "“Ensure the Application (client) ID … [is] entered exactly in Nylas” (seed 000): compare App registrations → your app → Overview with the connector's client_id.",
-      "For users outside your organisation, the connector's tenant must be “common” (“Use tenant: \"common\" to allow authentication for accounts that are outside of your organization”) and the app's supported account types “Accounts in any organizational directory and personal Microsoft accounts” (seed 002).",
+      `“Ensure the Application (client) ID … [is] entered exactly in Nylas” (${cite.nylasForum45001}): compare App registrations → your app → Overview with the connector's client_id.`,
+      `For users outside your organisation, the connector's tenant must be “common” (“Use tenant: "common" to allow authentication for accounts that are outside of your organization”) and the app's supported account types “Accounts in any organizational directory and personal Microsoft accounts” (${cite.nylasCreateAzureApp}).`,
       "For the watchdog itself, AZURE_TENANT_ID must be the tenant that owns the app registration.",
     ],
     checks: ["app.found", "connector.audience"],
-    source: sources("seed000", "seed002", "entraErrors"),
+    source: sources("nylasForum45001", "nylasCreateAzureApp", "entraErrors"),
   },
   {
     id: "entra.50011",
@@ -118,40 +113,38 @@ const KNOWLEDGE: readonly Entry[] = [
     cause:
       "The redirect URI of the sign-in is not registered on the app (or not under the Web platform, or for the other Nylas region).",
     steps: [
-      "“Set the Redirect URI platform to Web and enter your redirect URI” (seed 002): https://api.us.nylas.com/v3/connect/callback for US applications, https://api.eu.nylas.com/v3/connect/callback for EU ones; with Custom auth, your own callback.",
-      "“Ensure … the Redirect URI [is] entered exactly … for the correct region” (seed 000).",
+      `“Set the Redirect URI platform to Web and enter your redirect URI” (${cite.nylasCreateAzureApp}): https://api.us.nylas.com/v3/connect/callback for US applications, https://api.eu.nylas.com/v3/connect/callback for EU ones; with Custom auth, your own callback.`,
+      `“Ensure … the Redirect URI [is] entered exactly … for the correct region” (${cite.nylasForum45001}).`,
     ],
     checks: ["app.redirect-uri", "nylas.region"],
-    source: sources("seed002", "seed000", "entraErrors"),
+    source: sources("nylasCreateAzureApp", "nylasForum45001", "entraErrors"),
   },
   {
     id: "oauth.invalid_grant",
     title: "invalid_grant / AADSTS54005 — code already redeemed, expired or mismatched",
     match: any(code(54005), /\binvalid_grant\b/, /already redeemed/),
-    cause:
-      "Seed 003: “This error from Google or Microsoft typically means the authorization code was already used (OAuth codes are single-use), the code expired (they're valid for only a few minutes), or the redirect_uri in your token exchange doesn't match what was registered.” A grant's refresh token also goes invalid when the user's password changes, access is revoked, or the Azure secret it was authenticated with expires or is deleted.",
+    cause: `${cite.nylasAuthTroubleshooting}: “This error from Google or Microsoft typically means the authorization code was already used (OAuth codes are single-use), the code expired (they're valid for only a few minutes), or the redirect_uri in your token exchange doesn't match what was registered.” A grant's refresh token also goes invalid when the user's password changes, access is revoked, or the Azure secret it was authenticated with expires or is deleted.`,
     steps: [
       "Start the sign-in again to get a fresh code; never redeem a code twice.",
       "“Double-check your callback URI configuration in both your provider app and the Nylas Dashboard.”",
-      "For a grant that went invalid: “prompt the user to re-authenticate” (seed 003); `watchdog grants` lists them with links.",
+      `For a grant that went invalid: “prompt the user to re-authenticate” (${cite.nylasAuthTroubleshooting}); \`watchdog grants\` lists them with links.`,
     ],
     checks: ["app.redirect-uri", "secrets.live"],
-    source: sources("seed003"),
+    source: sources("nylasAuthTroubleshooting"),
   },
   {
     id: "nylas.401",
     title: "401 Unauthorized from Nylas — API key, grant, or wrong region",
     match: any(code(401), /\bunauthorized\b(?!_)/),
     unless: /AADSTS\d+|invalid_client/i,
-    cause:
-      "Seed 003: “A 401 response means the request could not be authenticated”: an expired or invalid API key, a grant_id of another application, an expired access token, or a data residency mismatch — “If your Nylas application is provisioned in the EU region, use api.eu.nylas.com instead of api.us.nylas.com. Using the wrong regional endpoint always returns a 401.”",
+    cause: `${cite.nylasAuthTroubleshooting}: “A 401 response means the request could not be authenticated”: an expired or invalid API key, a grant_id of another application, an expired access token, or a data residency mismatch — “If your Nylas application is provisioned in the EU region, use api.eu.nylas.com instead of api.us.nylas.com. Using the wrong regional endpoint always returns a 401.”`,
     steps: [
       "Run `watchdog doctor`: nylas.region tries the key in the other region and says which to use (NYLAS_API_URI=https://api.eu.nylas.com for EU applications).",
       "“Verify the key in the Nylas Dashboard under API Keys.”",
       "“Check that the grant_id you're passing belongs to the correct Nylas application and environment … Grant IDs are not portable across applications.”",
     ],
     checks: ["nylas.region"],
-    source: sources("seed003", "nylasRegions"),
+    source: sources("nylasAuthTroubleshooting", "nylasRegions"),
   },
   {
     id: "graph.403",
@@ -172,36 +165,33 @@ const KNOWLEDGE: readonly Entry[] = [
     title: "403 Forbidden from Nylas — the grant lacks a scope",
     match: any(code(403), /\bforbidden\b/, /insufficient.{0,30}scope/),
     unless: /Authorization_RequestDenied|Insufficient privileges/i,
-    cause:
-      "Seed 003: “A 403 means the request was authenticated but the grant doesn't have permission to perform the action. This almost always means missing or insufficient OAuth scopes.” For Microsoft, sending needs Mail.ReadWrite on top of Mail.Send; and scopes added to the connector later are not in existing grants.",
+    cause: `${cite.nylasAuthTroubleshooting}: “A 403 means the request was authenticated but the grant doesn't have permission to perform the action. This almost always means missing or insufficient OAuth scopes.” For Microsoft, sending needs Mail.ReadWrite on top of Mail.Send; and scopes added to the connector later are not in existing grants.`,
     steps: [
       "“Microsoft requires Mail.ReadWrite on top of Mail.Send to create and send messages via the Nylas API. Add Mail.ReadWrite to your connector's scope list, then have the affected user re-authenticate to issue a new grant with the updated scopes.”",
       "“Adding new scopes to a connector doesn't automatically update existing grants. Users need to go through the auth flow again to issue a grant with the new scopes.”",
-      "Add each new scope to the Azure app (API permissions) and grant admin consent before users sign in again (seed 000).",
+      `Add each new scope to the Azure app (API permissions) and grant admin consent before users sign in again (${cite.nylasForum45001}).`,
     ],
     checks: ["scopes.required", "grants.scopes", "consent.admin"],
-    source: sources("seed003", "seed000"),
+    source: sources("nylasAuthTroubleshooting", "nylasForum45001"),
   },
   {
     id: "nylas.grant.not_found",
     title: "grant.not_found — Nylas has no such grant",
     match: any(/grant\.not_found/, /grant not found/, /grant_not_found/),
-    cause:
-      "Seed 003: “This error means Nylas can't find the grant for the grant_id you provided”: the grant was deleted (by hand, or automatically when the provider revoked the token), it belongs to another environment, or to the other region (“A grant created in the EU region (api.eu.nylas.com) won't be found if you query the US region”).",
+    cause: `${cite.nylasAuthTroubleshooting}: “This error means Nylas can't find the grant for the grant_id you provided”: the grant was deleted (by hand, or automatically when the provider revoked the token), it belongs to another environment, or to the other region (“A grant created in the EU region (api.eu.nylas.com) won't be found if you query the US region”).`,
     steps: [
       "“Check the Nylas Dashboard to confirm the grant still exists under Grants.”",
       "“Make sure the grant_id and API key belong to the same Nylas application”; check NYLAS_API_URI is the application's region (`watchdog doctor`, nylas.region).",
       "If the provider revoked it, “the grant becomes invalid and the user must re-authenticate.”",
     ],
     checks: ["nylas.region"],
-    source: sources("seed003"),
+    source: sources("nylasAuthTroubleshooting"),
   },
   {
     id: "entra.v2-permissions",
     title: "“One or more of the following permission(s) are currently not supported” — a Nylas v2 Azure app",
     match: any(/currently not supported/, /EWS\.AccessAsUser\.All/, /EAS\.AccessAsUser\.All/),
-    cause:
-      "The Azure app was made for Nylas v2 (Exchange EWS/EAS permissions). Seed 002: “If you're upgrading from Nylas v2 to v3, you must create a new Azure auth app. Your v2 Azure app is not compatible with v3, and v3 apps aren't compatible with Nylas v2.”",
+    cause: `The Azure app was made for Nylas v2 (Exchange EWS/EAS permissions). ${cite.nylasCreateAzureApp}: “If you're upgrading from Nylas v2 to v3, you must create a new Azure auth app. Your v2 Azure app is not compatible with v3, and v3 apps aren't compatible with Nylas v2.”`,
     steps: [
       "Create a new app registration: audience “Accounts in any organizational directory and personal Microsoft accounts”, redirect URI platform Web with the Nylas v3 callback of your region.",
       "API permissions → Microsoft Graph → Delegated: offline_access, openid, profile, User.Read and what you use (“EWS- and EAS-related scopes have been removed”); grant admin consent.",
@@ -209,7 +199,7 @@ const KNOWLEDGE: readonly Entry[] = [
       "“When you migrate your end users to the new auth app, they must re-authenticate their accounts and approve the app.”",
     ],
     checks: ["app.v2-leftovers"],
-    source: sources("seed002", "seed004"),
+    source: sources("nylasCreateAzureApp", "nylasV2MicrosoftAuth"),
   },
   {
     id: "graph.TooManyAppPasswords",
@@ -219,10 +209,10 @@ const KNOWLEDGE: readonly Entry[] = [
       "Apps whose supported account types include personal Microsoft accounts may hold at most 2 client secrets, so a new one cannot be added.",
     steps: [
       "Remove a secret nothing uses — an expired one, or one that is neither in the connector nor behind valid grants — in Certificates & secrets.",
-      "Seed 001: “You can have two client secrets active within Azure at any time.”",
+      `${cite.nylasRenewSecret}: “You can have two client secrets active within Azure at any time.”`,
     ],
     checks: ["secrets.live"],
-    source: sources("entraSecretLimits", "seed001"),
+    source: sources("entraSecretLimits", "nylasRenewSecret"),
   },
   {
     id: "graph.CredentialInvalidLifetimeAsPerAppPolicy",

@@ -19,7 +19,7 @@ export const ROLE_IDS: Readonly<Record<string, string>> = {
   "Directory.ReadWrite.All": "19dbc75e-c2e2-444c-a770-ec69d8559fc7",
 };
 
-/** Scopes seed 002 marks required for every Nylas v3 Microsoft connector. */
+/** Scopes Nylas docs, "Create an Azure auth app for Nylas v3", mark required for every Microsoft connector. */
 export const REQUIRED_SCOPES = ["offline_access", "openid", "profile", "User.Read"] as const;
 
 /**
@@ -28,7 +28,7 @@ export const REQUIRED_SCOPES = ["offline_access", "openid", "profile", "User.Rea
  */
 export const OIDC_SCOPES = new Set(["offline_access", "openid", "profile", "email"]);
 
-/** Delegated permissions of Nylas v2 (Exchange) apps, unsupported in v3 apps (seed 002). */
+/** Delegated permissions of Nylas v2 (Exchange) apps, unsupported in v3 apps (Nylas docs, "Create an Azure auth app for Nylas v3"). */
 export const LEGACY_SCOPES = new Set(["ews.accessasuser.all", "eas.accessasuser.all"]);
 
 /** Fallback names for permission ids a v2-era app may carry (Graph and Exchange Online). */

@@ -12,6 +12,14 @@ import type { MicrosoftConnector, NylasClient } from "../clients/nylas.js";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import { classify, daysLeft, type CredentialStatus, type Thresholds } from "./classify.js";
+import {
+  connectorAppNotFound,
+  connectorProblem,
+  watchedReadProblem,
+  type ScanProblem,
+} from "./scan-problems.js";
+
+export type { ScanProblem } from "./scan-problems.js";
 
 export interface CredentialReport {
   appId: string;
@@ -33,14 +41,6 @@ export interface CredentialReport {
    * its last sign-in with this secret (ISO 8601), null = none reported.
    */
   lastSignIn?: string | null;
-}
-
-export interface ScanProblem {
-  code: string;
-  message: string;
-  fix: string;
-  /** The app the problem is about, when it is about one. */
-  appId?: string;
 }
 
 export interface ScanSummary {
@@ -143,6 +143,55 @@ export function reportsForApp(
   return out;
 }
 
+interface ConnectorAppRead {
+  app: GraphApplication | undefined;
+  signIns: ScanSummary["signIns"];
+  lastSignIn?: Map<string, string | null>;
+}
+
+/** The connector's app beside Entra's sign-in report: which secret is still in use (AuditLog.Read.All). */
+async function readConnectorApp(graph: GraphClient, appId: string): Promise<ConnectorAppRead> {
+  const [app, report] = await Promise.all([
+    graph.getApplicationByAppId(appId, CREDENTIAL_SELECT),
+    graph.listCredentialSignIns(appId).then(
+      (rows) => ({ rows }),
+      (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+    ),
+  ]);
+  if (!("rows" in report)) return { app, signIns: { readable: false, error: report.error } };
+  const lastSignIn = new Map(report.rows.map((r) => [r.keyId, r.lastSignInDateTime]));
+  return { app, signIns: { readable: true }, lastSignIn };
+}
+
+type Emit = (app: GraphApplication, source: CredentialReport["source"]) => void;
+
+interface WatchedRead {
+  graph: GraphClient;
+  pages: AsyncGenerator<GraphApplication[]> | undefined;
+  firstPage: IteratorResult<GraphApplication[]> | undefined;
+  connectorAppId: string | undefined;
+  emit: Emit;
+  problems: ScanProblem[];
+}
+
+/** Every app of the tenant but the connector's, page by page (WATCH_APP_IDS=*). */
+async function scanAllApps(read: WatchedRead, onPage: () => void): Promise<void> {
+  const { pages, connectorAppId, emit } = read;
+  for (let next = read.firstPage; next !== undefined && next.done !== true; next = await pages?.next()) {
+    for (const app of next.value) if (app.appId.toLowerCase() !== connectorAppId) emit(app, "watched");
+    onPage();
+  }
+}
+
+/** The apps WATCH_APP_IDS lists, but the connector's; an app that cannot be read is a problem. */
+async function scanListedApps(read: WatchedRead, watchAppIds: readonly string[]): Promise<void> {
+  const ids = watchAppIds.filter((id) => id !== read.connectorAppId);
+  for await (const { appId, app, error } of read.graph.getApplicationsByAppIds(ids, CREDENTIAL_SELECT)) {
+    if (error === undefined && app !== undefined) read.emit(app, "watched");
+    else read.problems.push(watchedReadProblem(appId, error));
+  }
+}
+
 /** Reads the connector and every watched app; streams credentials; returns the summary. */
 export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Promise<ScanSummary> {
   const now = deps.clock.now();
@@ -154,7 +203,7 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
 
   let lastSignIn: Map<string, string | null> | undefined;
   let signIns: ScanSummary["signIns"] = { readable: false, error: "not read" };
-  const emit = (app: GraphApplication, source: CredentialReport["source"]) => {
+  const emit: Emit = (app, source) => {
     apps++;
     for (const report of reportsForApp(app, source, now, options.thresholds)) {
       if (source === "connector" && report.type === "password" && lastSignIn !== undefined)
@@ -165,6 +214,7 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
       options.onCredential?.(report);
     }
   };
+  const progress = () => options.onProgress?.(apps);
 
   const watchAppIds = options.watchAppIds;
   // Nylas and Graph side by side: while Nylas answers for the connector, the Graph SDK loads and, for
@@ -182,71 +232,24 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
   const connector = connectorOrUndefined ?? null;
   const connectorAppId = connector?.clientId?.toLowerCase();
 
-  if (connector === null) {
-    problems.push({
-      code: "connector.missing",
-      message: "The Nylas application has no Microsoft connector, so there is no app registration to rotate.",
-      fix: "Create the Microsoft connector (POST /v3/connectors with provider 'microsoft', client_id, client_secret, tenant), or check NYLAS_API_KEY is for the right application.",
-    });
-  } else if (connectorAppId === undefined) {
-    problems.push({
-      code: "connector.no-client-id",
-      message: "The Nylas Microsoft connector has no client_id.",
-      fix: "Set the connector's settings.client_id to the Azure app registration's Application (client) ID.",
-    });
-  } else {
-    // Entra's sign-in report beside the app read: which secret is still in use (AuditLog.Read.All).
-    const [app, report] = await Promise.all([
-      graph.getApplicationByAppId(connectorAppId, CREDENTIAL_SELECT),
-      graph.listCredentialSignIns(connectorAppId).then(
-        (rows) => ({ rows }),
-        (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
-      ),
-    ]);
-    if ("rows" in report) {
-      lastSignIn = new Map(report.rows.map((r) => [r.keyId, r.lastSignInDateTime]));
-      signIns = { readable: true };
-    } else signIns = { readable: false, error: report.error };
-    if (app === undefined) {
-      problems.push({
-        code: "connector.app-not-found",
-        message: `The connector's client_id ${connectorAppId} is not an app registration in tenant ${connector.tenant ?? "(unknown)"} as seen by the watchdog (AADSTS700016-style: wrong tenant or client id).`,
-        fix: "Set AZURE_TENANT_ID to the tenant that owns the app registration, and check the connector's client_id; the watchdog's identity must be able to read it (Application.ReadWrite.OwnedBy + owner).",
-      });
-    } else {
-      options.onConnectorApp?.(app);
-      emit(app, "connector");
+  const notRotatable = connectorProblem(connector, connectorAppId);
+  if (notRotatable !== undefined) problems.push(notRotatable);
+  else if (connectorAppId !== undefined) {
+    const read = await readConnectorApp(graph, connectorAppId);
+    ({ lastSignIn, signIns } = read);
+    if (read.app === undefined) problems.push(connectorAppNotFound(connectorAppId, connector?.tenant));
+    else {
+      options.onConnectorApp?.(read.app);
+      emit(read.app, "connector");
     }
   }
-  options.onProgress?.(apps);
+  progress();
 
-  if (watchAppIds === "*") {
-    for (let next = firstPage; next !== undefined && next.done !== true; next = await pages?.next()) {
-      for (const app of next.value) if (app.appId.toLowerCase() !== connectorAppId) emit(app, "watched");
-      options.onProgress?.(apps);
-    }
-  } else {
-    const ids = watchAppIds.filter((id) => id !== connectorAppId);
-    for await (const { appId, app, error } of graph.getApplicationsByAppIds(ids, CREDENTIAL_SELECT)) {
-      if (error !== undefined) {
-        problems.push({
-          code: "watch.unreadable",
-          appId,
-          message: `WATCH_APP_IDS lists ${appId}, which could not be read (${error.statusCode}${error.code ? ` ${error.code}` : ""}): its secrets are not watched this pass.`,
-          fix:
-            error.statusCode === 403
-              ? "Give the watchdog's identity read access to it: Application.Read.All, or make it an owner of the app registration."
-              : "Graph refused or throttled the read; the next pass tries again. If it persists, check the app id and the identity's access.",
-        });
-      } else if (app === undefined) {
-        problems.push({
-          code: "watch.app-not-found",
-          message: `WATCH_APP_IDS lists ${appId}, which the watchdog cannot find in the tenant.`,
-          fix: "Remove it from WATCH_APP_IDS, or give the watchdog's identity read access to it (Application.Read.All, or make it an owner).",
-        });
-      } else emit(app, "watched");
-    }
-    options.onProgress?.(apps);
+  const watched: WatchedRead = { graph, pages, firstPage, connectorAppId, emit, problems };
+  if (watchAppIds === "*") await scanAllApps(watched, progress);
+  else {
+    await scanListedApps(watched, watchAppIds);
+    progress();
   }
 
   deps.logger.info(

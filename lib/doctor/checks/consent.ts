@@ -2,7 +2,7 @@ import { isHttpError } from "../../errors.js";
 import { SkipCheck, pass, problem, type CheckOutcome } from "../check.js";
 import type { DoctorContext } from "../context.js";
 import { GRAPH_APP_ID, isGraphScope, missingScopes } from "../../microsoft/identifiers.js";
-import { sources } from "../sources.js";
+import { cite, sources } from "../sources.js";
 
 /**
  * consent.admin: tenant-wide delegated grants (oAuth2PermissionGrant with
@@ -28,9 +28,9 @@ export async function checkAdminConsent(ctx: DoctorContext): Promise<CheckOutcom
       `"${appName}" has no service principal (enterprise application) in tenant ${tenantId}: nobody there has consented to it, so sign-ins need consent first (AADSTS65001).`,
       [
         grantConsent + " Granting consent creates the enterprise application.",
-        "Seed 000: “The Microsoft Admin must explicitly grant tenant-wide Admin Consent in Azure”; then “the user must restart the OAuth process”.",
+        `${cite.nylasForum45001}: “The Microsoft Admin must explicitly grant tenant-wide Admin Consent in Azure”; then “the user must restart the OAuth process”.`,
       ].join("\n"),
-      sources("seed000", "entraErrors"),
+      sources("nylasForum45001", "entraErrors"),
       { appId: app.appId, tenantId },
     );
   }
@@ -68,11 +68,11 @@ export async function checkAdminConsent(ctx: DoctorContext): Promise<CheckOutcom
     "fail",
     `No tenant-wide admin consent for ${missing.join(", ")}: Microsoft refuses the refresh token for these scopes (45001, “Provider refused to return refresh_token”)${elsewhere}.`,
     [
-      `Seed 000: “The Microsoft Admin must explicitly grant tenant-wide Admin Consent in Azure for the new ${missing.join(", ")} scope${missing.length === 1 ? "" : "s"}.”`,
+      `${cite.nylasForum45001}: “The Microsoft Admin must explicitly grant tenant-wide Admin Consent in Azure for the new ${missing.join(", ")} scope${missing.length === 1 ? "" : "s"}.”`,
       grantConsent,
       "Then “the user must restart the OAuth process to finalize the new permissions and issue a valid refresh token” (see grants.scopes).",
     ].join("\n"),
-    sources("seed000"),
+    sources("nylasForum45001"),
     details,
   );
 }

@@ -1,7 +1,7 @@
 import { pass, problem, type CheckOutcome } from "../check.js";
 import type { DoctorContext } from "../context.js";
 import { OIDC_SCOPES, missingScopes, scopeKey } from "../../microsoft/identifiers.js";
-import { sources } from "../sources.js";
+import { cite, sources } from "../sources.js";
 
 const EXAMPLES = 10;
 
@@ -46,10 +46,10 @@ export async function checkGrantScopes(ctx: DoctorContext): Promise<CheckOutcome
     "warn",
     `${behind} of ${valid} valid Microsoft grant${valid === 1 ? "" : "s"} lack scope${missingAll.size === 1 ? "" : "s"} the connector now asks for (${[...missingAll.keys()].join(", ")}): they need re-authentication${invalidNote}.`,
     [
-      "Seed 003: “Adding new scopes to a connector doesn't automatically update existing grants. Users need to go through the auth flow again to issue a grant with the new scopes.”",
+      `${cite.nylasAuthTroubleshooting}: “Adding new scopes to a connector doesn't automatically update existing grants. Users need to go through the auth flow again to issue a grant with the new scopes.”`,
       "Send each of these users a hosted-auth link (login_hint = their email re-authenticates the same grant); `watchdog grants` lists grants that need re-authentication with their links.",
     ].join("\n"),
-    sources("seed003", "seed000"),
+    sources("nylasAuthTroubleshooting", "nylasForum45001"),
     details,
   );
 }

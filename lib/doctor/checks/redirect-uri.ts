@@ -7,7 +7,7 @@ import {
   regionOf,
   type NylasRegionName,
 } from "../nylas-regions.js";
-import { sources } from "../sources.js";
+import { cite, sources } from "../sources.js";
 
 const norm = (uri: string) => uri.trim().replace(/\/+$/, "");
 
@@ -33,7 +33,7 @@ export async function checkRedirectUri(ctx: DoctorContext): Promise<CheckOutcome
   const publicClient = (app.publicClient?.redirectUris ?? []).map(norm);
   const appName = app.displayName ?? app.appId;
   const details = { expected, web, spa, publicClient };
-  const addToWeb = `Azure portal → App registrations → ${appName} → Authentication → Add a platform → Web → redirect URI ${expected}. Seed 002: “Set the Redirect URI platform to Web and enter your redirect URI.”`;
+  const addToWeb = `Azure portal → App registrations → ${appName} → Authentication → Add a platform → Web → redirect URI ${expected}. ${cite.nylasCreateAzureApp}: “Set the Redirect URI platform to Web and enter your redirect URI.”`;
 
   if (web.includes(expected)) return pass(`The Web platform lists the Nylas callback ${expected}.`, details);
 
@@ -49,9 +49,9 @@ export async function checkRedirectUri(ctx: DoctorContext): Promise<CheckOutcome
       [
         `Remove ${expected} from “${platform}” and add it under Web.`,
         addToWeb,
-        "Seed 000: ensure “the Redirect URI [is] entered exactly … for the correct region”, then have the user sign in again.",
+        `${cite.nylasForum45001}: ensure “the Redirect URI [is] entered exactly … for the correct region”, then have the user sign in again.`,
       ].join("\n"),
-      sources("seed002", "seed000"),
+      sources("nylasCreateAzureApp", "nylasForum45001"),
       details,
     );
   }
@@ -67,9 +67,9 @@ export async function checkRedirectUri(ctx: DoctorContext): Promise<CheckOutcome
       [
         addToWeb,
         `Remove ${others[wrong]} unless another Nylas application in that region uses this app.`,
-        "Seed 000: “ensure the Application (client) ID, the Client Secret Value, and the Redirect URI are entered exactly in Nylas for the correct region.”",
+        `${cite.nylasForum45001}: “ensure the Application (client) ID, the Client Secret Value, and the Redirect URI are entered exactly in Nylas for the correct region.”`,
       ].join("\n"),
-      sources("seed000", "seed002"),
+      sources("nylasForum45001", "nylasCreateAzureApp"),
       details,
     );
   }
@@ -78,9 +78,9 @@ export async function checkRedirectUri(ctx: DoctorContext): Promise<CheckOutcome
     `The app's Web platform does not list the Nylas callback ${expected}: Microsoft refuses hosted sign-ins (AADSTS50011, reply URL mismatch).`,
     [
       addToWeb,
-      "Seed 002 lists the callback per region: US https://api.us.nylas.com/v3/connect/callback, EU https://api.eu.nylas.com/v3/connect/callback.",
+      `${cite.nylasCreateAzureApp} lists the callback per region: US https://api.us.nylas.com/v3/connect/callback, EU https://api.eu.nylas.com/v3/connect/callback.`,
     ].join("\n"),
-    sources("seed002", "entraErrors"),
+    sources("nylasCreateAzureApp", "entraErrors"),
     details,
   );
 }

@@ -3,7 +3,7 @@ import type { DoctorContext } from "../context.js";
 import { EXCHANGE_APP_ID, LEGACY_SCOPES, REQUIRED_SCOPES } from "../../microsoft/identifiers.js";
 import { isNylasV2Callback, knownCallbacks, nylasCallbackFor } from "../nylas-regions.js";
 import { requestedPermissions } from "../requested-permissions.js";
-import { sources } from "../sources.js";
+import { cite, sources } from "../sources.js";
 import { effectiveNylasUri } from "./redirect-uri.js";
 
 /**
@@ -53,15 +53,15 @@ export async function checkV2Leftovers(ctx: DoctorContext): Promise<CheckOutcome
     "fail",
     `"${appName}" looks like a Nylas v2 Azure app: it ${found.join(" and ")}.`,
     [
-      "Seed 002: “If you're upgrading from Nylas v2 to v3, you must create a new Azure auth app. Your v2 Azure app is not compatible with v3”; editing it fails with “One or more of the following permission(s) are currently not supported: EWS.AccessAsUser.All. Please remove these permission(s) and retry your request.”",
+      `${cite.nylasCreateAzureApp}: “If you're upgrading from Nylas v2 to v3, you must create a new Azure auth app. Your v2 Azure app is not compatible with v3”; editing it fails with “One or more of the following permission(s) are currently not supported: EWS.AccessAsUser.All. Please remove these permission(s) and retry your request.”`,
       `1. Azure portal → App registrations → New registration; supported account types “Accounts in any organizational directory and personal Microsoft accounts”; redirect URI platform Web: ${expected}.`,
       `2. API permissions → Add a permission → Microsoft Graph → Delegated: ${REQUIRED_SCOPES.join(", ")} plus the connector's other scopes (no EWS/EAS); Grant admin consent.`,
       "3. Certificates & secrets → New client secret; copy its Value (shown once).",
       `4. Put the new app into the connector: PATCH ${apiUri}/v3/connectors/microsoft {"settings":{"client_id":"<new Application (client) ID>","client_secret":"<Value>","tenant":"common"}}.`,
       "5. Make the watchdog an owner of the new app (see app.permission).",
-      "Seed 002: “When you migrate your end users to the new auth app, they must re-authenticate their accounts and approve the app.”",
+      `${cite.nylasCreateAzureApp}: “When you migrate your end users to the new auth app, they must re-authenticate their accounts and approve the app.”`,
     ].join("\n"),
-    sources("seed002", "seed004"),
+    sources("nylasCreateAzureApp", "nylasV2MicrosoftAuth"),
     details,
   );
 }

@@ -7,6 +7,7 @@ import { runCli } from "../../../lib/cli/main.js";
 import type { CliIo } from "../../../lib/cli/io.js";
 import { GRAPH_APP_ID, GRAPH_SCOPES } from "../../../lib/sim/index.js";
 import { startDoctorWorld, type DoctorWorld } from "../doctor/harness.js";
+import { PAGE } from "../doctor/cited-pages.js";
 
 /** The production command with no settings at all. */
 async function bare(args: string[]) {
@@ -33,7 +34,7 @@ describe("watchdog doctor --explain (no configuration needed)", () => {
     expect(run.out).toContain("45001 — Provider refused to return refresh_token");
     expect(run.out).toContain("Cause:");
     expect(run.out).toContain("1. Verify client credentials");
-    expect(run.out).toContain("Source: seed 000");
+    expect(run.out).toContain(`Source: ${PAGE.forum45001}`);
   });
 
   it("exit 1 for text it does not know, listing what it knows", async () => {
@@ -124,9 +125,9 @@ describe("watchdog doctor against the simulator", () => {
     );
     expect(fail).toBeGreaterThanOrEqual(0);
     expect(lines[fail + 1]).toMatch(
-      /^ {6}Fix: Seed 000: “The Microsoft Admin must explicitly grant tenant-wide Admin Consent/,
+      /^ {6}Fix: Nylas forum, “Nylas Microsoft Provider, 45001 error code”: “The Microsoft Admin must explicitly grant tenant-wide Admin Consent/,
     );
-    expect(lines.some((l) => /^ {6}Source: seed 000/.test(l))).toBe(true);
+    expect(lines.some((l) => l.startsWith(`      Source: ${PAGE.forum45001}`))).toBe(true);
     expect(run.out).toMatch(/^FAIL {2}scopes\.required\s+The connector does not ask for offline_access/m);
     expect(run.out).toMatch(/^PASS {2}nylas\.region /m);
     expect(run.out).toMatch(/^WARN {2}grants\.scopes\s+3 of 3 valid Microsoft grants lack scope/m);

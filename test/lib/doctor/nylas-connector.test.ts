@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { formatCheck } from "../../../lib/doctor/format-doctor.js";
 import { check, startDoctorWorld, type DoctorWorld } from "./harness.js";
+import { PAGE } from "./cited-pages.js";
 
 let w: DoctorWorld;
 beforeEach(async () => {
@@ -34,7 +35,7 @@ describe("nylas.region", () => {
     const printed = formatCheck(c);
     expect(printed).toContain(`your application lives in EU: set NYLAS_API_URI=${w.sim.urls.nylasEuApiUri}`);
     expect(printed).toContain("Using the wrong regional endpoint always returns a 401");
-    expect(c.source).toContain("seed 003");
+    expect(c.source).toContain(PAGE.authTroubleshooting);
     // The rest of the report still ran, against the region that works.
     expect(check(report, "connector.present").status).toBe("pass");
     expect(check(report, "grants.scopes").status).toBe("pass");
@@ -67,7 +68,7 @@ describe("connector.present", () => {
     expect(c.status).toBe("fail");
     expect(formatCheck(c)).toContain(`${w.sim.urls.nylasApiUri}/v3/connectors`);
     expect(formatCheck(c)).toContain('"tenant":"common"');
-    expect(c.source).toContain("seed 002");
+    expect(c.source).toContain(PAGE.createAzureApp);
     for (const id of ["app.found", "secrets.live", "consent.admin", "grants.scopes"] as const) {
       expect(check(report, id).status).toBe("skip");
       expect(check(report, id).summary).toContain("no Microsoft connector (see connector.present)");
@@ -101,7 +102,7 @@ describe("connector.audience", () => {
     const printed = formatCheck(c);
     expect(printed).toContain("Accounts in any organizational directory and personal Microsoft accounts");
     expect(printed).toContain(`set the connector's tenant to your tenant ID ${w.sim.tenant.tenantId}`);
-    expect(c.source).toContain("seed 002");
+    expect(c.source).toContain(PAGE.createAzureApp);
   });
 
   it("passes for common with a multi-organisation app, explaining that personal accounts cannot sign in", async () => {

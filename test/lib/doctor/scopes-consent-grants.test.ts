@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GRAPH_APP_ID, GRAPH_SCOPES } from "../../../lib/sim/index.js";
 import { formatCheck } from "../../../lib/doctor/format-doctor.js";
 import { check, startDoctorWorld, type DoctorWorld } from "./harness.js";
+import { PAGE } from "./cited-pages.js";
 
 let w: DoctorWorld;
 beforeEach(async () => {
@@ -44,7 +45,7 @@ describe("scopes.required", () => {
     const c = check(await w.doctor(), "scopes.required");
     expect(c.status).toBe("fail");
     expect(c.summary).toContain("lacks profile, User.Read");
-    expect(c.source).toContain("seed 002");
+    expect(c.source).toContain(PAGE.createAzureApp);
   });
 
   it("fails for Mail.Send without Mail.ReadWrite: 403 on send (seed 003)", async () => {
@@ -53,7 +54,7 @@ describe("scopes.required", () => {
     const c = check(await w.doctor(), "scopes.required");
     expect(c.status).toBe("fail");
     expect(formatCheck(c)).toContain("Microsoft requires Mail.ReadWrite on top of Mail.Send");
-    expect(c.source).toContain("seed 003");
+    expect(c.source).toContain(PAGE.authTroubleshooting);
   });
 
   it("warns (a consent question: v2 allows dynamic consent) when the connector asks for a scope the app does not list (seed 000)", async () => {
@@ -93,7 +94,7 @@ describe("consent.admin", () => {
     );
     expect(printed).toContain("Grant admin consent for");
     expect(printed).toContain("restart the OAuth process");
-    expect(c.source).toContain("seed 000");
+    expect(c.source).toContain(PAGE.forum45001);
 
     // The admin grants consent: it passes.
     const sp = w.sim.tenant.spByAppId(w.sim.nylasApp!.appId)!;
@@ -159,6 +160,6 @@ describe("grants.scopes", () => {
       "Adding new scopes to a connector doesn't automatically update existing grants",
     );
     expect(printed).toContain("watchdog grants");
-    expect(c.source).toContain("seed 003");
+    expect(c.source).toContain(PAGE.authTroubleshooting);
   });
 });

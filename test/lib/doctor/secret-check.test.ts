@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DAY_MS } from "../../../lib/clock.js";
 import { startDoctorWorld, type CliRun, type DoctorWorld } from "./harness.js";
+import { PAGE } from "./cited-pages.js";
 
 let w: DoctorWorld;
 beforeEach(async () => {
@@ -54,7 +55,7 @@ describe("doctor --secret", () => {
     expect(run.out).toContain(
       "copy the Value field of the secret (which is only visible immediately after creation, not the Secret ID)",
     );
-    expect(run.out).toContain("seed 000");
+    expect(run.out).toContain(PAGE.forum45001);
     // Recognised locally: Entra was never asked with the ID.
     expect(w.sim.requests.some((r) => r.service === "entra" && r.body.includes(keyId))).toBe(false);
   });

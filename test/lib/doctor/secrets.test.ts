@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DAY_MS } from "../../../lib/clock.js";
 import { formatCheck } from "../../../lib/doctor/format-doctor.js";
 import { check, startDoctorWorld, type DoctorWorld } from "./harness.js";
+import { PAGE } from "./cited-pages.js";
 
 let w: DoctorWorld;
 beforeEach(async () => {
@@ -37,7 +38,7 @@ describe("secrets.live", () => {
     expect(printed).toContain("When the old client secret expires, all accounts go invalid");
     expect(printed).toContain("Certificates & secrets → New client secret");
     expect(printed).toContain("watchdog run --force-rotate");
-    expect(c.source).toContain("seed 001");
+    expect(c.source).toContain(PAGE.renewSecret);
   });
 
   it("fails when the recorded in-connector secret was deleted from the app (7000215)", async () => {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EXCHANGE_APP_ID, EXCHANGE_SCOPES } from "../../../lib/sim/index.js";
 import { formatCheck } from "../../../lib/doctor/format-doctor.js";
 import { WEBHOOK_URL, check, startDoctorWorld, type DoctorWorld } from "./harness.js";
+import { PAGE } from "./cited-pages.js";
 
 let w: DoctorWorld;
 beforeEach(async () => {
@@ -103,8 +104,8 @@ describe("app.v2-leftovers", () => {
     );
     expect(printed).toContain("New registration");
     expect(printed).toContain("they must re-authenticate their accounts and approve the app");
-    expect(c.source).toContain("seed 002");
-    expect(c.source).toContain("seed 004");
+    expect(c.source).toContain(PAGE.createAzureApp);
+    expect(c.source).toContain(PAGE.v2MicrosoftAuth);
   });
 
   it("fails when the only redirect URI is the Nylas v2 callback", async () => {
