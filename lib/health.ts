@@ -6,6 +6,7 @@
 import type { Deps } from "./deps.js";
 import type { WatchdogPassResult } from "./watchdog-pass.js";
 import type { SweepResult } from "./grants/sweep.js";
+import { SEVERITY_RANK, type Severity } from "./incidents/incident.js";
 
 export interface HealthReport {
   status: "ok" | "attention";
@@ -38,19 +39,16 @@ export async function readHealth(deps: Pick<Deps, "state" | "alerts" | "clock">)
   for await (const incident of incidents.open()) {
     count++;
     critical ||= incident.severity === "critical";
-    if (open.length < MAX_LISTED) {
-      open.push({
-        key: incident.key,
-        kind: incident.kind,
-        severity: incident.severity,
-        summary: incident.summary,
-        firstSeen: incident.firstSeen,
-      });
-    }
+    // Kept sorted and cut as it goes: the store lists in no particular order, and
+    // the criticals must not be the ones cut (memory stays at MAX_LISTED).
+    keepMostUrgent(open, {
+      key: incident.key,
+      kind: incident.kind,
+      severity: incident.severity,
+      summary: incident.summary,
+      firstSeen: incident.firstSeen,
+    });
   }
-  open.sort((a, b) =>
-    a.severity === b.severity ? a.firstSeen.localeCompare(b.firstSeen) : a.severity === "critical" ? -1 : 1,
-  );
   return {
     status: critical || watchdog?.value.attention === true ? "attention" : "ok",
     checkedAt: deps.clock.now().toISOString(),
@@ -68,4 +66,25 @@ export async function readHealth(deps: Pick<Deps, "state" | "alerts" | "clock">)
     openIncidents: open,
     openIncidentCount: count,
   };
+}
+
+type Listed = HealthReport["openIncidents"][number];
+
+/** Most severe first, then the oldest. */
+function byUrgency(a: Listed, b: Listed): number {
+  const rank = rankOf(b.severity) - rankOf(a.severity);
+  return rank !== 0 ? rank : a.firstSeen.localeCompare(b.firstSeen);
+}
+
+function rankOf(severity: string): number {
+  return SEVERITY_RANK[severity as Severity] ?? -1;
+}
+
+/** Inserts `item` in order into `list`, which never grows past MAX_LISTED. */
+function keepMostUrgent(list: Listed[], item: Listed): void {
+  let at = list.length;
+  while (at > 0 && byUrgency(item, list[at - 1]!) < 0) at--;
+  if (at >= MAX_LISTED) return;
+  list.splice(at, 0, item);
+  if (list.length > MAX_LISTED) list.pop();
 }

@@ -10,25 +10,39 @@
  * between the two loses nothing (`flushUnsent`, or the next raise/resolve of the
  * key, finishes the copy; the outbox ignores a copy it already has).
  */
-import { createHash } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { HOUR_MS } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { StateStore, StoredItem } from "../state/store.js";
 import {
-  isEscalation,
+  SEVERITY_RANK,
   SINK_NAMES,
   type Announcement,
   type AnnouncementNotification,
   type Incident,
   type IncidentEvent,
   type IncidentNotification,
-  type Notification,
   type Severity,
   type Signal,
   type SinkName,
 } from "./incident.js";
+import {
+  incidentStorageKey,
+  validateAnnouncement,
+  validateSignal,
+  type IncidentRecord,
+} from "./incident-record.js";
 import type { DeliverOptions, DeliverReport, Outbox } from "./outbox.js";
+import {
+  openingStep,
+  refreshingStep,
+  type RaiseResult,
+  type RaiseStep,
+  type StepContext,
+} from "./raise-step.js";
+
+export { incidentStorageKey } from "./incident-record.js";
+export type { RaiseResult } from "./raise-step.js";
 
 export interface IncidentManagerDeps {
   store: StateStore;
@@ -46,35 +60,8 @@ export interface IncidentManagerDeps {
   pagerDutyMinSeverity?: Severity;
 }
 
-/** What `raise` did: which notification (if any) it enqueued. */
-export interface RaiseResult {
-  incident: Incident;
-  notified: "trigger" | "repeat" | null;
-}
-
-/** The stored value in the `incidents` collection. */
-interface IncidentRecord {
-  v: 1;
-  incident: Incident;
-  /** Notifications ever decided for this key (all occurrences): orders them in the outbox. */
-  seq: number;
-  /** Decided, not yet copied to the outbox. */
-  unsent: Notification[];
-  /** This occurrence was sent to PagerDuty (so its resolve goes there too). */
-  paged?: boolean;
-}
-
 /** Writes contended this many times in a row give up (the next pass tries again). */
 const MAX_WRITE_ATTEMPTS = 25;
-const SEVERITIES: readonly Severity[] = ["critical", "warning", "info"];
-const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
-/** Keys Azure Table (no / \ # ?) and file names accept as they are; others are hashed. */
-const SAFE_KEY = /^[A-Za-z0-9._:@=+-]{1,200}$/;
-
-/** The storage key of an incident key. */
-export function incidentStorageKey(key: string): string {
-  return SAFE_KEY.test(key) ? key : `h-${createHash("sha256").update(key).digest("hex")}`;
-}
 
 export class IncidentManager {
   readonly #store: StateStore;
@@ -109,89 +96,35 @@ export class IncidentManager {
     validateSignal(signal);
     const storageKey = incidentStorageKey(signal.key);
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
-      const now = this.#clock.now();
-      const iso = now.toISOString();
       const item = await this.#store.get<IncidentRecord>("incidents", storageKey);
-
+      let step: RaiseStep | undefined;
       if (item === undefined || item.value.incident.status === "resolved") {
-        const incident: Incident = {
-          ...fieldsOf(signal),
-          status: "firing",
-          firstSeen: iso,
-          lastChanged: iso,
-          lastNotified: iso,
-          resolvedAt: null,
-          notifications: 1,
-        };
-        const seq = (item?.value.seq ?? 0) + 1;
-        const paged = this.#pages(incident, "incident.triggered", false);
-        const record: IncidentRecord = {
-          v: 1,
-          incident,
-          seq,
-          unsent: [
-            ...(item?.value.unsent ?? []),
-            this.#notification(incident, seq, "incident.triggered", paged),
-          ],
-          paged,
-        };
-        const written = await this.#store.put(
-          "incidents",
-          storageKey,
-          record,
-          item === undefined ? { ifNotExists: true } : { ifMatch: item.etag },
-        );
-        if (!written.ok) continue;
-        this.#logger.info(
-          `Incident ${item === undefined ? "opened" : "re-opened"}: ${signal.key} (${signal.kind}, ${signal.severity}).`,
-        );
-        await this.#flush(storageKey, { key: storageKey, value: record, etag: written.etag });
-        return { incident, notified: "trigger" };
+        step = openingStep(signal, item, this.#stepContext());
+      } else {
+        step = refreshingStep(signal, item, this.#stepContext());
+        if (step === undefined) {
+          if (item.value.unsent.length > 0) await this.#flush(storageKey, item);
+          return { incident: item.value.incident, notified: null };
+        }
       }
-
-      const record = item.value;
-      const current = record.incident;
-      const changed = !sameContent(current, signal);
-      const escalated = isEscalation(current.severity, signal.severity);
-      const due =
-        current.lastNotified === null || now.getTime() - Date.parse(current.lastNotified) >= this.#repeatMs;
-      const notify = escalated || due;
-      if (!changed && !notify) {
-        if (record.unsent.length > 0) await this.#flush(storageKey, item);
-        return { incident: current, notified: null };
-      }
-
-      const incident: Incident = {
-        ...current,
-        ...fieldsOf(signal),
-        lastChanged: changed ? iso : current.lastChanged,
-        lastNotified: notify ? iso : current.lastNotified,
-        notifications: current.notifications + (notify ? 1 : 0),
-      };
-      const seq = record.seq + (notify ? 1 : 0);
-      const pages = notify && this.#pages(incident, "incident.repeated", record.paged === true);
-      const next: IncidentRecord = {
-        v: 1,
-        incident,
-        seq,
-        unsent: notify
-          ? [...record.unsent, this.#notification(incident, seq, "incident.repeated", pages)]
-          : record.unsent,
-        paged: record.paged === true || pages,
-      };
-      const written = await this.#store.put("incidents", storageKey, next, { ifMatch: item.etag });
+      const written = await this.#store.put("incidents", storageKey, step.record, step.condition);
       if (!written.ok) continue;
-      if (notify) {
-        this.#logger.info(
-          `Incident ${escalated ? `escalated to ${signal.severity}` : "still open"}: ${signal.key}; notifying again.`,
-        );
-      }
-      await this.#flush(storageKey, { key: storageKey, value: next, etag: written.etag });
-      return { incident, notified: notify ? "repeat" : null };
+      if (step.log !== undefined) this.#logger.info(step.log);
+      await this.#flush(storageKey, { key: storageKey, value: step.record, etag: written.etag });
+      return { incident: step.record.incident, notified: step.notified };
     }
     throw new Error(
       `Incident ${signal.key}: ${MAX_WRITE_ATTEMPTS} concurrent updates in a row; gave up for this pass (the next pass raises it again).`,
     );
+  }
+
+  #stepContext(): StepContext {
+    return {
+      now: this.#clock.now(),
+      repeatMs: this.#repeatMs,
+      pages: (incident, event, paged) => this.#pages(incident, event, paged),
+      notification: (incident, seq, event, pages) => this.#notification(incident, seq, event, pages),
+    };
   }
 
   /** Resolves a firing incident (one "resolve" notification). Absent or already resolved: nothing. */
@@ -321,69 +254,5 @@ export class IncidentManager {
     this.#logger.warn(
       `Incident ${item.value.incident.key}: could not clear its queued notifications (contention); the next pass finishes it.`,
     );
-  }
-}
-
-function fieldsOf(
-  signal: Signal,
-): Pick<Incident, "key" | "kind" | "severity" | "summary" | "details" | "remediation" | "links"> {
-  return {
-    key: signal.key,
-    kind: signal.kind,
-    severity: signal.severity,
-    summary: signal.summary,
-    details: { ...signal.details },
-    remediation: [...signal.remediation],
-    links: signal.links.map((l) => ({ title: l.title, url: l.url })),
-  };
-}
-
-function sameContent(incident: Incident, signal: Signal): boolean {
-  return (
-    incident.kind === signal.kind &&
-    incident.severity === signal.severity &&
-    incident.summary === signal.summary &&
-    stableJson(incident.details) === stableJson(signal.details) &&
-    JSON.stringify(incident.remediation) === JSON.stringify(signal.remediation) &&
-    JSON.stringify(incident.links.map((l) => [l.title, l.url])) ===
-      JSON.stringify(signal.links.map((l) => [l.title, l.url]))
-  );
-}
-
-function stableJson(details: Record<string, unknown>): string {
-  return JSON.stringify(
-    Object.keys(details)
-      .sort()
-      .map((k) => [k, details[k]]),
-  );
-}
-
-function validateSignal(signal: Signal): void {
-  if (signal.key.trim() === "") throw new TypeError("An incident signal needs a non-empty key.");
-  if (!SEVERITIES.includes(signal.severity)) {
-    throw new TypeError(
-      `Incident ${signal.key}: severity "${String(signal.severity)}" is not critical, warning or info.`,
-    );
-  }
-  if (signal.summary.trim() === "") throw new TypeError(`Incident ${signal.key}: the summary is empty.`);
-}
-
-function validateAnnouncement(a: Announcement): void {
-  if (a.idempotencyKey.trim() === "")
-    throw new TypeError(`Announcement ${a.event}: the idempotency key is empty.`);
-  if (a.event.startsWith("incident.")) {
-    throw new TypeError(`"${a.event}" is an incident event: use raise/resolve, not announce.`);
-  }
-  if (!/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/.test(a.event)) {
-    throw new TypeError(
-      `Announcement event "${a.event}" is not a dotted lower-case name like "rotation.succeeded".`,
-    );
-  }
-  if (!SEVERITIES.includes(a.severity)) throw new TypeError(`Announcement ${a.event}: bad severity.`);
-  if (a.event === "grant.reauth_requested" && a.grant === undefined) {
-    throw new TypeError("grant.reauth_requested needs `grant` (grant id, email, deadline).");
-  }
-  if (a.sinks?.includes("pagerduty")) {
-    throw new TypeError(`Announcement ${a.event}: PagerDuty only receives incidents; raise one instead.`);
   }
 }

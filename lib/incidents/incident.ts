@@ -126,11 +126,12 @@ export interface AnnouncementNotification {
   sinks: SinkName[];
 }
 
-const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+/** Higher is more severe. */
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 0, warning: 1, critical: 2 };
 
 /** True when `to` is more severe than `from` (warning → critical). */
 export function isEscalation(from: Severity, to: Severity): boolean {
-  return RANK[to] > RANK[from];
+  return SEVERITY_RANK[to] > SEVERITY_RANK[from];
 }
 
 /** The key that orders a notification's deliveries (all notifications of one incident go out in order). */

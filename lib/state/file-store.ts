@@ -5,12 +5,24 @@
  * creates are an atomic `link()` that fails if the file exists, and
  * compare-and-swap runs under a per-key lock file opened with `wx`.
  *
- * This file imports nothing at runtime but `node:` modules, so child processes
- * in tests can load it with Node's type stripping.
+ * This file and its siblings (`file-record.ts`, `file-lock.ts`) import nothing
+ * at runtime but `node:` modules and each other, so child processes in tests
+ * can load them with Node's type stripping.
  */
-import { createHash, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { takeFileLock, unlockFile } from "./file-lock.js";
+import {
+  SUFFIX,
+  errorCode,
+  exists,
+  fileName,
+  newEtag,
+  readRecord,
+  syncDir,
+  toJsonValue,
+  writeTemp,
+} from "./file-record.js";
 import type {
   Collection,
   DeleteOptions,
@@ -19,6 +31,8 @@ import type {
   WriteOptions,
   WriteResult,
 } from "./store.js";
+
+export { CorruptStateFileError, fileName } from "./file-record.js";
 
 export interface FileStateStoreOptions {
   /**
@@ -31,32 +45,8 @@ export interface FileStateStoreOptions {
   lockTimeoutMs?: number;
 }
 
-/** What one file holds. The key is kept too: long keys are hashed into the file name. */
-interface FileRecord {
-  key: string;
-  etag: string;
-  value: unknown;
-}
-
-/** A state file that is not what this store writes (truncated by a crash, or edited by hand). */
-export class CorruptStateFileError extends Error {
-  override name = "CorruptStateFileError";
-  readonly file: string;
-
-  constructor(file: string, reason: string) {
-    super(
-      `State file ${file} is unreadable (${reason}): it was cut short by a crash or edited by hand. ` +
-        `Delete it to start that item afresh, or restore it from a backup.`,
-    );
-    this.file = file;
-  }
-}
-
 const DEFAULT_STALE_LOCK_MS = 30_000;
 const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
-// File systems cap a name at 255 bytes; leave room for the lock and temp affixes.
-const MAX_NAME_CHARS = 200;
-const SUFFIX = ".json";
 // link() is unsupported on some mounts (FAT, some network shares): fall back to create-under-lock.
 const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV", "EMLINK"]);
 
@@ -95,7 +85,7 @@ export class FileStateStore implements StateStore {
     const etag = newEtag();
     // The temp file is written (and fsynced) before taking the lock, so the lock
     // is held only for read-compare-rename.
-    const temp = await this.#writeTemp(file, { key, etag, value: toJsonValue(value) });
+    const temp = await writeTemp(file, { key, etag, value: toJsonValue(value) });
     try {
       if (options.ifNotExists) {
         const created = await this.#create(temp, file);
@@ -181,33 +171,6 @@ export class FileStateStore implements StateStore {
     });
   }
 
-  async #writeTemp(file: string, record: FileRecord): Promise<string> {
-    const text = `${JSON.stringify(record, null, 2)}\n`;
-    const temp = path.join(
-      path.dirname(file),
-      `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`,
-    );
-    let handle;
-    try {
-      handle = await fs.open(temp, "wx", 0o600);
-    } catch (error) {
-      if (errorCode(error) !== "ENOENT") throw error;
-      // First write to this collection (or the directory was removed): create it.
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      handle = await fs.open(temp, "wx", 0o600);
-    }
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } catch (error) {
-      await handle.close();
-      await fs.rm(temp, { force: true });
-      throw error;
-    }
-    await handle.close();
-    return temp;
-  }
-
   /** Runs `fn` holding the file's lock: first this process's queue, then the lock file shared with other processes. */
   async #withLock<R>(file: string, fn: () => Promise<R>): Promise<R> {
     const previous = this.#queues.get(file) ?? Promise.resolve();
@@ -218,163 +181,15 @@ export class FileStateStore implements StateStore {
     await previous;
     try {
       const lock = `${file}.lock`;
-      const token = await this.#lock(lock);
+      const token = await takeFileLock(lock, this.#staleLockMs, this.#lockTimeoutMs);
       try {
         return await fn();
       } finally {
-        await unlock(lock, token);
+        await unlockFile(lock, token);
       }
     } finally {
       done();
       if (this.#queues.get(file) === tail) this.#queues.delete(file);
     }
   }
-
-  async #lock(lock: string): Promise<string> {
-    const token = `${process.pid} ${randomBytes(8).toString("hex")}`;
-    const deadline = Date.now() + this.#lockTimeoutMs;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await fs.writeFile(lock, token, { flag: "wx", mode: 0o600 });
-        return token;
-      } catch (error) {
-        const code = errorCode(error);
-        if (code === "ENOENT") {
-          await fs.mkdir(path.dirname(lock), { recursive: true });
-          continue;
-        }
-        if (code !== "EEXIST") throw error;
-      }
-      if (await breakIfStale(lock, this.#staleLockMs)) continue;
-      if (Date.now() >= deadline) {
-        throw new Error(
-          `Waited ${Math.round(this.#lockTimeoutMs / 1000)} s for the lock ${lock}: another watchdog process ` +
-            `is writing this item. If no other watchdog is running, delete the lock file.`,
-        );
-      }
-      // Short, growing, jittered waits: a holder keeps the lock for a few milliseconds.
-      const wait = Math.min(2 ** attempt, 50);
-      await new Promise((resolve) => setTimeout(resolve, wait / 2 + Math.random() * wait));
-    }
-  }
-}
-
-/**
- * File name for a key: letters a–z, digits, "-" and "_" as they are; everything
- * else (uppercase too, for case-insensitive file systems) as %XX of its UTF-8
- * bytes, so `decodeURIComponent` reverses it. Long keys keep a readable prefix
- * and a hash; the file holds the full key either way.
- */
-export function fileName(key: string): string {
-  if (typeof key !== "string" || key === "") throw new TypeError("A state key must be a non-empty string.");
-  let name = "";
-  for (const byte of Buffer.from(key, "utf8")) {
-    const ch = String.fromCharCode(byte);
-    name += /[a-z0-9_-]/.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  if (name.length > MAX_NAME_CHARS) {
-    // "~" never appears in an encoded name ("~" itself encodes to %7E).
-    name = `${name.slice(0, 120).replace(/%[0-9A-F]?$/, "")}~${createHash("sha256").update(key).digest("hex")}`;
-  }
-  return `${name}${SUFFIX}`;
-}
-
-async function readRecord(file: string): Promise<FileRecord | undefined> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, "utf8");
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return undefined;
-    throw error;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new CorruptStateFileError(
-      file,
-      text.trim() === "" ? "empty" : `not valid JSON: ${(error as Error).message}`,
-    );
-  }
-  if (
-    typeof parsed !== "object" ||
-    parsed === null ||
-    typeof (parsed as FileRecord).key !== "string" ||
-    typeof (parsed as FileRecord).etag !== "string" ||
-    !("value" in parsed)
-  ) {
-    throw new CorruptStateFileError(file, 'not a state record: expected {"key", "etag", "value"}');
-  }
-  return parsed as FileRecord;
-}
-
-/** Breaks a lock left by a dead writer. True when the caller should retry at once. */
-async function breakIfStale(lock: string, staleMs: number): Promise<boolean> {
-  let seen;
-  try {
-    seen = await fs.stat(lock);
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return true;
-    throw error;
-  }
-  if (Date.now() - seen.mtimeMs < staleMs) return false;
-  // Move it aside rather than unlink: if another process broke it and took a
-  // fresh lock since our stat, we can tell (different inode) and put theirs back.
-  const aside = `${lock}.${randomBytes(6).toString("hex")}.stale`;
-  try {
-    await fs.rename(lock, aside);
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return true;
-    throw error;
-  }
-  const moved = await fs.stat(aside);
-  if (moved.ino !== seen.ino || moved.mtimeMs !== seen.mtimeMs) {
-    await fs.link(aside, lock).catch(() => undefined); // fails only if a newer lock exists: fine either way
-  }
-  await fs.rm(aside, { force: true });
-  return true;
-}
-
-async function unlock(lock: string, token: string): Promise<void> {
-  // Only remove our own lock: if we stalled past the stale period, it may be someone else's now.
-  const content = await fs.readFile(lock, "utf8").catch(() => undefined);
-  if (content === token) await fs.rm(lock, { force: true });
-}
-
-/** Makes a rename or unlink durable: the directory entry is flushed too (POSIX; a no-op elsewhere). */
-async function syncDir(dir: string): Promise<void> {
-  if (process.platform === "win32") return;
-  const handle = await fs.open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Opaque and never reused, so a delete-and-recreate cannot revive a stale etag. */
-function newEtag(): string {
-  return `${Date.now().toString(36)}-${randomBytes(8).toString("hex")}`;
-}
-
-function toJsonValue(value: unknown): unknown {
-  if (value === undefined || typeof value === "function" || typeof value === "symbol") {
-    throw new TypeError("A state value must be JSON (an object, array, string, number, boolean or null).");
-  }
-  return value;
-}
-
-function errorCode(error: unknown): string | undefined {
-  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
-    ? error.code
-    : undefined;
 }

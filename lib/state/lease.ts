@@ -1,7 +1,7 @@
 /**
  * A single-flight lease over any StateStore: at most one holder runs rotation at
- * a time, across timer invocations, instances and the CLI. Taken and renewed
- * with conditional writes, so of two concurrent acquirers exactly one wins; a
+ * a time, across timer invocations, instances and the CLI. Taken with
+ * conditional writes, so of two concurrent acquirers exactly one wins; a
  * lease whose holder died expires after its TTL and can be taken over (again
  * conditionally, on the etag of the expired record).
  */
@@ -27,10 +27,8 @@ export interface LeaseOptions {
 export interface Lease {
   readonly name: string;
   readonly holder: string;
-  /** When the lease lapses unless renewed. */
+  /** When the lease lapses (and can be taken over). */
   readonly expiresAt: Date;
-  /** Extends the lease by its TTL from now. False: it was lost (taken over after it expired, or released). */
-  renew(): Promise<boolean>;
   /** Gives the lease up. False: it was no longer ours (taken over, or already released). */
   release(): Promise<boolean>;
 }
@@ -73,47 +71,27 @@ export async function acquireLease(
       ? await store.put(LEASE_COLLECTION, key, record, { ifNotExists: true })
       : await store.put(LEASE_COLLECTION, key, record, { ifMatch: current.etag });
   if (!result.ok) return undefined;
-  return new StoredLease(store, name, options, record, result.etag);
+  return new StoredLease(store, name, record, result.etag);
 }
 
 class StoredLease implements Lease {
   readonly name: string;
   readonly holder: string;
   readonly #store: StateStore;
-  readonly #options: LeaseOptions;
-  #record: LeaseRecord;
-  /** Undefined once released or lost. */
+  readonly #record: LeaseRecord;
+  /** Undefined once released. */
   #etag: string | undefined;
 
-  constructor(store: StateStore, name: string, options: LeaseOptions, record: LeaseRecord, etag: string) {
+  constructor(store: StateStore, name: string, record: LeaseRecord, etag: string) {
     this.name = name;
-    this.holder = options.holder;
+    this.holder = record.holder;
     this.#store = store;
-    this.#options = options;
     this.#record = record;
     this.#etag = etag;
   }
 
   get expiresAt(): Date {
     return new Date(this.#record.expiresAt);
-  }
-
-  async renew(): Promise<boolean> {
-    if (this.#etag === undefined) return false;
-    const record: LeaseRecord = {
-      ...this.#record,
-      expiresAt: new Date(this.#options.clock.now().getTime() + this.#options.ttlMs).toISOString(),
-    };
-    const result = await this.#store.put(LEASE_COLLECTION, leaseKey(this.name), record, {
-      ifMatch: this.#etag,
-    });
-    if (!result.ok) {
-      this.#etag = undefined;
-      return false;
-    }
-    this.#record = record;
-    this.#etag = result.etag;
-    return true;
   }
 
   async release(): Promise<boolean> {

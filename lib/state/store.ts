@@ -12,18 +12,10 @@ export type Collection =
   | "runs" // last pass results, for /api/health
   | "events" // accepted webhook notification ids (de-duplication)
   | "incidents" // open and resolved incidents
-  | "deliveries" // alert deliveries not yet acknowledged by a sink (re-driven)
+  | "deliveries" // alert deliveries, pending and settled (settled ones make enqueue idempotent)
+  | "outbox" // one small entry per pending delivery: what a drain reads instead of every delivery
   | "rotation" // rotation records and the single-flight lease
   | "grants"; // grants tracked by migration (still on a superseded secret)
-
-export const COLLECTIONS: readonly Collection[] = [
-  "runs",
-  "events",
-  "incidents",
-  "deliveries",
-  "rotation",
-  "grants",
-];
 
 export interface StoredItem<T> {
   key: string;

@@ -1,7 +1,8 @@
 import { TableClient } from "@azure/data-tables";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ManualClock } from "../../../lib/clock.js";
+import { HOUR_MS, ManualClock } from "../../../lib/clock.js";
 import { HttpError } from "../../../lib/errors.js";
+import { newDeliveryRecord } from "../../../lib/incidents/delivery-record.js";
 import { createStateStore } from "../../../lib/state/create-store.js";
 import { acquireLease } from "../../../lib/state/lease.js";
 import {
@@ -12,6 +13,8 @@ import {
   encodeRowKey,
 } from "../../../lib/state/table-store.js";
 import { DEV_ACCOUNT_KEY, devConnectionString, startAzurite, type Azurite } from "../../helpers/azurite.js";
+import { grantSignal, incidentOf, notificationOf } from "../incidents/fixtures.js";
+import { costWorld, recordWebhookAnswers } from "../incidents/outbox-cost.js";
 import { runStoreContract } from "./store-contract.js";
 
 let azurite: Azurite | undefined;
@@ -180,5 +183,45 @@ describe("TableStateStore", () => {
     const store = await createStateStore({ kind: "table", connectionString: connectionString() });
     expect(store).toBeInstanceOf(TableStateStore);
     expect((await store.put("runs", "via-factory", true)).ok).toBe(true);
+  });
+});
+
+// The outbox reads pending deliveries through an index (`outbox` partition): on
+// the store Azure runs, a drain's reads do not grow with the delivered records,
+// and deliveries written before the index existed still go out, once.
+async function drainReads(answers: number) {
+  const w = costWorld(freshStore());
+  await recordWebhookAnswers(w, answers);
+  w.clock.advance(HOUR_MS);
+  await w.incidents.raise(grantSignal("g1"));
+  w.store.take();
+  const report = await w.outbox.deliverPending({ deadlineMs: 20_000 });
+  expect(report.delivered).toBe(1);
+  return w.store.take();
+}
+
+describe("Outbox on TableStateStore: the pending index", () => {
+  it("a drain reads the same with 10 or 100 webhook answers on record", async () => {
+    const few = await drainReads(10);
+    const many = await drainReads(100);
+    expect(many).toEqual(few);
+    expect(few.deliveries).toBe(1);
+  });
+
+  it("delivers deliveries written before the index existed, once", async () => {
+    const store = freshStore();
+    const w = costWorld(store);
+    const now = w.clock.now().toISOString();
+    for (const id of ["old1", "old2"]) {
+      const record = newDeliveryRecord(notificationOf(incidentOf(grantSignal(id))), "webhook", now);
+      await store.put("deliveries", record.id, record);
+    }
+    const [a, b] = await Promise.all([
+      w.outbox.deliverPending({ deadlineMs: 20_000 }),
+      w.newOutbox().deliverPending({ deadlineMs: 20_000 }),
+    ]);
+    const again = await w.outbox.deliverPending({ deadlineMs: 20_000 });
+    expect(a.delivered + b.delivered + again.delivered).toBe(2);
+    expect(w.sent).toHaveLength(2);
   });
 });

@@ -1,0 +1,196 @@
+/**
+ * One delivery attempt: claim the record (a conditional write that also leases
+ * it), send it, and settle it with the claim's etag, so two concurrent drivers
+ * never send the same record twice. A settled record leaves the pending list.
+ */
+import type { Clock } from "../clock.js";
+import { HOUR_MS } from "../clock.js";
+import { errorMessage, HttpError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { StateStore, StoredItem } from "../state/store.js";
+import type { DeliveryRecord } from "./delivery-record.js";
+import type { SinkName } from "./incident.js";
+import type { OutboxSettings } from "./outbox-options.js";
+import type { PendingDeliveries } from "./pending-deliveries.js";
+import { isPermanentStatus, scrub, sendToSink, type Sink } from "./sinks/sink.js";
+
+export interface AttemptContext {
+  store: StateStore;
+  pending: PendingDeliveries;
+  clock: Clock;
+  logger: Logger;
+  fetch: typeof fetch | undefined;
+  options: OutboxSettings;
+}
+
+/** "skipped": not due, leased, or claimed by another driver. */
+export type AttemptResult = "delivered" | "retry" | "dead" | "aborted" | "skipped";
+
+type Outcome =
+  | { kind: "delivered" }
+  | { kind: "retry"; message: string; retryAfterMs: number | undefined }
+  | { kind: "dead"; message: string }
+  | { kind: "aborted" };
+
+/** Claims, sends and settles one record. */
+export async function attemptDelivery(
+  ctx: AttemptContext,
+  sink: Sink,
+  item: StoredItem<DeliveryRecord>,
+  signal: AbortSignal,
+): Promise<AttemptResult> {
+  const record = item.value;
+  const now = ctx.clock.now().getTime();
+  if (record.leaseUntil !== null && Date.parse(record.leaseUntil) > now) return "skipped";
+  if (Date.parse(record.nextAttemptAt) > now) return "skipped";
+
+  const claimed: DeliveryRecord = {
+    ...record,
+    attempts: record.attempts + 1,
+    leaseUntil: new Date(now + ctx.options.leaseMs).toISOString(),
+  };
+  const claim = await ctx.store.put("deliveries", record.id, claimed, { ifMatch: item.etag });
+  if (!claim.ok) return "skipped";
+
+  const outcome = await send(ctx, sink, record, signal);
+  const { next, result } = settle(ctx, sink, claimed, outcome);
+  const settled = await ctx.store.put("deliveries", record.id, next, { ifMatch: claim.etag });
+  if (!settled.ok) {
+    ctx.logger.warn(
+      `Alert delivery ${record.id} (${labelOf(record, sink.name)}) changed while it was being sent: its lease expired and another driver took it over; the sink may receive it twice.`,
+    );
+  } else if (next.state !== "pending") {
+    await ctx.pending.remove(record.id);
+  }
+  return result;
+}
+
+/** The record as it is after the send, and what to report. */
+function settle(
+  ctx: AttemptContext,
+  sink: Sink,
+  claimed: DeliveryRecord,
+  outcome: Outcome,
+): { next: DeliveryRecord; result: Exclude<AttemptResult, "skipped"> } {
+  const at = ctx.clock.now();
+  const label = labelOf(claimed, sink.name);
+  if (outcome.kind === "delivered") {
+    ctx.logger.debug(`Alert delivered: ${label} (delivery ${claimed.id}).`);
+    const next: DeliveryRecord = {
+      ...claimed,
+      state: "delivered",
+      leaseUntil: null,
+      lastError: null,
+      settledAt: at.toISOString(),
+    };
+    return { next, result: "delivered" };
+  }
+  if (outcome.kind === "aborted") {
+    // Not an attempt the sink refused: eligible again at once on the next pass.
+    const next: DeliveryRecord = {
+      ...claimed,
+      leaseUntil: null,
+      nextAttemptAt: at.toISOString(),
+      lastError: "deadline reached before the sink answered",
+    };
+    return { next, result: "aborted" };
+  }
+  const age = at.getTime() - Date.parse(claimed.createdAt);
+  if (outcome.kind === "dead" || age >= ctx.options.giveUpAfterHours * HOUR_MS) {
+    ctx.logger.error(
+      `Alert given up: ${label} after ${claimed.attempts} attempt(s) over ${Math.round(age / HOUR_MS)} h: ${outcome.message}` +
+        (outcome.kind === "dead"
+          ? ` The ${sink.name} sink refused this message as invalid, so it is not retried; check the sink's configuration, and report it if the message itself is at fault.`
+          : ` Check the ${sink.name} sink's URL/key and that it is reachable.`),
+    );
+    const next: DeliveryRecord = {
+      ...claimed,
+      state: "dead",
+      leaseUntil: null,
+      lastError: outcome.message,
+      settledAt: at.toISOString(),
+    };
+    return { next, result: "dead" };
+  }
+  const waitMs = Math.max(backoff(ctx.options, claimed.attempts), outcome.retryAfterMs ?? 0);
+  ctx.logger.warn(
+    `Alert delivery failed: ${label} (attempt ${claimed.attempts}); retrying in ${Math.round(waitMs / 1000)} s: ${outcome.message}`,
+  );
+  const next: DeliveryRecord = {
+    ...claimed,
+    leaseUntil: null,
+    lastError: outcome.message,
+    nextAttemptAt: new Date(at.getTime() + waitMs).toISOString(),
+  };
+  return { next, result: "retry" };
+}
+
+async function send(
+  ctx: AttemptContext,
+  sink: Sink,
+  record: DeliveryRecord,
+  signal: AbortSignal,
+): Promise<Outcome> {
+  try {
+    await sendToSink(
+      sink,
+      record.notification,
+      { deliveryId: record.id, sentAt: ctx.clock.now() },
+      {
+        clock: ctx.clock,
+        fetch: ctx.fetch,
+        signal,
+        timeoutMs: ctx.options.attemptTimeoutMs,
+        retry: { maxAttempts: ctx.options.attemptsPerPass, baseDelayMs: 250, maxDelayMs: 2_000 },
+      },
+    );
+    return { kind: "delivered" };
+  } catch (error) {
+    if (signal.aborted) return { kind: "aborted" };
+    if (error instanceof HttpError) return refusal(sink, error);
+    // Anything else came from formatting (a notification the sink cannot represent): retrying cannot help.
+    return { kind: "dead", message: scrub(sink, `${sink.name}: cannot format: ${errorMessage(error)}`) };
+  }
+}
+
+/** A sink's HTTP refusal: permanent (the message is at fault) or worth a retry. */
+function refusal(sink: Sink, error: HttpError): Outcome {
+  const parts = [error.message, sink.explainFailure?.(error)];
+  if (isCredentialStatus(error.statusCode)) {
+    parts.push(`The ${sink.name} sink refuses its URL or key: check ${SETTING_OF[sink.name]}.`);
+  }
+  const message = scrub(
+    sink,
+    parts
+      .filter((p) => p !== undefined)
+      .map(sentence)
+      .join(" "),
+  );
+  if (isPermanentStatus(error.statusCode)) return { kind: "dead", message };
+  return { kind: "retry", message, retryAfterMs: error.retryAfterMs };
+}
+
+function backoff(options: OutboxSettings, attempts: number): number {
+  return Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** Math.max(0, attempts - 1));
+}
+
+function labelOf(record: DeliveryRecord, sink: SinkName): string {
+  return `${record.notification.event} ${record.orderKey} → ${sink}`;
+}
+
+/** The setting behind each sink, for "check …" hints. */
+const SETTING_OF: Record<SinkName, string> = {
+  webhook: "ALERT_WEBHOOK_URL",
+  slack: "SLACK_WEBHOOK_URL",
+  teams: "TEAMS_WEBHOOK_URL",
+  pagerduty: "PAGERDUTY_ROUTING_KEY",
+};
+
+/** Wrong, revoked or deleted webhook URL / integration key. */
+function isCredentialStatus(status: number): boolean {
+  return status === 401 || status === 403 || status === 404 || status === 410;
+}
+
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}

@@ -1,0 +1,71 @@
+/**
+ * What the outbox stores: one `DeliveryRecord` per (notification, sink) in
+ * `deliveries`, the truth every claim and settlement is a conditional write on;
+ * and, while it is pending, an entry under the same id in `outbox`, so that a
+ * drain reads what is left to send and not the 30 days of settled records kept
+ * for idempotency.
+ */
+import { createHash } from "node:crypto";
+import type { StoredItem } from "../state/store.js";
+import { orderKeyOf, type Notification, type SinkName } from "./incident.js";
+
+export interface DeliveryRecord {
+  v: 1;
+  /** Delivery id: stable for one (notification, sink); sent as `delivery_id` / X-Watchdog-Delivery. */
+  id: string;
+  sink: SinkName;
+  notification: Notification;
+  /** Deliveries with the same order key go out to a sink in `seq` order. */
+  orderKey: string;
+  seq: number;
+  state: "pending" | "delivered" | "dead";
+  createdAt: string;
+  /** Sends started (claims), across passes. */
+  attempts: number;
+  nextAttemptAt: string;
+  /** While in the future, another driver is sending this record. */
+  leaseUntil: string | null;
+  /** Why the last send failed: sink name, status, host only. Never a URL path, key or secret. */
+  lastError: string | null;
+  /** When it was delivered or given up. */
+  settledAt: string | null;
+}
+
+/** The value of an `outbox` entry: a pointer, not a copy (the record stays the one truth). */
+export interface PendingEntry {
+  sink: SinkName;
+  createdAt: string;
+}
+
+/** The delivery id of (notification, sink): opaque, storage-key safe, the same on every retry. */
+export function deliveryIdOf(notificationId: string, sink: SinkName): string {
+  return createHash("sha256").update(`${notificationId}\n${sink}`).digest("hex").slice(0, 32);
+}
+
+/** A fresh pending record, due at once. */
+export function newDeliveryRecord(notification: Notification, sink: SinkName, now: string): DeliveryRecord {
+  return {
+    v: 1,
+    id: deliveryIdOf(notification.id, sink),
+    sink,
+    notification,
+    orderKey: orderKeyOf(notification),
+    seq: notification.type === "incident" ? notification.seq : 0,
+    state: "pending",
+    createdAt: now,
+    attempts: 0,
+    nextAttemptAt: now,
+    leaseUntil: null,
+    lastError: null,
+    settledAt: null,
+  };
+}
+
+/** Oldest first; within one instant, in `seq` order. */
+export function byOrder(a: StoredItem<DeliveryRecord>, b: StoredItem<DeliveryRecord>): number {
+  return a.value.createdAt === b.value.createdAt
+    ? a.value.seq - b.value.seq
+    : a.value.createdAt < b.value.createdAt
+      ? -1
+      : 1;
+}

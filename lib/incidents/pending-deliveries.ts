@@ -1,0 +1,58 @@
+/**
+ * The `outbox` collection: one entry per pending delivery, so that a drain costs
+ * what is left to send, however many settled records `deliveries` keeps for the
+ * idempotency window. The entry is only a pointer; the record in `deliveries`
+ * stays the truth (claims and settlements are conditional writes on it), so an
+ * entry left behind by a crash is harmless: the next read drops it.
+ */
+import type { StateStore, StoredItem } from "../state/store.js";
+import type { DeliveryRecord, PendingEntry } from "./delivery-record.js";
+
+/** Records read at once while following the entries (one round trip each). */
+const READ_CONCURRENCY = 8;
+
+export class PendingDeliveries {
+  readonly #store: StateStore;
+
+  constructor(store: StateStore) {
+    this.#store = store;
+  }
+
+  /** Lists the record as pending. Idempotent. */
+  async add(record: DeliveryRecord): Promise<void> {
+    const entry: PendingEntry = { sink: record.sink, createdAt: record.createdAt };
+    await this.#store.put("outbox", record.id, entry, { ifNotExists: true });
+  }
+
+  /** After the record settled: it is no longer pending. */
+  async remove(id: string): Promise<void> {
+    await this.#store.delete("outbox", id);
+  }
+
+  /** The ids listed as pending. */
+  async ids(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for await (const entry of this.#store.list<PendingEntry>("outbox")) ids.add(entry.key);
+    return ids;
+  }
+
+  /**
+   * Every pending record, read through the entries. Entries whose record
+   * settled or is gone (a crash between settling and removing) are dropped.
+   */
+  async records(): Promise<StoredItem<DeliveryRecord>[]> {
+    const entries: StoredItem<PendingEntry>[] = [];
+    for await (const entry of this.#store.list<PendingEntry>("outbox")) entries.push(entry);
+    const pending: StoredItem<DeliveryRecord>[] = [];
+    let next = 0;
+    const reader = async (): Promise<void> => {
+      for (let entry = entries[next++]; entry !== undefined; entry = entries[next++]) {
+        const item = await this.#store.get<DeliveryRecord>("deliveries", entry.key);
+        if (item?.value.state === "pending") pending.push(item);
+        else await this.#store.delete("outbox", entry.key, { ifMatch: entry.etag });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, entries.length) }, reader));
+    return pending;
+  }
+}

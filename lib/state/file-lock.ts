@@ -1,0 +1,76 @@
+/**
+ * Cross-process locks for the directory store: a lock file created with `wx`
+ * (fails if it exists) holding a token, broken when older than the stale
+ * period (its writer died). Imports only `node:` modules (see file-store.ts).
+ */
+import { randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { errorCode } from "./file-record.js";
+
+/** Takes the lock file `lock`, waiting (short, growing, jittered waits) up to `lockTimeoutMs`. Returns the token for `unlockFile`. */
+export async function takeFileLock(
+  lock: string,
+  staleLockMs: number,
+  lockTimeoutMs: number,
+): Promise<string> {
+  const token = `${process.pid} ${randomBytes(8).toString("hex")}`;
+  const deadline = Date.now() + lockTimeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fs.writeFile(lock, token, { flag: "wx", mode: 0o600 });
+      return token;
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === "ENOENT") {
+        await fs.mkdir(path.dirname(lock), { recursive: true });
+        continue;
+      }
+      if (code !== "EEXIST") throw error;
+    }
+    if (await breakIfStale(lock, staleLockMs)) continue;
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `Waited ${Math.round(lockTimeoutMs / 1000)} s for the lock ${lock}: another watchdog process ` +
+          `is writing this item. If no other watchdog is running, delete the lock file.`,
+      );
+    }
+    // Short, growing, jittered waits: a holder keeps the lock for a few milliseconds.
+    const wait = Math.min(2 ** attempt, 50);
+    await new Promise((resolve) => setTimeout(resolve, wait / 2 + Math.random() * wait));
+  }
+}
+
+/** Breaks a lock left by a dead writer. True when the caller should retry at once. */
+async function breakIfStale(lock: string, staleMs: number): Promise<boolean> {
+  let seen;
+  try {
+    seen = await fs.stat(lock);
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return true;
+    throw error;
+  }
+  if (Date.now() - seen.mtimeMs < staleMs) return false;
+  // Move it aside rather than unlink: if another process broke it and took a
+  // fresh lock since our stat, we can tell (different inode) and put theirs back.
+  const aside = `${lock}.${randomBytes(6).toString("hex")}.stale`;
+  try {
+    await fs.rename(lock, aside);
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return true;
+    throw error;
+  }
+  const moved = await fs.stat(aside);
+  if (moved.ino !== seen.ino || moved.mtimeMs !== seen.mtimeMs) {
+    await fs.link(aside, lock).catch(() => undefined); // fails only if a newer lock exists: fine either way
+  }
+  await fs.rm(aside, { force: true });
+  return true;
+}
+
+/** Removes the lock taken with `token`. */
+export async function unlockFile(lock: string, token: string): Promise<void> {
+  // Only remove our own lock: if we stalled past the stale period, it may be someone else's now.
+  const content = await fs.readFile(lock, "utf8").catch(() => undefined);
+  if (content === token) await fs.rm(lock, { force: true });
+}

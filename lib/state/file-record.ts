@@ -1,0 +1,144 @@
+/**
+ * One state file: its name for a key, its JSON shape, and reading and writing
+ * it durably. Imports only `node:` modules (see file-store.ts).
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+
+// File systems cap a name at 255 bytes; leave room for the lock and temp affixes.
+const MAX_NAME_CHARS = 200;
+export const SUFFIX = ".json";
+
+/** What one file holds. The key is kept too: long keys are hashed into the file name. */
+export interface FileRecord {
+  key: string;
+  etag: string;
+  value: unknown;
+}
+
+/** A state file that is not what this store writes (truncated by a crash, or edited by hand). */
+export class CorruptStateFileError extends Error {
+  override name = "CorruptStateFileError";
+  readonly file: string;
+
+  constructor(file: string, reason: string) {
+    super(
+      `State file ${file} is unreadable (${reason}): it was cut short by a crash or edited by hand. ` +
+        `Delete it to start that item afresh, or restore it from a backup.`,
+    );
+    this.file = file;
+  }
+}
+
+/**
+ * File name for a key: letters a–z, digits, "-" and "_" as they are; everything
+ * else (uppercase too, for case-insensitive file systems) as %XX of its UTF-8
+ * bytes, so `decodeURIComponent` reverses it. Long keys keep a readable prefix
+ * and a hash; the file holds the full key either way.
+ */
+export function fileName(key: string): string {
+  if (typeof key !== "string" || key === "") throw new TypeError("A state key must be a non-empty string.");
+  let name = "";
+  for (const byte of Buffer.from(key, "utf8")) {
+    const ch = String.fromCharCode(byte);
+    name += /[a-z0-9_-]/.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  if (name.length > MAX_NAME_CHARS) {
+    // "~" never appears in an encoded name ("~" itself encodes to %7E).
+    name = `${name.slice(0, 120).replace(/%[0-9A-F]?$/, "")}~${createHash("sha256").update(key).digest("hex")}`;
+  }
+  return `${name}${SUFFIX}`;
+}
+
+export async function readRecord(file: string): Promise<FileRecord | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, "utf8");
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return undefined;
+    throw error;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new CorruptStateFileError(
+      file,
+      text.trim() === "" ? "empty" : `not valid JSON: ${(error as Error).message}`,
+    );
+  }
+  if (
+    typeof parsed !== "object" ||
+    parsed === null ||
+    typeof (parsed as FileRecord).key !== "string" ||
+    typeof (parsed as FileRecord).etag !== "string" ||
+    !("value" in parsed)
+  ) {
+    throw new CorruptStateFileError(file, 'not a state record: expected {"key", "etag", "value"}');
+  }
+  return parsed as FileRecord;
+}
+
+/** Writes (and fsyncs) a temp file next to `file`, creating the directory if needed. Returns its path. */
+export async function writeTemp(file: string, record: FileRecord): Promise<string> {
+  const text = `${JSON.stringify(record, null, 2)}\n`;
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+  let handle;
+  try {
+    handle = await fs.open(temp, "wx", 0o600);
+  } catch (error) {
+    if (errorCode(error) !== "ENOENT") throw error;
+    // First write to this collection (or the directory was removed): create it.
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    handle = await fs.open(temp, "wx", 0o600);
+  }
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await fs.rm(temp, { force: true });
+    throw error;
+  }
+  await handle.close();
+  return temp;
+}
+
+/** Makes a rename or unlink durable: the directory entry is flushed too (POSIX; a no-op elsewhere). */
+export async function syncDir(dir: string): Promise<void> {
+  if (process.platform === "win32") return;
+  const handle = await fs.open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Opaque and never reused, so a delete-and-recreate cannot revive a stale etag. */
+export function newEtag(): string {
+  return `${Date.now().toString(36)}-${randomBytes(8).toString("hex")}`;
+}
+
+export function toJsonValue(value: unknown): unknown {
+  if (value === undefined || typeof value === "function" || typeof value === "symbol") {
+    throw new TypeError("A state value must be JSON (an object, array, string, number, boolean or null).");
+  }
+  return value;
+}
+
+export function errorCode(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+    ? error.code
+    : undefined;
+}
