@@ -1,0 +1,135 @@
+/**
+ * What every figure of `npm run bench` shares: paths into dist/, the run's sizes (`--quick` shrinks
+ * them), a scratch directory, and the child processes each measured side runs in.
+ */
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ChildReport } from "./report.js";
+import { median } from "./table.js";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const WATCHDOG = join(ROOT, "dist/bin/watchdog.js");
+export const FLOOR_CHILD = join(ROOT, "dist/bench/child.js");
+export const IMPORT_CHILD = join(ROOT, "dist/bench/import-child.js");
+const CLI_CHILD = join(ROOT, "dist/bench/cli-child.js");
+export const argv = new Set(process.argv.slice(2));
+export const QUICK = argv.has("--quick");
+export const SIZES = QUICK
+  ? { apps: [1_000, 5_000], grants: 5_000, runs: 1, serveSeconds: 2, imports: 3, propagationMs: 2_000 }
+  : { apps: [10_000, 50_000], grants: 50_000, runs: 5, serveSeconds: 10, imports: 7, propagationMs: 10_000 };
+
+export const scratch = mkdtempSync(join(tmpdir(), "watchdog-bench-"));
+export const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+// ---------------------------------------------------------------- children
+
+export interface ChildRun {
+  report: ChildReport;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a floor child (it prints its report on stdout) to completion. */
+export function runChild(args: string[], env: Record<string, string>): Promise<ChildRun> {
+  return spawnChild(args, env, "pipe", (stdout) => stdout.trim().split("\n").at(-1) ?? "");
+}
+
+/**
+ * Runs a real CLI command (`scan --json`, `sweep --json`) through bench/cli-child,
+ * which writes its report to a file: stdout is the command's own.
+ */
+export function runCommand(
+  command: string[],
+  env: Record<string, string>,
+  stdout: "pipe" | "ignore",
+): Promise<ChildRun> {
+  const reportFile = join(scratch, `report-${randomUUID()}.json`);
+  return spawnChild([CLI_CHILD, reportFile, ...command], env, stdout, () => {
+    const text = readFileSync(reportFile, "utf8");
+    rmSync(reportFile, { force: true });
+    return text;
+  });
+}
+
+function spawnChild(
+  args: string[],
+  env: Record<string, string>,
+  stdoutMode: "pipe" | "ignore",
+  readReport: (stdout: string) => string,
+): Promise<ChildRun> {
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    // "ignore" is /dev/null: what `watchdog scan --json > /dev/null` writes to.
+    stdio: ["ignore", stdoutMode, "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      try {
+        const report = JSON.parse(readReport(stdout)) as ChildReport;
+        resolve({ report: { ...report, exitCode: code ?? -1 }, stdout, stderr });
+      } catch {
+        reject(new Error(`${args.join(" ")} exited ${code ?? "?"} without a report:\n${stderr}`));
+      }
+    });
+  });
+}
+
+/** Starts a long-running child and resolves once `ready` finds its URL in its output. */
+export async function startServerChild(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (c: Buffer) => {
+      output += c.toString();
+      const m = ready.exec(output);
+      if (m?.[1] !== undefined) resolve(m[1]);
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited ${code ?? "?"}:\n${output}`)));
+  });
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+export const mib = (kib: number) => kib / 1024;
+
+export interface Sample {
+  /** The work alone (module loading excluded). */
+  workMs: number;
+  /** The whole process. */
+  ms: number;
+  rssKiB: number;
+}
+
+export function pick(samples: readonly ChildReport[]): Sample {
+  return {
+    workMs: median(samples.map((s) => s.workMs)),
+    ms: median(samples.map((s) => s.ms)),
+    rssKiB: median(samples.map((s) => s.maxRssKiB)),
+  };
+}
+
+export const thousands = (n: number) => `${Math.round(n / 1000)}k`;

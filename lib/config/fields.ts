@@ -1,0 +1,185 @@
+/**
+ * Zod building blocks for one setting each. Every issue is a problem a person reads in the
+ * ConfigError: its message is the problem ("… is not a whole number."), and its fix rides along as
+ * `params.fix`. A message never quotes a secret: secret-bearing settings name a length or nothing.
+ */
+import { Cron } from "croner";
+import { z } from "zod";
+
+/** The fix zod issues carry: custom issues set it in `params`; `setting` fills it in for the rest. */
+export function fixOf(issue: z.core.$ZodIssue): string | undefined {
+  if (issue.code !== "custom") return undefined;
+  const fix: unknown = issue.params?.["fix"];
+  return typeof fix === "string" ? fix : undefined;
+}
+
+/** A problem with its own fix, for a check whose fix differs from the setting's usual one. */
+export function says(problem: (value: string) => string, fix: string) {
+  return { error: (issue: { input?: unknown }) => problem(String(issue.input)), params: { fix } };
+}
+
+/**
+ * One setting. `schema` sees the trimmed value, undefined when unset or blank. When it fails, its
+ * problems are filed, each with `fix` unless its check named its own, and the setting reads as
+ * `fallback(raw)`: the default where there is one, else the raw text, since the cross-checks only ask
+ * whether such a setting is set. The issues are marked `continue` because zod skips an object's
+ * refinements after any other issue: the cross-checks must still run, so every problem shows at once.
+ */
+export function setting<T>(
+  schema: z.ZodType<T, string | undefined>,
+  options: { fallback: (raw: string | undefined) => T; fix?: string },
+) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx): T => {
+      const trimmed = value?.trim();
+      const raw = trimmed === "" ? undefined : trimmed;
+      const result = schema.safeParse(raw);
+      if (result.success) return result.data;
+      for (const issue of result.error.issues) {
+        // `input` stays out: a secret's value must not travel on to whoever reads the issues.
+        const fix = fixOf(issue) ?? options.fix ?? "";
+        ctx.issues.push({
+          code: "custom",
+          message: issue.message,
+          params: { fix },
+          input: undefined,
+          continue: true,
+        });
+      }
+      return options.fallback(raw);
+    });
+}
+
+/** The fallback of a setting without a default: the cross-checks only ask whether it is set. */
+export const keepRaw = (raw: string | undefined) => raw;
+
+/** Free text (an id, a directory, a connection string): never a problem. */
+export const text = () => setting(z.string().optional(), { fallback: keepRaw });
+
+export function required(fix: string, schema: z.ZodType<string, string> = z.string()) {
+  return setting(z.string({ error: "is not set." }).pipe(schema), { fallback: () => "", fix });
+}
+
+/** Optional, and when set it must match `pattern`. `problem` quotes the value only if it is no secret. */
+export function matching(pattern: RegExp, problem: (value: string) => string, fix: string) {
+  return setting(
+    z
+      .string()
+      .regex(pattern, { error: (i) => problem(String(i.input)) })
+      .optional(),
+    {
+      fallback: keepRaw,
+      fix,
+    },
+  );
+}
+
+export function wholeNumber(fallback: number, min: number, max: number, unit: string) {
+  const outOfRange = { error: (i: { input?: unknown }) => `${String(i.input)} is out of range.` };
+  const schema = z
+    .string()
+    .regex(/^\d+$/, { error: (i) => `"${String(i.input)}" is not a whole number.` })
+    .transform(Number)
+    .pipe(z.number().min(min, outOfRange).max(max, outOfRange))
+    .default(fallback);
+  return setting(schema, {
+    fallback: () => fallback,
+    fix: `Set it to a whole number of ${unit} from ${min} to ${max} (default ${fallback}).`,
+  });
+}
+
+/**
+ * One of `values`, in any case. A refinement rather than z.enum after lower-casing, so the problem
+ * quotes the value as it was typed.
+ */
+export function oneOf<const V extends string>(
+  values: readonly [V, ...V[]],
+  fallback: V,
+  problem: (value: string) => string,
+  fix: string,
+) {
+  const allowed: readonly string[] = values;
+  const schema = z
+    .string()
+    .refine((v) => allowed.includes(v.toLowerCase()), { error: (i) => problem(String(i.input)) })
+    .transform((v) => v.toLowerCase())
+    .pipe(z.enum(values))
+    .default(fallback);
+  return setting(schema, { fallback: () => fallback, fix });
+}
+
+/**
+ * A 6-field NCRONTAB expression. Hand-written: no zod check knows cron, and the problem says which
+ * mistake was made (a TimeSpan, a 5-field Unix cron, a date that never comes).
+ */
+export function schedule(fallback: string) {
+  const schema = z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = scheduleProblem(value);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .default(fallback);
+  return setting(schema, {
+    fallback: () => fallback,
+    fix: `Use a 6-field NCRONTAB expression "{second} {minute} {hour} {day} {month} {day-of-week}", e.g. "${fallback}".`,
+  });
+}
+
+function scheduleProblem(value: string): string | undefined {
+  if (/^\d{1,2}:\d{2}:\d{2}$/.test(value)) {
+    return `"${value}" is a TimeSpan, which the Consumption and Flex plans do not support.`;
+  }
+  const fields = value.split(/\s+/);
+  if (fields.length !== 6) {
+    return (
+      `"${value}" has ${fields.length} field${fields.length === 1 ? "" : "s"}; Azure Functions needs 6 (seconds first)` +
+      (fields.length === 5 ? ` — this looks like a 5-field Unix cron: prefix it with "0 "` : "") +
+      "."
+    );
+  }
+  try {
+    // A pattern that parses but never fires (31 February) would leave the timer silent for good.
+    if (new Cron(value, { paused: true }).nextRun() === null) return `"${value}" never fires (no such date).`;
+  } catch (error) {
+    return `"${value}" does not parse: ${(error as Error).message.replace(/^CronPattern: /, "")}.`;
+  }
+  return undefined;
+}
+
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Comma-separated app ids, or "*". Hand-written rather than z.array of GUIDs: one problem lists every
+ * bad id, where an array schema would file one problem per element.
+ */
+export function appIds() {
+  const schema = z
+    .string()
+    .transform((value, ctx): string[] | "*" => {
+      if (value === "*") return "*";
+      const ids = [
+        ...new Set(
+          value
+            .split(",")
+            .map((s) => s.trim())
+            .filter((s) => s !== ""),
+        ),
+      ];
+      const bad = ids.filter((id) => !GUID.test(id));
+      if (bad.length > 0) {
+        ctx.addIssue({
+          code: "custom",
+          message: `not an application (client) ID: ${bad.map((b) => `"${b}"`).join(", ")}.`,
+        });
+      }
+      return ids.filter((id) => GUID.test(id)).map((id) => id.toLowerCase());
+    })
+    .default(() => []);
+  return setting(schema, {
+    fallback: () => [],
+    fix: 'List Application (client) ID GUIDs separated by commas, or "*" for every app the identity can read.',
+  });
+}
