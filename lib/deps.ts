@@ -11,8 +11,10 @@ import { NylasClient } from "./clients/nylas.js";
 import type { GraphClient } from "./clients/graph.js";
 import type { StateStore } from "./state/store.js";
 import type { IncidentManager } from "./incidents/incident-store.js";
+import type { GrantPassPorts, WatchdogPassPorts } from "./ports.js";
 
-export interface Deps {
+/** Every pass's ports at once: a pass declares what it takes (ports.ts), and Deps must provide it. */
+export interface Deps extends WatchdogPassPorts, GrantPassPorts {
   config: Config;
   clock: Clock;
   logger: Logger;

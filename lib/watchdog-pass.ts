@@ -11,10 +11,11 @@
  * rotate, who depends on which key, what may be removed, when to ask users)
  * and lib/watch/, and every incident is built next to the decision it reports.
  */
-import type { Deps } from "./deps.js";
+import type { WatchdogPassPorts } from "./ports.js";
 import type { GraphApplication } from "./clients/graph.js";
 import { errorMessage } from "./errors.js";
 import { AlertCollector } from "./incidents/alert-collector.js";
+import type { IncidentManager } from "./incidents/incident-store.js";
 import { scanCredentials, type CredentialReport, type ScanSummary } from "./watch/scan.js";
 import { daysLeft, isExpired, needsAttention, thresholdsOf } from "./watch/classify.js";
 import { READABLE_AGAIN, STALE_EXPIRY, expiringSignal, unreadableSignal } from "./watch/signals.js";
@@ -25,6 +26,8 @@ import type { KeyDependents } from "./rotation/migrate.js";
 import type { KeyPlan } from "./rotation/migration-plan.js";
 import type { EvidenceMode } from "./rotation/evidence.js";
 import { blockingProblem, rotationBlockedSignal, rotationUnblocked } from "./rotation/signals.js";
+import { writePassRecord, type ConnectorSecretSeen, type PassRecord } from "./grants/pass-record.js";
+import { openGrantIncidentKeys, recheckGrantIncident } from "./grants/recheck-grant-incident.js";
 
 export type { RotationSummary } from "./rotation/connector-step.js";
 export { connectorKeys, type ConnectorKey } from "./rotation/connector-keys.js";
@@ -33,7 +36,8 @@ export interface PassOptions extends RotationOptions {
   dryRun?: boolean;
 }
 
-export interface WatchdogPassResult {
+/** Written as the `secretWatchdog` run record: what the grant passes read of it is PassRecord. */
+export interface WatchdogPassResult extends PassRecord {
   startedAt: string;
   finishedAt: string;
   dryRun: boolean;
@@ -65,48 +69,58 @@ export interface WatchdogPassResult {
    * name an expired secret as a cause, health show which secret is in use, and the next pass confirm a
    * key that this pass's read missed.
    */
-  connectorSecrets: { keyId: string; endDateTime: string | null; lastSignIn?: string | null }[];
+  connectorSecrets: ConnectorSecretSeen[];
 }
 
 const ALERT_DELIVERY_BUDGET_MS = 30_000;
 
-export async function runWatchdogPass(deps: Deps, options: PassOptions = {}): Promise<WatchdogPassResult> {
-  const dryRun = options.dryRun === true;
-  const { config, clock, logger } = deps;
-  const startedAt = clock.now();
-  const plan: string[] = [];
-  const note = (line: string) => {
-    plan.push(line);
-    logger.info(`${dryRun ? "[dry run] would: " : ""}${line}`);
-  };
-  const thresholds = thresholdsOf(config);
-  const store = await deps.state();
-  const incidents = await deps.alerts();
-  const alerts = new AlertCollector(incidents, dryRun, note);
+type Thresholds = ReturnType<typeof thresholdsOf>;
 
-  // 1. Watch.
-  let connectorApp: GraphApplication | undefined;
-  const connectorSecrets: WatchdogPassResult["connectorSecrets"] = [];
-  const watched: CredentialReport[] = [];
-  const watchedAppIds: string[] = [];
+interface Watched {
+  summary: ScanSummary;
+  connectorApp: GraphApplication | undefined;
+  connectorSecrets: ConnectorSecretSeen[];
+  /** Watched-app credentials that need attention. */
+  attention: CredentialReport[];
+  /** Watched apps this pass evaluated. */
+  appIds: string[];
+}
+
+/** 1. Watch: every credential classified, and what the later steps need of the connector app. */
+async function watch(deps: WatchdogPassPorts, thresholds: Thresholds): Promise<Watched> {
+  const seen: Omit<Watched, "summary"> = {
+    connectorApp: undefined,
+    connectorSecrets: [],
+    attention: [],
+    appIds: [],
+  };
   const summary = await scanCredentials(deps, {
-    watchAppIds: config.watchAppIds,
+    watchAppIds: deps.config.watchAppIds,
     thresholds,
     keepSoonest: 10,
-    onConnectorApp: (app) => (connectorApp = app),
+    onConnectorApp: (app) => (seen.connectorApp = app),
     onCredential: (r) => {
       if (r.source === "connector" && r.type === "password")
-        connectorSecrets.push({
+        seen.connectorSecrets.push({
           keyId: r.keyId,
           endDateTime: r.endDateTime,
           ...(r.lastSignIn !== undefined ? { lastSignIn: r.lastSignIn } : {}),
         });
-      if (r.source === "watched" && needsAttention(r.status)) watched.push(r);
-      if (r.source === "watched" && watchedAppIds.at(-1) !== r.appId) watchedAppIds.push(r.appId);
+      if (r.source === "watched" && needsAttention(r.status)) seen.attention.push(r);
+      if (r.source === "watched" && seen.appIds.at(-1) !== r.appId) seen.appIds.push(r.appId);
     },
   });
+  return { summary, ...seen };
+}
 
-  const result: WatchdogPassResult = {
+function initialResult(
+  startedAt: Date,
+  dryRun: boolean,
+  watched: Watched,
+  plan: string[],
+): WatchdogPassResult {
+  const { summary } = watched;
+  return {
     startedAt: startedAt.toISOString(),
     finishedAt: "",
     dryRun,
@@ -128,30 +142,44 @@ export async function runWatchdogPass(deps: Deps, options: PassOptions = {}): Pr
     plan,
     attention: false,
     exitCode: 0,
-    connectorSecrets,
+    connectorSecrets: watched.connectorSecrets,
   };
+}
+
+export async function runWatchdogPass(
+  deps: WatchdogPassPorts,
+  options: PassOptions = {},
+): Promise<WatchdogPassResult> {
+  const dryRun = options.dryRun === true;
+  const { config, clock, logger } = deps;
+  const startedAt = clock.now();
+  const plan: string[] = [];
+  const note = (line: string) => {
+    plan.push(line);
+    logger.info(`${dryRun ? "[dry run] would: " : ""}${line}`);
+  };
+  const thresholds = thresholdsOf(config);
+  const store = await deps.state();
+  const incidents = await deps.alerts();
+  const alerts = new AlertCollector(incidents, dryRun, note);
+
+  const watched = await watch(deps, thresholds);
+  const { summary, connectorApp } = watched;
+  const result = initialResult(startedAt, dryRun, watched, plan);
 
   // 2. Watched apps (WATCH_APP_IDS): alert only, never rotated.
-  for (const r of watched) alerts.raise(expiringSignal(r, "watched"));
+  for (const r of watched.attention) alerts.raise(expiringSignal(r, "watched"));
   // A watched app that cannot be read is reported on its own and never stops the connector's rotation.
   for (const p of summary.problems)
     if (p.code === "watch.unreadable" && p.appId !== undefined)
       alerts.raise(unreadableSignal({ ...p, appId: p.appId }));
   await alerts.resolveStale(READABLE_AGAIN.kind, READABLE_AGAIN.note, () => true);
   // Apps whose expiry incidents this pass may resolve: those it actually evaluated.
-  const evaluated = new Set(watchedAppIds);
+  const evaluated = new Set(watched.appIds);
 
   if (connectorApp !== undefined && summary.connector !== null) {
     const step = await runConnectorStep(
-      {
-        config,
-        clock,
-        logger,
-        store,
-        graph: await deps.graph(),
-        nylas: deps.nylas,
-        incidents,
-      },
+      { config, clock, logger, store, graph: await deps.graph(), nylas: deps.nylas, incidents },
       {
         app: connectorApp,
         connector: summary.connector,
@@ -190,30 +218,14 @@ export async function runWatchdogPass(deps: Deps, options: PassOptions = {}): Pr
   await alerts.resolveStale(STALE_EXPIRY.kind, STALE_EXPIRY.note, (incident) =>
     evaluated.has(String(incident.details.app_id)),
   );
+  await recheckGrantIncidents(deps, incidents, alerts);
 
-  // The next expiry that matters: what the connector may hold now (after any rotation), and watched apps.
-  const candidates = [
-    ...result.rotation.connectorKeys
-      .filter((k) => k.present && k.endDateTime !== null && !isExpired(k.endDateTime, clock.now()))
-      .map((k) => ({ appId: connectorApp?.appId ?? "", keyId: k.keyId, endDateTime: k.endDateTime! })),
-    ...summary.soonest
-      .filter((r) => r.source === "watched" && r.endDateTime !== null && r.status !== "expired")
-      .map((r) => ({ appId: r.appId, keyId: r.keyId, endDateTime: r.endDateTime! })),
-  ].sort((a, b) => a.endDateTime.localeCompare(b.endDateTime));
-  const next = candidates[0];
-  result.nextExpiry = next ? { ...next, daysLeft: daysLeft(next.endDateTime, clock.now()) } : null;
-
+  result.nextExpiry = nextExpiryOf(result, watched, clock.now());
   result.attention =
-    watched.length > 0 ||
+    watched.attention.length > 0 ||
     alerts.firingCritical ||
     result.rotation.connectorKeys.some((k) => needsAttention(keyStatus(k, clock.now(), thresholds)));
-  result.exitCode =
-    result.rotation.decision === "failed" || result.rotation.decision === "other-installation"
-      ? 3
-      : result.attention
-        ? 1
-        : 0;
-  if (summary.problems.length > 0 && result.exitCode === 0) result.exitCode = 1;
+  result.exitCode = exitCodeOf(result);
 
   await alerts.flush();
   if (!dryRun) {
@@ -222,9 +234,56 @@ export async function runWatchdogPass(deps: Deps, options: PassOptions = {}): Pr
     });
   }
   result.finishedAt = clock.now().toISOString();
-  if (!dryRun) await store.put("runs", "secretWatchdog", result);
+  if (!dryRun) await writePassRecord(store, result);
   logger.info(
     `secretWatchdog: rotation ${result.rotation.decision} (${result.rotation.reason}); ${result.migration.dependents} grant(s) on superseded secrets; retired ${result.retired.length}; exit ${result.exitCode}`,
   );
   return result;
+}
+
+/**
+ * Open grant incidents, asked again of Nylas: a user who signed in again, or a grant deleted, while no
+ * notification reached us and before the next sweep. The grant-state decision words it, as for the
+ * webhook and the sweep; a failed look-up leaves the incident to the sweep.
+ */
+async function recheckGrantIncidents(
+  deps: WatchdogPassPorts,
+  incidents: IncidentManager,
+  alerts: AlertCollector,
+): Promise<void> {
+  for (const key of await openGrantIncidentKeys(incidents)) {
+    try {
+      const change = await recheckGrantIncident(key, deps.nylas, deps.config.nylas, "pass");
+      if (change?.action === "resolve") alerts.resolve(change.key, change.note);
+    } catch (error) {
+      deps.logger.warn(
+        `secretWatchdog: could not re-check ${key}; the next sweep does: ${errorMessage(error)}`,
+      );
+    }
+  }
+}
+
+/** The next expiry that matters: what the connector may hold now (after any rotation), and watched apps. */
+function nextExpiryOf(
+  result: WatchdogPassResult,
+  watched: Watched,
+  now: Date,
+): WatchdogPassResult["nextExpiry"] {
+  const appId = watched.connectorApp?.appId ?? "";
+  const candidates = [
+    ...result.rotation.connectorKeys
+      .filter((k) => k.present && k.endDateTime !== null && !isExpired(k.endDateTime, now))
+      .map((k) => ({ appId, keyId: k.keyId, endDateTime: k.endDateTime! })),
+    ...watched.summary.soonest
+      .filter((r) => r.source === "watched" && r.endDateTime !== null && r.status !== "expired")
+      .map((r) => ({ appId: r.appId, keyId: r.keyId, endDateTime: r.endDateTime! })),
+  ].sort((a, b) => a.endDateTime.localeCompare(b.endDateTime));
+  const next = candidates[0];
+  return next ? { ...next, daysLeft: daysLeft(next.endDateTime, now) } : null;
+}
+
+function exitCodeOf(result: WatchdogPassResult): WatchdogPassResult["exitCode"] {
+  if (result.rotation.decision === "failed" || result.rotation.decision === "other-installation") return 3;
+  if (result.attention || result.scan.problems.length > 0) return 1;
+  return 0;
 }

@@ -1,12 +1,13 @@
 /**
  * The grant-side passes bound to the shared deps: what the `nylasWebhook` and
- * `grantSweep` triggers (and the CLI's `sweep`) call.
+ * `grantSweep` triggers (and the CLI's `sweep`) call. They take the few ports
+ * they use (GrantPassPorts); the Deps that deps.ts builds is one.
  */
-import type { Deps } from "../deps.js";
+import type { GrantPassPorts } from "./ports.js";
 import { handleNylasWebhook, type WebhookInput, type WebhookOutput } from "./handle-nylas-webhook.js";
 import { runGrantSweep, type SweepResult } from "./sweep.js";
 
-export async function receiveNylasWebhook(deps: Deps, input: WebhookInput): Promise<WebhookOutput> {
+export async function receiveNylasWebhook(deps: GrantPassPorts, input: WebhookInput): Promise<WebhookOutput> {
   return handleNylasWebhook(input, {
     config: deps.config,
     clock: deps.clock,
@@ -25,7 +26,7 @@ export async function receiveNylasWebhook(deps: Deps, input: WebhookInput): Prom
   });
 }
 
-export async function sweepGrants(deps: Deps): Promise<SweepResult> {
+export async function sweepGrants(deps: GrantPassPorts): Promise<SweepResult> {
   const [state, incidents] = await Promise.all([deps.state(), deps.alerts()]);
   return runGrantSweep({
     config: deps.config,

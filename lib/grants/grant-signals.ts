@@ -18,12 +18,23 @@ export interface InvalidGrantFacts {
   lastWorkedAt: number | undefined;
   /** A connector-app secret that expired recently, if the last watch pass saw one. */
   recentlyExpiredSecret?: { keyId: string; endDateTime: string } | undefined;
-  /** "webhook" or "sweep": for the details, not the key. */
-  seenBy: "webhook" | "sweep";
+  /** Which path saw it: for the details, not the key. */
+  seenBy: GrantObserver;
 }
 
+export type GrantObserver = "webhook" | "sweep" | "pass";
+
+const KEY_PREFIX = "grant.invalid:";
+
 export function grantIncidentKey(grantId: string): string {
-  return `grant.invalid:${grantId}`;
+  return `${KEY_PREFIX}${grantId}`;
+}
+
+/** The grant id in a key `grantIncidentKey` built; undefined for any other key. */
+export function grantIdOfIncidentKey(key: string): string | undefined {
+  return key.startsWith(KEY_PREFIX) && key.length > KEY_PREFIX.length
+    ? key.slice(KEY_PREFIX.length)
+    : undefined;
 }
 
 function iso(unixSeconds: number | undefined): string | null {

@@ -19,23 +19,13 @@
  * inside Nylas's 10 s window; whatever is not delivered stays pending for the
  * next sweep.
  */
-// zod/mini: the same validators as `zod` (one core), but tree-shakable — the classic `z` namespace
-// costs ~40 ms of every Function cold start, this ~5 ms (bench/RESULTS.md, "cold start").
-import * as z from "zod/mini";
-import { gunzipSync } from "node:zlib";
-import type { Config } from "../config.js";
-import { DAY_MS, type Clock } from "../clock.js";
-import type { Logger } from "../logger.js";
 import type { StateStore } from "../state/store.js";
 import { errorMessage } from "../errors.js";
-import { verifyNylasSignature } from "./verify-nylas-signature.js";
 import { processGrantEvent, type GrantEvent, type GrantEventDeps } from "./process-grant-event.js";
+import { MAX_BODY_BYTES, readNotification } from "./read-notification.js";
 
-/** How long accepted notification ids are remembered (the sweep purges older ones): older deliveries are stale. */
-export const STALE_DELIVERY_MS = 7 * DAY_MS;
+export { GRANT_EVENT_TYPES, MAX_BODY_BYTES, STALE_DELIVERY_MS } from "./read-notification.js";
 
-/** Nylas's payload limit is 1 MB; anything larger is not from Nylas. */
-export const MAX_BODY_BYTES = 1024 * 1024;
 /** Time budget for alert delivery inside one webhook answer (Nylas gives up at 10 s). */
 export const DELIVERY_BUDGET_MS = 4_000;
 /**
@@ -46,13 +36,6 @@ export const DELIVERY_BUDGET_MS = 4_000;
 export const PROCESS_BUDGET_MS = 3_000;
 /** Wall-clock budget of the whole answer: Nylas counts a delivery failed after 10 s. */
 export const ANSWER_BUDGET_MS = 6_000;
-
-export const GRANT_EVENT_TYPES = [
-  "grant.expired",
-  "grant.updated",
-  "grant.created",
-  "grant.deleted",
-] as const;
 
 export interface WebhookInput {
   method: string;
@@ -69,72 +52,9 @@ export interface WebhookOutput {
 }
 
 export interface WebhookDeps extends Omit<GrantEventDeps, "state"> {
-  config: Config;
-  clock: Clock;
-  logger: Logger;
   state: () => Promise<StateStore>;
   /** Sends pending alerts, stopping at the deadline; what is left is re-driven later. */
   deliverPending: (deadlineMs: number) => Promise<void>;
-}
-
-// Optional fields may arrive as null (Nylas sends `"email": null` for some grants): null = absent.
-/** Ids as Nylas issues them: they go into log lines and URLs, so no control characters, slashes or dots. */
-const ID = /^[A-Za-z0-9_-]{1,256}$/;
-
-const Envelope = z.object({
-  id: z.string().check(z.regex(ID)),
-  type: z.string().check(z.minLength(1), z.maxLength(128)),
-  time: z.optional(z.nullable(z.number())),
-  data: z.object({ object: z.record(z.string(), z.unknown()) }),
-});
-
-const GrantObject = z.object({
-  grant_id: z.string().check(z.regex(ID)),
-  provider: z.optional(z.nullable(z.string().check(z.maxLength(64)))),
-  email: z.optional(z.nullable(z.string().check(z.maxLength(320)))),
-  grant_updated_at: z.optional(z.nullable(z.number())),
-});
-
-/**
- * What Nylas's "send test event" delivers (POST /v3/webhooks/send-test-event):
- * a mock notification for a grant that does not exist. Acknowledged, never an incident.
- */
-const TEST_EVENT_IDS = new Set(["mock-id"]);
-const TEST_GRANT_IDS = new Set(["NYLAS_GRANT_ID", "<NYLAS_GRANT_ID>"]);
-
-/**
- * Nylas signs what "send test event" delivers with a fixed secret (API reference,
- * send-test-event: "The secret used is `mock-webhook-secret`"), not the
- * destination's. Such a body is acknowledged — it can only ever be a test
- * event, which does nothing — so a test from the dashboard shows success.
- */
-const TEST_EVENT_SECRET = "mock-webhook-secret";
-
-function isSignedTestEvent(raw: Buffer, encoding: string, header: string | null): boolean {
-  if (!verifyNylasSignature(raw, header, TEST_EVENT_SECRET)) return false;
-  const decoded = decodeBody(raw, encoding);
-  if ("reject" in decoded) return false;
-  try {
-    const envelope = Envelope.parse(JSON.parse(decoded.body.toString("utf8")));
-    const grantId = envelope.data.object.grant_id;
-    return TEST_EVENT_IDS.has(envelope.id) || (typeof grantId === "string" && TEST_GRANT_IDS.has(grantId));
-  } catch {
-    return false;
-  }
-}
-
-type Decoded = { body: Buffer } | { reject: WebhookOutput };
-
-/** The JSON bytes of a verified body: as sent, or inflated from gzip (bounded, so a zip bomb is refused). */
-function decodeBody(raw: Buffer, encoding: string): Decoded {
-  if (encoding === "" || encoding === "identity") return { body: raw };
-  try {
-    return { body: gunzipSync(raw, { maxOutputLength: MAX_BODY_BYTES }) };
-  } catch (error) {
-    if (error instanceof RangeError || (error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE")
-      return { reject: json(413, { error: "payload too large once decompressed" }) };
-    return { reject: json(400, { error: "invalid gzip body" }) };
-  }
 }
 
 export interface EventRecord {
@@ -188,59 +108,17 @@ export async function handleNylasWebhook(input: WebhookInput, deps: WebhookDeps)
 
   const raw = await input.body();
   if (raw.length > MAX_BODY_BYTES) return json(413, { error: "payload too large" });
-  // The signature covers the bytes as sent: the gzip bytes of a compressed delivery.
-  if (!verifyNylasSignature(raw, input.headers.get("x-nylas-signature"), secret)) {
-    if (isSignedTestEvent(raw, encoding, input.headers.get("x-nylas-signature"))) {
-      deps.logger.info(
-        "nylasWebhook: Nylas test event (signed with the documented mock secret) acknowledged",
-      );
-      return json(200, { status: "test" });
-    }
-    deps.logger.warn("nylasWebhook: rejected a POST with a missing or invalid x-nylas-signature");
-    return json(401, { error: "invalid signature" });
+  const read = readNotification(raw, {
+    encoding,
+    signature: input.headers.get("x-nylas-signature"),
+    secret,
+    nowMs: deps.clock.now().getTime(),
+  });
+  if ("status" in read) {
+    if (read.log !== undefined) deps.logger[read.log.level](read.log.message);
+    return json(read.status, read.body);
   }
-  const decoded = decodeBody(raw, encoding);
-  if ("reject" in decoded) {
-    deps.logger.warn(`nylasWebhook: a signed body could not be decompressed (${decoded.reject.status})`);
-    return decoded.reject;
-  }
-
-  let envelope: z.infer<typeof Envelope>;
-  try {
-    envelope = Envelope.parse(JSON.parse(decoded.body.toString("utf8")));
-  } catch {
-    deps.logger.warn("nylasWebhook: signed body is not a Nylas notification (invalid JSON or envelope)");
-    return json(400, { error: "invalid notification body" });
-  }
-
-  if (!(GRANT_EVENT_TYPES as readonly string[]).includes(envelope.type)) {
-    return json(200, { status: "ignored", type: envelope.type });
-  }
-  const object = GrantObject.safeParse(envelope.data.object);
-  if (!object.success) return json(400, { error: "grant notification without grant_id" });
-  if (TEST_EVENT_IDS.has(envelope.id) || TEST_GRANT_IDS.has(object.data.grant_id)) {
-    deps.logger.info(`nylasWebhook: test event ${envelope.type} acknowledged; nothing raised`);
-    return json(200, { status: "test", type: envelope.type });
-  }
-  // Duplicates are recognised for EVENT_RETENTION (7 days); a delivery older than that could be a captured
-  // one replayed after its record was purged. Nylas retries for minutes, not days: acknowledge, raise nothing.
-  const sentAt = envelope.time ?? undefined;
-  if (sentAt !== undefined && deps.clock.now().getTime() - sentAt * 1000 > STALE_DELIVERY_MS) {
-    deps.logger.warn(
-      `nylasWebhook: ${envelope.type} ${envelope.id} was sent at ${new Date(sentAt * 1000).toISOString()}, longer ago than duplicates are remembered; acknowledged, nothing raised`,
-    );
-    return json(200, { status: "stale" });
-  }
-
-  const event: GrantEvent = {
-    id: envelope.id,
-    type: envelope.type as GrantEvent["type"],
-    grantId: object.data.grant_id,
-    provider: object.data.provider ?? "unknown",
-    email: object.data.email ?? undefined,
-    grantUpdatedAt: object.data.grant_updated_at ?? undefined,
-    time: envelope.time ?? undefined,
-  };
+  const { event } = read;
 
   try {
     return await accept(event, deps, startedMs);

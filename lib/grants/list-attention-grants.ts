@@ -6,7 +6,7 @@
  * scopes to a connector doesn't automatically update existing grants") — each
  * with its re-authentication link.
  */
-import type { Deps } from "../deps.js";
+import type { GrantPassPorts } from "./ports.js";
 import { reauthLink } from "../microsoft/reauth-link.js";
 import { loadMigrationTracker } from "../rotation/migration-state.js";
 import { OIDC_SCOPES, missingScopes, scopeKey } from "../microsoft/identifiers.js";
@@ -28,7 +28,7 @@ export interface AttentionGrant {
 }
 
 export async function* listAttentionGrants(
-  deps: Pick<Deps, "nylas" | "config" | "state">,
+  deps: Pick<GrantPassPorts, "nylas" | "config" | "state">,
 ): AsyncGenerator<AttentionGrant> {
   const link = (provider: string, email: string | undefined) =>
     provider === "microsoft" ? (reauthLink(deps.config.nylas, email) ?? null) : null;

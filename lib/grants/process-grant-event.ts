@@ -4,14 +4,12 @@
  * same notification processed twice changes nothing the second time, which is
  * what makes at-least-once delivery safe.
  */
-import type { Config } from "../config.js";
-import type { Clock } from "../clock.js";
-import { DAY_MS } from "../clock.js";
-import type { Logger } from "../logger.js";
 import type { StateStore } from "../state/store.js";
-import type { Incident, Signal } from "../incidents/incident.js";
 import type { NylasGrant } from "../clients/nylas.js";
-import { grantIncidentKey, invalidGrantSignal } from "./grant-signals.js";
+import { GONE, decideGrantState, grantStateOf, type GrantChange, type GrantState } from "./grant-state.js";
+import { grantIncidentKey } from "./grant-signals.js";
+import { recentlyExpiredConnectorSecret } from "./pass-record.js";
+import type { BasePorts, GrantLookup, IncidentPort } from "./ports.js";
 
 export interface GrantEvent {
   /** The notification id (CloudEvents `id`): the de-duplication key. */
@@ -26,45 +24,12 @@ export interface GrantEvent {
   time: number | undefined;
 }
 
-/** The part of the incident manager grant handling needs. */
-export interface IncidentPort {
-  raise(signal: Signal): Promise<unknown>;
-  resolve(key: string, note: string): Promise<unknown>;
-  get(key: string): Promise<Incident | undefined>;
-}
-
-export interface GrantEventDeps {
-  config: Config;
-  clock: Clock;
-  logger: Logger;
+export interface GrantEventDeps extends BasePorts {
   state: StateStore;
   incidents: IncidentPort;
-  nylas: { getGrant(grantId: string): Promise<NylasGrant | undefined> };
+  nylas: GrantLookup;
   /** Told when a grant is valid again (migration moves it off the old secret's list). */
   onGrantValid?: (grant: NylasGrant) => Promise<void>;
-}
-
-/** What the last watch pass stored about the connector app's secrets (see watchdog-pass.ts). */
-interface RunRecord {
-  connectorSecrets?: { keyId: string; endDateTime: string | null }[];
-}
-
-/** How recent an expiry must be to be named as the likely cause. */
-const RECENT_EXPIRY_MS = 7 * DAY_MS;
-
-/** A connector-app secret that expired within the last week, if the last pass saw one. */
-export async function recentlyExpiredConnectorSecret(
-  state: StateStore,
-  now: Date,
-): Promise<{ keyId: string; endDateTime: string } | undefined> {
-  const run = await state.get<RunRecord>("runs", "secretWatchdog");
-  for (const s of run?.value.connectorSecrets ?? []) {
-    if (s.endDateTime === null) continue;
-    const end = Date.parse(s.endDateTime);
-    if (end <= now.getTime() && now.getTime() - end <= RECENT_EXPIRY_MS)
-      return { keyId: s.keyId, endDateTime: s.endDateTime };
-  }
-  return undefined;
 }
 
 /** The stale check may not delay the page: no answer within this long, and the incident is raised. */
@@ -88,70 +53,87 @@ async function answerWithin<T>(ms: number, promise: Promise<T>): Promise<T | typ
 export type GrantEventOutcome = "raised" | "resolved" | "still-invalid" | "no-incident" | "stale";
 
 export async function processGrantEvent(event: GrantEvent, deps: GrantEventDeps): Promise<GrantEventOutcome> {
-  const key = grantIncidentKey(event.grantId);
   switch (event.type) {
-    case "grant.expired": {
-      // Deliveries are at least once and unordered: a retry of this notification can arrive after the user
-      // already signed in again. Nylas has the last word; if it cannot be asked, raise (never hide a failure).
-      const current = await answerWithin(STALE_CHECK_MS, deps.nylas.getGrant(event.grantId));
-      if (current === undefined) {
-        // Nylas answered: no such grant (deleted since, or the mock grant of a test event). Nobody can sign in
-        // again to a grant that does not exist, so there is no one to page about.
-        deps.logger.info(
-          `grant ${event.grantId}: grant.expired for a grant Nylas does not have; nothing raised`,
-        );
-        return "no-incident";
-      }
-      const staleAfter = event.time ?? Number.POSITIVE_INFINITY;
-      if (current !== NO_ANSWER && current.grantStatus === "valid" && current.updatedAt > staleAfter) {
-        deps.logger.info(
-          `grant ${event.grantId}: ignored a late grant.expired; the grant re-authenticated since`,
-        );
-        await deps.onGrantValid?.(current);
-        return "stale";
-      }
-      const signal = invalidGrantSignal(
-        {
-          grantId: event.grantId,
-          email: event.email,
-          provider: event.provider,
-          lastWorkedAt: event.grantUpdatedAt,
-          recentlyExpiredSecret: await recentlyExpiredConnectorSecret(deps.state, deps.clock.now()),
-          seenBy: "webhook",
-        },
-        deps.config.nylas,
-      );
-      await deps.incidents.raise(signal);
-      deps.logger.warn(`grant ${event.grantId} (${event.provider}) expired: incident ${key} raised`);
-      return "raised";
-    }
+    case "grant.expired":
+      return expired(event, deps);
     case "grant.updated":
-    case "grant.created": {
-      // Notifications arrive unordered: confirm with Nylas before resolving anything.
-      const grant = await deps.nylas.getGrant(event.grantId);
-      if (grant?.grantStatus === "valid") await deps.onGrantValid?.(grant);
-      const incident = await deps.incidents.get(key);
-      if (incident?.status !== "firing") return "no-incident";
-      if (grant === undefined) {
-        await deps.incidents.resolve(key, "The grant no longer exists in Nylas.");
-        return "resolved";
-      }
-      if (grant.grantStatus !== "valid") return "still-invalid";
-      await deps.incidents.resolve(
-        key,
-        `${grant.email ?? grant.id} re-authenticated; Nylas reports the grant valid.`,
-      );
-      deps.logger.info(`grant ${event.grantId} is valid again: incident ${key} resolved`);
-      return "resolved";
-    }
+    case "grant.created":
+      return updated(event, deps);
     case "grant.deleted": {
-      const incident = await deps.incidents.get(key);
-      if (incident?.status !== "firing") return "no-incident";
-      await deps.incidents.resolve(
-        key,
-        "The grant was deleted, so it can no longer fail; nothing left to do.",
-      );
-      return "resolved";
+      const gone: GrantState = { ...factsOf(event), status: GONE };
+      return decideAndApply(gone, false, deps);
     }
+  }
+}
+
+function factsOf(event: GrantEvent): Omit<GrantState, "status"> {
+  return {
+    grantId: event.grantId,
+    email: event.email,
+    provider: event.provider,
+    updatedAt: event.grantUpdatedAt,
+  };
+}
+
+async function expired(event: GrantEvent, deps: GrantEventDeps): Promise<GrantEventOutcome> {
+  // Deliveries are at least once and unordered: a retry of this notification can arrive after the user
+  // already signed in again. Nylas has the last word; if it cannot be asked, raise (never hide a failure).
+  const current = await answerWithin(STALE_CHECK_MS, deps.nylas.getGrant(event.grantId));
+  if (current === undefined) {
+    // Nylas answered: no such grant (deleted since, or the mock grant of a test event). Nobody can sign in
+    // again to a grant that does not exist, so there is no one to page about.
+    deps.logger.info(`grant ${event.grantId}: grant.expired for a grant Nylas does not have; nothing raised`);
+    return "no-incident";
+  }
+  const staleAfter = event.time ?? Number.POSITIVE_INFINITY;
+  if (current !== NO_ANSWER && current.grantStatus === "valid" && current.updatedAt > staleAfter) {
+    deps.logger.info(
+      `grant ${event.grantId}: ignored a late grant.expired; the grant re-authenticated since`,
+    );
+    await deps.onGrantValid?.(current);
+    return "stale";
+  }
+  // Not contradicted: the notification reports the failure, in its own words (email, last worked).
+  return decideAndApply({ ...factsOf(event), status: "invalid" }, true, deps);
+}
+
+async function updated(event: GrantEvent, deps: GrantEventDeps): Promise<GrantEventOutcome> {
+  // Notifications arrive unordered: confirm with Nylas before resolving anything.
+  const grant = await deps.nylas.getGrant(event.grantId);
+  if (grant?.grantStatus === "valid") await deps.onGrantValid?.(grant);
+  return decideAndApply(grantStateOf(event.grantId, grant), false, deps);
+}
+
+async function decideAndApply(
+  grant: GrantState,
+  reportsFailure: boolean,
+  deps: GrantEventDeps,
+): Promise<GrantEventOutcome> {
+  const change: GrantChange = decideGrantState(
+    {
+      grant,
+      // A failure report raises whatever the incident's state: no need to read it.
+      open: reportsFailure
+        ? undefined
+        : (await deps.incidents.get(grantIncidentKey(grant.grantId)))?.status === "firing",
+      reportsFailure,
+      seenBy: "webhook",
+      recentlyExpiredSecret: reportsFailure
+        ? await recentlyExpiredConnectorSecret(deps.state, deps.clock.now())
+        : undefined,
+    },
+    deps.config.nylas,
+  );
+  switch (change.action) {
+    case "raise":
+      await deps.incidents.raise(change.signal);
+      deps.logger.warn(`grant ${grant.grantId} (${grant.provider}) expired: incident ${change.key} raised`);
+      return "raised";
+    case "resolve":
+      await deps.incidents.resolve(change.key, change.note);
+      deps.logger.info(`grant ${grant.grantId}: incident ${change.key} resolved (${change.note})`);
+      return "resolved";
+    case "none":
+      return change.why === "not-open" ? "no-incident" : "still-invalid";
   }
 }

@@ -5,21 +5,19 @@
  * resolves incidents of grants that are valid again, re-drives notifications
  * whose processing was interrupted, and re-sends pending alerts.
  */
-import type { Deps } from "../deps.js";
 import type { StateStore } from "../state/store.js";
-import type { Incident } from "../incidents/incident.js";
 import type { NylasGrant } from "../clients/nylas.js";
 import { errorMessage } from "../errors.js";
-import { grantIncidentKey, invalidGrantSignal } from "./grant-signals.js";
-import {
-  processGrantEvent,
-  recentlyExpiredConnectorSecret,
-  type GrantEventDeps,
-  type IncidentPort,
-} from "./process-grant-event.js";
-import { STALE_DELIVERY_MS, type EventRecord } from "./handle-nylas-webhook.js";
 import { loadMigrationTracker } from "../rotation/migration-state.js";
-import { migrationIncidentKey, migrationSignal } from "../rotation/migrate.js";
+import { decideMigrationIncident } from "../rotation/migration-plan.js";
+import { migrationIncidentKey } from "../rotation/migrate.js";
+import { grantIncidentKey } from "./grant-signals.js";
+import { decideGrantState, grantStateOf, type GrantChange } from "./grant-state.js";
+import { openGrantIncidentKeys, recheckGrantIncident } from "./recheck-grant-incident.js";
+import { recentlyExpiredConnectorSecret } from "./pass-record.js";
+import { processGrantEvent } from "./process-grant-event.js";
+import { STALE_DELIVERY_MS, type EventRecord } from "./handle-nylas-webhook.js";
+import type { BasePorts, GrantListing, OpenIncidentPort } from "./ports.js";
 
 /**
  * De-duplication records are kept this long: Nylas retries for about 20 minutes, so a week is ample. The
@@ -30,9 +28,10 @@ const EVENT_RETENTION_MS = STALE_DELIVERY_MS;
 /** An event still "received" after this long was interrupted: process it again. */
 const STUCK_EVENT_MS = 60_000;
 
-export interface SweepDeps extends Pick<Deps, "config" | "clock" | "logger" | "nylas"> {
+export interface SweepDeps extends BasePorts {
+  nylas: GrantListing;
   state: StateStore;
-  incidents: IncidentPort & { open(): AsyncIterable<Incident> };
+  incidents: OpenIncidentPort;
   deliverPending: (deadlineMs: number) => Promise<void>;
   onGrantValid?: (grant: NylasGrant) => Promise<void>;
   /** Told about every grant seen (migration tracking). */
@@ -52,6 +51,8 @@ export interface SweepResult {
   onSupersededSecrets: number;
 }
 
+type Tracker = Awaited<ReturnType<typeof loadMigrationTracker>>;
+
 export async function runGrantSweep(deps: SweepDeps): Promise<SweepResult> {
   const startedAt = deps.clock.now();
   const result: SweepResult = {
@@ -67,86 +68,107 @@ export async function runGrantSweep(deps: SweepDeps): Promise<SweepResult> {
   };
 
   // Open grant incidents, held as a set: one state read, not one per grant.
-  const openGrantIncidents = new Set<string>();
-  for await (const incident of deps.incidents.open()) {
-    if (incident.kind === "grant.invalid") openGrantIncidents.add(incident.key);
-  }
-  const recentExpiry = await recentlyExpiredConnectorSecret(deps.state, startedAt);
+  const open = await openGrantIncidentKeys(deps.incidents);
   // Users re-authenticating move off the migration list: refresh its incident here, every sweep,
   // rather than only at the next watchdog pass.
   const migration = await loadMigrationTracker(deps.state, deps.config.rotation.switchMarginMinutes * 60);
+  await sweepListing(deps, result, open, migration);
+  await refreshMigration(deps, migration);
+  result.onSupersededSecrets = migration.total;
 
+  // Open incidents whose grant was not listed: deleted without a notification reaching us?
+  for (const key of open) {
+    const change = await recheckGrantIncident(key, deps.nylas, deps.config.nylas, "sweep");
+    if (change !== undefined) await apply(change, deps, result, true);
+  }
+
+  await redriveEvents(deps, result);
+  await deps.deliverPending(60_000);
+  result.finishedAt = deps.clock.now().toISOString();
+  await deps.state.put("runs", "grantSweep", result);
+  deps.logger.info(
+    `grantSweep: ${result.grants} grant(s), ${result.invalid} invalid (${result.raised} new), ${result.resolved} resolved, ${result.redriven} re-driven`,
+  );
+  return result;
+}
+
+/** Every grant, a page at a time: the listing reports each invalid one, and confirms each valid one. */
+async function sweepListing(
+  deps: SweepDeps,
+  result: SweepResult,
+  open: Set<string>,
+  migration: Tracker,
+): Promise<void> {
+  const recentlyExpiredSecret = await recentlyExpiredConnectorSecret(deps.state, deps.clock.now());
   for await (const page of deps.nylas.listGrantPages({ limit: 200 })) {
     for (const grant of page) {
       result.grants++;
       await deps.onGrant?.(grant);
       migration.consider(grant);
       // Seen in the listing: whatever its state, it did not vanish.
-      const wasOpen = openGrantIncidents.delete(grantIncidentKey(grant.id));
-      if (grant.grantStatus === "invalid") {
-        result.invalid++;
-        await deps.incidents.raise(
-          invalidGrantSignal(
-            {
-              grantId: grant.id,
-              email: grant.email,
-              provider: grant.provider,
-              lastWorkedAt: grant.updatedAt,
-              recentlyExpiredSecret: recentExpiry,
-              seenBy: "sweep",
-            },
-            deps.config.nylas,
-          ),
-        );
-        if (!wasOpen) result.raised++;
-      } else if (grant.grantStatus === "valid") {
-        await deps.onGrantValid?.(grant);
-        if (wasOpen) {
-          await deps.incidents.resolve(
-            grantIncidentKey(grant.id),
-            `${grant.email ?? grant.id} re-authenticated; Nylas reports the grant valid.`,
-          );
-          result.resolved++;
-        }
-      }
-    }
-  }
-
-  for (const appId of migration.appIds) {
-    const key = migrationIncidentKey(appId);
-    if (migration.total > 0) {
-      const open = await deps.incidents.get(key);
-      // While the pass waits for Entra's sign-in evidence it owns the wording: the sweep has no evidence.
-      const waiting = typeof open?.details.waiting_until === "string";
-      if (open?.status === "firing" && !waiting) {
-        await deps.incidents.raise(
-          migrationSignal(appId, migration.byKey(), migration.total, deps.clock.now(), deps.config),
-        );
-      }
-    } else {
-      await deps.incidents.resolve(
-        key,
-        "Every user moved to the new secret: no valid grant depends on a superseded secret.",
+      const wasOpen = open.delete(grantIncidentKey(grant.id));
+      if (grant.grantStatus === "invalid") result.invalid++;
+      if (grant.grantStatus === "valid") await deps.onGrantValid?.(grant);
+      const change = decideGrantState(
+        {
+          grant: grantStateOf(grant.id, grant),
+          open: wasOpen,
+          reportsFailure: true,
+          seenBy: "sweep",
+          recentlyExpiredSecret,
+        },
+        deps.config.nylas,
       );
+      await apply(change, deps, result, wasOpen);
     }
   }
-  result.onSupersededSecrets = migration.total;
+}
 
-  // Open incidents whose grant was not listed: deleted without a notification reaching us?
-  for (const key of openGrantIncidents) {
-    if (!(await deps.nylas.getGrant(key.slice("grant.invalid:".length)))) {
-      await deps.incidents.resolve(key, "The grant no longer exists in Nylas.");
-      result.resolved++;
-    }
+async function apply(change: GrantChange, deps: SweepDeps, result: SweepResult, wasOpen: boolean) {
+  if (change.action === "raise") {
+    await deps.incidents.raise(change.signal);
+    if (!wasOpen) result.raised++;
+  } else if (change.action === "resolve") {
+    await deps.incidents.resolve(change.key, change.note);
+    result.resolved++;
   }
+}
 
-  const eventDeps: GrantEventDeps = { ...deps, state: deps.state };
+/** The migration incident of every app with a superseded secret, as the listing left it. */
+async function refreshMigration(deps: SweepDeps, migration: Tracker): Promise<void> {
+  for (const appId of migration.appIds) {
+    const change = decideMigrationIncident({
+      appId,
+      byKey: migration.byKey(),
+      dependents: migration.total,
+      plans: undefined,
+      current: migration.total > 0 ? await currentMigration(deps, appId) : undefined,
+      complete: true,
+      now: deps.clock.now(),
+      config: deps.config,
+    });
+    if (change.action === "raise") await deps.incidents.raise(change.signal);
+    else if (change.action === "resolve") await deps.incidents.resolve(change.key, change.note);
+  }
+}
+
+async function currentMigration(deps: SweepDeps, appId: string) {
+  const incident = await deps.incidents.get(migrationIncidentKey(appId));
+  if (incident === undefined) return undefined;
+  return {
+    firing: incident.status === "firing",
+    waiting: typeof incident.details.waiting_until === "string",
+  };
+}
+
+/** Notifications whose processing was interrupted are processed again; old de-duplication records go. */
+async function redriveEvents(deps: SweepDeps, result: SweepResult): Promise<void> {
   const now = deps.clock.now().getTime();
   for await (const item of deps.state.list<EventRecord>("events")) {
     const age = now - Date.parse(item.value.receivedAt);
     if (item.value.status === "received" && age >= STUCK_EVENT_MS) {
       try {
-        await processGrantEvent(item.value.event, eventDeps);
+        await processGrantEvent(item.value.event, deps);
         await deps.state.put(
           "events",
           item.key,
@@ -161,12 +183,4 @@ export async function runGrantSweep(deps: SweepDeps): Promise<SweepResult> {
       if (await deps.state.delete("events", item.key, { ifMatch: item.etag })) result.purged++;
     }
   }
-
-  await deps.deliverPending(60_000);
-  result.finishedAt = deps.clock.now().toISOString();
-  await deps.state.put("runs", "grantSweep", result);
-  deps.logger.info(
-    `grantSweep: ${result.grants} grant(s), ${result.invalid} invalid (${result.raised} new), ${result.resolved} resolved, ${result.redriven} re-driven`,
-  );
-  return result;
 }

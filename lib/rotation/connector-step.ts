@@ -5,67 +5,35 @@
  *   the connector's expiry incidents → migrate and retire
  *
  * Decisions are made elsewhere (ownership.ts, recover.ts, settle.ts,
- * connector-keys.ts, and migration-plan.ts and retire.ts through the migration
- * step) and every incident is built in signals.ts; this file reads, asks them,
- * and does what they say. With `dryRun`, every write is a line passed to
- * `note` instead.
+ * connector-keys.ts through rotate-if-due.ts, and migration-plan.ts and
+ * retire.ts through the migration step) and every incident is built in
+ * signals.ts; this file reads, asks them, and does what they say. With
+ * `dryRun`, every write is a line passed to `note` instead.
  */
 import { randomUUID } from "node:crypto";
-import { errorMessage } from "../errors.js";
 import { acquireLease, type Lease } from "../state/lease.js";
 import type { GraphApplication } from "../clients/graph.js";
 import type { MicrosoftConnector } from "../clients/nylas.js";
-import type { SecretCheck, SecretCheckInput } from "../clients/entra-token.js";
-import type { AlertCollector } from "../incidents/alert-collector.js";
 import { needsAttention, thresholdsOf } from "../watch/classify.js";
-import { connectorKeys, judgeDue, keyStatus, type ConnectorKey } from "./connector-keys.js";
+import { keyStatus } from "./connector-keys.js";
 import type { SignInReport } from "./evidence.js";
-import type { InstallationRecord } from "./installation.js";
 import { runMigrationStep, type MigrationOutcome, type MigrationPorts } from "./migration-step.js";
 import { claimConnector } from "./ownership-step.js";
-import { loadKeyRecords, type KeyRecord } from "./records.js";
+import { loadKeyRecordValues } from "./records.js";
 import { recoverRotation, type RecoveryReport } from "./recover.js";
-import { rotateConnectorSecret, type RotationOutcome, type RotationStep } from "./rotate.js";
-import { settleAmbiguousInstall } from "./settle.js";
 import {
-  connectorExpiringSignal,
-  rotationFailedSignal,
-  rotationRecovered,
-  rotationSucceededAnnouncement,
-} from "./signals.js";
+  rotateIfDue,
+  type ConnectorAlerts,
+  type RotationOptions,
+  type RotationSummary,
+} from "./rotate-if-due.js";
+import { settleAmbiguousInstall } from "./settle.js";
+import { connectorExpiringSignal } from "./signals.js";
+
+export type { ConnectorAlerts, RotationOptions, RotationSummary } from "./rotate-if-due.js";
 
 /** What the step uses: the migration step's ports, nothing more. */
 export type ConnectorPorts = MigrationPorts;
-
-/** Where the step's incident decisions go: the pass gathers them and applies them once, at its end. */
-export type ConnectorAlerts = Pick<AlertCollector, "raise" | "resolve" | "announce">;
-
-export interface RotationSummary {
-  decision:
-    | "not-due"
-    | "rotated"
-    | "failed"
-    | "skipped-locked"
-    | "off"
-    | "no-connector"
-    | "would-rotate"
-    | "other-installation";
-  reason: string;
-  outcome?: RotationOutcome;
-  /** The key(s) the connector may hold after this pass; the earliest expiry governs. */
-  connectorKeys: ConnectorKey[];
-}
-
-/** How a pass asks for the rotation: `watchdog run` flags and test seams. */
-export interface RotationOptions {
-  forceRotate?: boolean;
-  /** Take over a connector another installation manages (`watchdog run --adopt`). */
-  adopt?: boolean;
-  /** Test seam: a crash after a rotation step. */
-  afterStep?: (step: RotationStep) => Promise<void> | void;
-  /** Test seam: how a secret is proven (default: a real token request). */
-  checkSecret?: (input: SecretCheckInput) => Promise<SecretCheck>;
-}
 
 export interface ConnectorStepInput extends RotationOptions {
   /** The connector's app registration, as the scan read it (rotation works on the same read). */
@@ -178,7 +146,7 @@ async function underLease(ports: ConnectorPorts, input: ConnectorStepInput): Pro
   // Entra's sign-in evidence (read once, by the scan): it settles an unconfirmed install, and the migration
   // uses it.
   const report = input.signIns;
-  let records = (await loadKeyRecords(store, appId)).map((i) => i.value);
+  let records = await loadKeyRecordValues(store, appId);
   const settled = await settleAmbiguousInstall(records, report, {
     store,
     clock,
@@ -187,7 +155,7 @@ async function underLease(ports: ConnectorPorts, input: ConnectorStepInput): Pro
   });
   if (settled !== undefined) {
     note(settled);
-    records = (await loadKeyRecords(store, appId)).map((i) => i.value);
+    records = await loadKeyRecordValues(store, appId);
   }
 
   // Rotation re-reads the app through `refresh`, so `app` is what the migration must see afterwards.
@@ -222,84 +190,5 @@ async function underLease(ports: ConnectorPorts, input: ConnectorStepInput): Pro
       complete: migration.complete,
     },
     retired: migration.retired,
-  };
-}
-
-/** Rotates the connector's secret when connector-keys.ts judges it due, and ROTATION and dryRun allow. */
-async function rotateIfDue(
-  ports: ConnectorPorts,
-  input: ConnectorStepInput,
-  read: {
-    app: GraphApplication;
-    records: readonly KeyRecord[];
-    installation: InstallationRecord;
-    refresh: () => Promise<GraphApplication>;
-  },
-): Promise<RotationSummary> {
-  const { config, clock, logger, store, graph, nylas } = ports;
-  const { dryRun, note, alerts } = input;
-  const appId = read.app.appId;
-  const thresholds = thresholdsOf(config);
-  const keys = connectorKeys(read.app, read.records, clock.now());
-  const { due, why, left } = judgeDue(keys, clock.now(), thresholds, {
-    forceRotate: input.forceRotate,
-    ...("forceReason" in input && typeof input.forceReason === "string"
-      ? { forceReason: input.forceReason }
-      : {}),
-  });
-
-  if (config.rotation.mode === "off")
-    return { decision: "off", reason: `ROTATION=off; ${due ? why : "not due"}`, connectorKeys: keys };
-  if (!due)
-    return {
-      decision: "not-due",
-      reason: `the connector's secret has ${left} day(s) left`,
-      connectorKeys: keys,
-    };
-  if (dryRun) {
-    note(
-      `rotate the connector's secret: ${why}; create a ${config.rotation.secretLifetimeDays}-day secret, prove it with Entra, PATCH the Nylas connector`,
-    );
-    return { decision: "would-rotate", reason: why, connectorKeys: keys };
-  }
-
-  note(`rotate the connector's secret: ${why}`);
-  const { checkClientSecret } = await import("../clients/entra-token.js");
-  let outcome: RotationOutcome;
-  try {
-    outcome = await rotateConnectorSecret(read.app, input.connector, read.records, {
-      config,
-      clock,
-      logger,
-      store,
-      graph,
-      nylas,
-      checkSecret: input.checkSecret ?? checkClientSecret,
-      installationId: read.installation.id,
-      ...(input.afterStep ? { afterStep: input.afterStep } : {}),
-    });
-  } catch (error) {
-    outcome = {
-      status: "failed",
-      rotationId: "(interrupted)",
-      reason: errorMessage(error),
-      warnings: [],
-    };
-  }
-  const app = await read.refresh();
-  const records = (await loadKeyRecords(store, appId)).map((i) => i.value);
-  const after = connectorKeys(app, records, clock.now());
-  if (outcome.status === "rotated") {
-    const resolved = rotationRecovered(appId, outcome.rotationId);
-    alerts.resolve(resolved.key, resolved.note);
-    alerts.announce(rotationSucceededAnnouncement(appId, outcome));
-  } else {
-    alerts.raise(rotationFailedSignal(appId, outcome, after, clock.now(), thresholds));
-  }
-  return {
-    decision: outcome.status === "rotated" ? "rotated" : "failed",
-    reason: outcome.status === "rotated" ? `rotated: ${why}` : outcome.reason,
-    outcome,
-    connectorKeys: after,
   };
 }

@@ -114,6 +114,11 @@ export async function loadKeyRecords(store: StateStore, appId: string): Promise<
   return out;
 }
 
+/** The app's key records, without their store envelopes: what every decision reads. */
+export async function loadKeyRecordValues(store: StateStore, appId: string): Promise<KeyRecord[]> {
+  return (await loadKeyRecords(store, appId)).map((i) => i.value);
+}
+
 export async function saveKeyRecord(store: StateStore, record: KeyRecord): Promise<void> {
   await store.put("rotation", keyRecordKey(record.appId, record.keyId), record);
 }

@@ -1,0 +1,52 @@
+/**
+ * The record the watchdog pass writes after each run (`runs/secretWatchdog`),
+ * as far as the grant passes read it. The pass writes it through
+ * `writePassRecord` and types its result with `PassRecord`, so a field renamed
+ * there cannot silently stop being read here. It lives on the grants floor
+ * because the grant passes may not import the pass itself.
+ */
+import { DAY_MS } from "../clock.js";
+import type { StateStore } from "../state/store.js";
+
+/** One of the connector app's secrets as the pass last saw it. */
+export interface ConnectorSecretSeen {
+  keyId: string;
+  endDateTime: string | null;
+  /** Entra's last sign-in with it, when the report was readable. */
+  lastSignIn?: string | null;
+}
+
+export interface PassRecord {
+  startedAt: string;
+  /** The connector app's secrets (ids, expiry, last sign-in). */
+  connectorSecrets: ConnectorSecretSeen[];
+}
+
+const KEY = "secretWatchdog";
+
+export async function writePassRecord<T extends PassRecord>(store: StateStore, record: T): Promise<void> {
+  await store.put("runs", KEY, record);
+}
+
+export async function readPassRecord(store: StateStore): Promise<PassRecord | undefined> {
+  return (await store.get<PassRecord>("runs", KEY))?.value;
+}
+
+/** How recent an expiry must be to be named as the likely cause. */
+const RECENT_EXPIRY_MS = 7 * DAY_MS;
+
+/** A connector-app secret that expired within the last week, if the last pass saw one. */
+export async function recentlyExpiredConnectorSecret(
+  store: StateStore,
+  now: Date,
+): Promise<{ keyId: string; endDateTime: string } | undefined> {
+  const run = await readPassRecord(store);
+  // A record written before the pass kept its secrets has none.
+  for (const s of run?.connectorSecrets ?? []) {
+    if (s.endDateTime === null) continue;
+    const end = Date.parse(s.endDateTime);
+    if (end <= now.getTime() && now.getTime() - end <= RECENT_EXPIRY_MS)
+      return { keyId: s.keyId, endDateTime: s.endDateTime };
+  }
+  return undefined;
+}
