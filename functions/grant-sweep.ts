@@ -1,8 +1,10 @@
-import { app, type InvocationContext, type Timer } from "@azure/functions";
+import type { InvocationContext, Timer } from "@azure/functions";
 import { runtimeDeps, withInvocationLogger } from "../lib/runtime.js";
 import { sweepGrants } from "../lib/grants/grant-passes.js";
+import type { TimerTrigger } from "../lib/host/trigger.js";
+import { registerTrigger } from "../lib/host/register-trigger.js";
 
-/** Timer `%GRANT_SWEEP_SCHEDULE%`: invalid grants → incidents, valid again → resolved; re-sends pending alerts. */
+/** Invalid grants → incidents, valid again → resolved; re-sends pending alerts. */
 export async function grantSweep(timer: Timer, context: InvocationContext): Promise<void> {
   await withInvocationLogger(context, async () => {
     if (timer.isPastDue) context.warn("grantSweep: running late (the previous schedule was missed)");
@@ -10,7 +12,11 @@ export async function grantSweep(timer: Timer, context: InvocationContext): Prom
   });
 }
 
-app.timer("grantSweep", {
-  schedule: "%GRANT_SWEEP_SCHEDULE%",
+export const grantSweepTrigger: TimerTrigger = {
+  kind: "timer",
+  name: "grantSweep",
+  scheduleSetting: "GRANT_SWEEP_SCHEDULE",
   handler: grantSweep,
-});
+};
+
+registerTrigger(grantSweepTrigger);

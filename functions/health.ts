@@ -1,8 +1,10 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { runtimeDeps, withInvocationLogger } from "../lib/runtime.js";
 import { readHealth } from "../lib/health.js";
+import type { HttpTrigger } from "../lib/host/trigger.js";
+import { registerTrigger } from "../lib/host/register-trigger.js";
 
-/** HTTP GET `/api/health` (function key): last runs, next expiry, open incidents. */
+/** The health report (behind the function key): last runs, next expiry, open incidents. */
 export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return withInvocationLogger(context, async () => ({
     status: 200,
@@ -11,9 +13,13 @@ export async function health(_request: HttpRequest, context: InvocationContext):
   }));
 }
 
-app.http("health", {
+export const healthTrigger: HttpTrigger = {
+  kind: "http",
+  name: "health",
+  route: "health",
   methods: ["GET"],
   authLevel: "function",
-  route: "health",
   handler: health,
-});
+};
+
+registerTrigger(healthTrigger);

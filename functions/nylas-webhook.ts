@@ -1,11 +1,10 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { runtimeDeps, withInvocationLogger } from "../lib/runtime.js";
 import { receiveNylasWebhook } from "../lib/grants/grant-passes.js";
+import type { HttpTrigger } from "../lib/host/trigger.js";
+import { registerTrigger } from "../lib/host/register-trigger.js";
 
-/**
- * HTTP GET+POST `/api/nylas/webhook`, anonymous: the x-nylas-signature over
- * the raw body is the authentication (checked before anything is parsed).
- */
+/** Nylas notifications (POST) and its challenge (GET). */
 export async function nylasWebhook(
   request: HttpRequest,
   context: InvocationContext,
@@ -21,9 +20,14 @@ export async function nylasWebhook(
   });
 }
 
-app.http("nylasWebhook", {
-  methods: ["GET", "POST"],
-  authLevel: "anonymous",
+export const nylasWebhookTrigger: HttpTrigger = {
+  kind: "http",
+  name: "nylasWebhook",
   route: "nylas/webhook",
+  methods: ["GET", "POST"],
+  // Anonymous: the x-nylas-signature over the raw body is the authentication (checked before anything is parsed).
+  authLevel: "anonymous",
   handler: nylasWebhook,
-});
+};
+
+registerTrigger(nylasWebhookTrigger);

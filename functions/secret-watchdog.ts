@@ -1,8 +1,10 @@
-import { app, type InvocationContext, type Timer } from "@azure/functions";
+import type { InvocationContext, Timer } from "@azure/functions";
 import { runtimeDeps, withInvocationLogger } from "../lib/runtime.js";
 import { runWatchdogPass } from "../lib/watchdog-pass.js";
+import type { TimerTrigger } from "../lib/host/trigger.js";
+import { registerTrigger } from "../lib/host/register-trigger.js";
 
-/** Timer `%WATCHDOG_SCHEDULE%`: one watch pass. Throws on failure so the platform records and alerts it. */
+/** One watch pass. Throws on failure so the platform records and alerts it. */
 export async function secretWatchdog(timer: Timer, context: InvocationContext): Promise<void> {
   await withInvocationLogger(context, async () => {
     if (timer.isPastDue) context.warn("secretWatchdog: running late (the previous schedule was missed)");
@@ -13,7 +15,11 @@ export async function secretWatchdog(timer: Timer, context: InvocationContext): 
   });
 }
 
-app.timer("secretWatchdog", {
-  schedule: "%WATCHDOG_SCHEDULE%",
+export const secretWatchdogTrigger: TimerTrigger = {
+  kind: "timer",
+  name: "secretWatchdog",
+  scheduleSetting: "WATCHDOG_SCHEDULE",
   handler: secretWatchdog,
-});
+};
+
+registerTrigger(secretWatchdogTrigger);

@@ -6,12 +6,15 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ConfigError, HttpError, UsageError, errorMessage } from "../errors.js";
 import { streamLogger } from "../logger.js";
+import type { TriggerDescriptor } from "../host/trigger.js";
 import { EXIT, type CliIo, type ExitCode } from "./io.js";
 
 export interface CommandContext {
   io: CliIo;
   values: Record<string, string | boolean | undefined>;
   positionals: string[];
+  /** The Function App's triggers (functions/*.ts), handed in by the entry point: what serve runs. */
+  triggers: readonly TriggerDescriptor[];
 }
 
 export interface Command {
@@ -60,6 +63,7 @@ export async function runCli(
   argv: readonly string[],
   io: CliIo,
   commands: readonly Command[],
+  triggers: readonly TriggerDescriptor[] = [],
 ): Promise<ExitCode> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
@@ -92,7 +96,7 @@ export async function runCli(
   }
 
   try {
-    return await command.run({ io, values: parsed.values, positionals: parsed.positionals });
+    return await command.run({ io, values: parsed.values, positionals: parsed.positionals, triggers });
   } catch (error) {
     if (error instanceof ConfigError) {
       io.err(`watchdog ${command.name}: ${error.message}\nNothing was done.\n`);

@@ -2,7 +2,8 @@ import { loadConfig } from "../config.js";
 import { createDeps } from "../deps.js";
 import { invocationLogger } from "../runtime.js";
 import { UsageError } from "../errors.js";
-import { startHost } from "../host/serve.js";
+import { MIN_HEALTH_KEY_LENGTH, startHost } from "../host/serve.js";
+import { ROUTE_PREFIX } from "../host/trigger.js";
 import { commandLogger, type Command } from "./main.js";
 
 export const serveCommand: Command = {
@@ -16,22 +17,23 @@ the same routes — /api/nylas/webhook (GET challenge, POST notifications) and
 secretWatchdog and grantSweep timers on WATCHDOG_SCHEDULE and
 GRANT_SWEEP_SCHEDULE. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
 
-The health key is printed at start; set --health-key to choose it.`,
+A generated health key is printed at start; set --health-key (16 characters or more) to
+choose one, which is then not printed.`,
   options: {
     port: { type: "string" },
     host: { type: "string" },
     "health-key": { type: "string" },
   },
-  async run({ io, values }) {
+  async run({ io, values, triggers }) {
     const port = Number(values.port ?? "7071");
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new UsageError(`--port must be a port number from 0 to 65535, not "${String(values.port)}".`);
     }
     const healthKey = values["health-key"];
     // An empty key would match an empty ?code= and open /api/health to anyone.
-    if (typeof healthKey === "string" && healthKey.length < 16)
+    if (typeof healthKey === "string" && healthKey.length < MIN_HEALTH_KEY_LENGTH)
       throw new UsageError(
-        "--health-key must be at least 16 characters (it guards /api/health); leave it out to get a random one.",
+        `--health-key must be at least ${MIN_HEALTH_KEY_LENGTH} characters (it guards /api/health); leave it out to get a random one.`,
       );
     const config = loadConfig(io.env);
     const logger = commandLogger(io, values);
@@ -40,15 +42,20 @@ The health key is printed at start; set --health-key to choose it.`,
       port,
       deps,
       logger,
+      triggers,
       ...(typeof values.host === "string" ? { host: values.host } : {}),
-      ...(typeof values["health-key"] === "string" ? { healthKey: values["health-key"] } : {}),
+      ...(typeof healthKey === "string" ? { healthKey } : {}),
     });
-    io.err(
-      `watchdog serve: listening on ${host.url}\n` +
-        `  POST ${host.url}/api/nylas/webhook   (Nylas notifications; signature required)\n` +
-        `  GET  ${host.url}/api/health          (x-functions-key: ${host.healthKey})\n` +
-        `Press Ctrl-C to stop.\n`,
+    // A key the operator chose is not echoed: this output often ends up in a log.
+    const key = typeof healthKey === "string" ? "the --health-key given" : host.healthKey;
+    const routes = triggers.flatMap((t) =>
+      t.kind === "http"
+        ? [
+            `  ${t.methods.join("+").padEnd(8)} ${host.url}${ROUTE_PREFIX}/${t.route}  (${t.authLevel === "function" ? `x-functions-key: ${key}` : "anonymous"})\n`,
+          ]
+        : [],
     );
+    io.err(`watchdog serve: listening on ${host.url}\n${routes.join("")}Press Ctrl-C to stop.\n`);
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         io.err(`\nwatchdog serve: ${signal}, shutting down…\n`);

@@ -18,40 +18,57 @@ interface Receipt {
   headers: Record<string, string>;
 }
 
+type Body = Record<string, unknown>;
+
+/** Each sink's delivery, in its own terms. */
+const SINK_LINES = new Map<string, (body: Body, r: Receipt) => string>([
+  [
+    "slack",
+    (body) => {
+      const header = (body.blocks as { type: string; text?: { text: string } }[] | undefined)?.find(
+        (b) => b.type === "header",
+      );
+      return `Slack      ${header?.text?.text ?? String(body.text)}`;
+    },
+  ],
+  [
+    "teams",
+    (body, r) => {
+      const card = (
+        body.attachments as { content: { body: { type: string; text?: string }[] } }[] | undefined
+      )?.[0]?.content;
+      return `Teams      Adaptive Card: ${card?.body.find((b) => b.type === "TextBlock")?.text ?? "?"} (${r.body.length} bytes)`;
+    },
+  ],
+  [
+    "pagerduty",
+    (body) => {
+      const payload = body.payload as { severity?: string; summary?: string } | undefined;
+      return `PagerDuty  ${String(body.event_action)} dedup_key=${String(body.dedup_key)}${payload ? ` severity=${payload.severity} "${payload.summary?.slice(0, 70)}"` : ""}`;
+    },
+  ],
+  [
+    "webhook",
+    (body, r) => {
+      const incident = body.incident as { key?: string; severity?: string } | undefined;
+      return `Webhook    ${String(body.event)}${incident ? ` ${incident.key} (${incident.severity})` : ""}, ${r.headers["x-watchdog-signature"] ? "signed X-Watchdog-Signature" : "unsigned"}`;
+    },
+  ],
+]);
+
 /** One line per sink delivery, in the sink's own terms. */
 export function describeAlerts(receipts: readonly Receipt[]): string {
   if (receipts.length === 0) return "(no alerts)";
   const lines: string[] = [];
   for (const r of receipts) {
-    let body: Record<string, unknown>;
+    let body: Body;
     try {
-      body = JSON.parse(r.body) as Record<string, unknown>;
+      body = JSON.parse(r.body) as Body;
     } catch {
       continue;
     }
-    if (r.sink === "slack") {
-      const header = (body.blocks as { type: string; text?: { text: string } }[] | undefined)?.find(
-        (b) => b.type === "header",
-      );
-      lines.push(`Slack      ${header?.text?.text ?? String(body.text)}`);
-    } else if (r.sink === "teams") {
-      const card = (
-        body.attachments as { content: { body: { type: string; text?: string }[] } }[] | undefined
-      )?.[0]?.content;
-      lines.push(
-        `Teams      Adaptive Card: ${card?.body.find((b) => b.type === "TextBlock")?.text ?? "?"} (${r.body.length} bytes)`,
-      );
-    } else if (r.sink === "pagerduty") {
-      const payload = body.payload as { severity?: string; summary?: string } | undefined;
-      lines.push(
-        `PagerDuty  ${String(body.event_action)} dedup_key=${String(body.dedup_key)}${payload ? ` severity=${payload.severity} "${payload.summary?.slice(0, 70)}"` : ""}`,
-      );
-    } else if (r.sink === "webhook") {
-      const incident = body.incident as { key?: string; severity?: string } | undefined;
-      lines.push(
-        `Webhook    ${String(body.event)}${incident ? ` ${incident.key} (${incident.severity})` : ""}, ${r.headers["x-watchdog-signature"] ? "signed X-Watchdog-Signature" : "unsigned"}`,
-      );
-    }
+    const line = SINK_LINES.get(r.sink)?.(body, r);
+    if (line !== undefined) lines.push(line);
   }
   return lines.join("\n");
 }

@@ -17,3 +17,13 @@ export interface StoryContext {
   deps: () => Deps;
   logger: Logger;
 }
+
+/**
+ * Where the story is told: stdout for the story, stderr for verbose progress.
+ * The CLI's CliIo fits; declared here so the sandbox does not import the CLI
+ * that runs it.
+ */
+export interface StoryIo {
+  out(text: string): void;
+  err(text: string): void;
+}

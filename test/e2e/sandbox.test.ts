@@ -3,23 +3,17 @@
  * machine and tell what the product did. Runs the same function in-process.
  */
 import { tmpdir } from "node:os";
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { runSandbox } from "../../lib/sandbox/story.js";
+import { loadTriggers } from "../../bin/triggers.js";
 
 describe("watchdog sandbox", () => {
   it("tells the whole story: scan, a broken grant alerted and resolved, two rotations, migration, retirement, a second installation, evidence", async () => {
     let out = "";
     let err = "";
     const code = await runSandbox(
-      {
-        out: (t) => void (out += t),
-        err: (t) => void (err += t),
-        stdin: new PassThrough(),
-        stderrIsTTY: false,
-        env: {},
-      },
-      { verbose: false },
+      { out: (t) => void (out += t), err: (t) => void (err += t) },
+      { verbose: false, triggers: await loadTriggers() },
     );
     expect(code).toBe(0);
     expect(err).toBe("");

@@ -21,6 +21,7 @@ import { createDeps, type Deps } from "../../lib/deps.js";
 import type { Logger } from "../../lib/logger.js";
 import { invocationLogger, setRuntimeDeps } from "../../lib/runtime.js";
 import { startHost, type RunningHost } from "../../lib/host/serve.js";
+import { loadTriggers } from "../../bin/triggers.js";
 import { FileStateStore } from "../../lib/state/file-store.js";
 import type { StateStore } from "../../lib/state/store.js";
 import type { Incident } from "../../lib/incidents/incident.js";
@@ -155,7 +156,13 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   let host: RunningHost | undefined;
   let webhookUrl = "";
   if (options.host !== false) {
-    host = await startHost({ port: 0, deps, logger: logs, timers: options.timers ?? false });
+    host = await startHost({
+      port: 0,
+      deps,
+      logger: logs,
+      timers: options.timers ?? false,
+      triggers: await loadTriggers(),
+    });
     webhookUrl = `${host.url}/api/nylas/webhook`;
     webhook.webhook_url = webhookUrl;
   } else {

@@ -130,6 +130,12 @@ describe("watchdog serve", () => {
     expect(s.stderr()).toContain("watchdog serve: stopped.");
     await expect(fetch(`${s.url}/api/nylas/webhook?challenge=x`)).rejects.toThrow();
     expect(secretsIn(s.stderr() + s.stdout(), w.secrets)).toEqual([]);
+    // A key the operator chose is never echoed; the routes listed are the declared ones.
+    expect(s.stderr()).not.toContain(HEALTH_KEY);
+    expect(s.stderr()).toMatch(/GET\+POST +http:\S+\/api\/nylas\/webhook +\(anonymous\)/);
+    expect(s.stderr()).toMatch(/GET +http:\S+\/api\/health +\(x-functions-key: the --health-key given\)/);
+    // Loading the triggers outside Azure stays quiet.
+    expect(s.stderr()).not.toMatch(/"@azure\/functions" package/);
   });
 
   it("stops cleanly on SIGINT (Ctrl-C)", async () => {

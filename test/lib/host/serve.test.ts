@@ -5,19 +5,37 @@
  * freed, the timers stop.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadTriggers } from "../../../bin/triggers.js";
+import { startHost, type RunningHost } from "../../../lib/host/serve.js";
+import type { BuiltNotification } from "../../../lib/sim/index.js";
 import { startWorld, type World } from "../../helpers/watchdog-world.js";
 
 let w: World;
+let host: RunningHost;
+let closed = false;
 beforeAll(async () => {
   w = await startWorld({
     clock: "system",
-    timers: true,
+    host: false,
     env: { GRANT_SWEEP_SCHEDULE: "* * * * * *", WATCHDOG_SCHEDULE: "*/2 * * * * *" },
   });
+  // What `watchdog serve` is handed: the triggers functions/*.ts declare.
+  host = await startHost({
+    port: 0,
+    deps: w.deps,
+    logger: w.logs,
+    timers: true,
+    triggers: await loadTriggers(),
+  });
+  w.webhook.webhook_url = `${host.url}/api/nylas/webhook`;
 });
 afterAll(async () => {
+  if (!closed) await host?.close();
   await w?.close();
 });
+
+const deliver = (built: BuiltNotification) =>
+  fetch(`${host.url}/api/nylas/webhook`, { method: "POST", headers: built.headers, body: built.body });
 
 /** Sweeps started: each reads the grant list from offset 0 (and on until an empty page). */
 const sweeps = () =>
@@ -35,7 +53,7 @@ async function until(condition: () => boolean | Promise<boolean>, ms = 5_000): P
 
 describe("startHost", () => {
   it("serves the Azure routes: challenge on /api/nylas/webhook (with or without a trailing slash), 404 elsewhere", async () => {
-    const base = w.host!.url;
+    const base = host.url;
     for (const path of ["/api/nylas/webhook", "/api/nylas/webhook/"]) {
       const res = await fetch(`${base}${path}?challenge=hello%20nylas`);
       expect(res.status).toBe(200);
@@ -47,13 +65,13 @@ describe("startHost", () => {
   });
 
   it("guards /api/health with the function key and allows GET only", async () => {
-    const url = `${w.host!.url}/api/health`;
+    const url = `${host.url}/api/health`;
     expect((await fetch(url)).status).toBe(401);
-    expect((await fetch(url, { headers: { "x-functions-key": `${w.host!.healthKey}x` } })).status).toBe(401);
-    const ok = await fetch(url, { headers: { "x-functions-key": w.host!.healthKey } });
+    expect((await fetch(url, { headers: { "x-functions-key": `${host.healthKey}x` } })).status).toBe(401);
+    const ok = await fetch(url, { headers: { "x-functions-key": host.healthKey } });
     expect(ok.status).toBe(200);
     expect(ok.headers.get("cache-control")).toBe("no-store");
-    const post = await fetch(url, { method: "POST", headers: { "x-functions-key": w.host!.healthKey } });
+    const post = await fetch(url, { method: "POST", headers: { "x-functions-key": host.healthKey } });
     expect(post.status).toBe(405);
     expect(post.headers.get("allow")).toBe("GET");
   });
@@ -108,14 +126,15 @@ describe("startHost", () => {
       response: { delayMs: 800 },
     });
     const inFlight = (path: string) => w.sim.requests.some((r) => r.path === path && r.status === 0);
-    const answer = w.deliver(w.build("grant.updated", g));
+    const answer = deliver(w.build("grant.updated", g));
     await until(() => inFlight(`/v3/grants/${g.id}`) && inFlight("/v3/grants"));
 
     const started = performance.now();
-    const closed = w.host!.close();
+    const closing = host.close();
+    closed = true;
     const res = await answer;
     expect(res.status).toBe(200);
-    await closed;
+    await closing;
     const closeMs = performance.now() - started;
     // The in-flight answer (≤ 1.5 s) bounds it; an idle keep-alive connection must not hold it up.
     expect(closeMs).toBeLessThan(3_000);
@@ -125,7 +144,7 @@ describe("startHost", () => {
     const finished = w.logs.lines.filter((l) => /grantSweep: \d+ grant|\[grantSweep\] failed/.test(l)).length;
     expect(finished).toBe(sweeps());
 
-    await expect(fetch(`${w.host!.url}/api/nylas/webhook?challenge=x`)).rejects.toThrow();
+    await expect(fetch(`${host.url}/api/nylas/webhook?challenge=x`)).rejects.toThrow();
     const after = sweeps();
     await new Promise((r) => setTimeout(r, 2_200));
     expect(sweeps()).toBe(after);
