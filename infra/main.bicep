@@ -29,6 +29,10 @@ param principalId string = ''
 @description('How the Functions host and the state store reach storage. identity: AzureWebJobsStorage__accountName + managed identity, shared keys disabled (the state store must support it). connectionString: AzureWebJobsStorage = Key Vault reference to a key-based connection string.')
 param stateStorageAuth string = 'identity'
 
+// A string, like the numbers below: an unset azd variable must fall back to the default.
+@description('USE_USER_ASSIGNED_IDENTITY: \'true\' = the Function runs as the user-assigned identity id-watchdog-<env> in rg-<env>-identity, which the preprovision hook creates and nothing here deploys into, so azd down leaves it and its Graph grants alone. Anything else: a system-assigned identity, deleted (grants and all) by azd down.')
+param useUserAssignedIdentity string = 'false'
+
 // ---- Contract settings. Each parameter is named after its setting in camelCase and is
 // ---- mapped to an azd environment variable of the setting's own name (main.parameters.json),
 // ---- so `azd env set ROTATE_BEFORE_DAYS 45 && azd provision` changes it. Defaults equal
@@ -148,6 +152,17 @@ var tags = {
   'azd-env-name': environmentName
 }
 var functionAppName = 'func-watchdog-${resourceToken}'
+var userAssigned = toLower(useUserAssignedIdentity) == 'true'
+
+// Created by infra/scripts/preprovision.sh (.ps1), never by this template: azd down deletes
+// every resource group the deployment deployed anything into (a module, a role assignment),
+// so this one must only ever be read. Fixed names: nothing has to flow back from the hook.
+resource keptIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = if (userAssigned) {
+  name: 'id-watchdog-${environmentName}'
+  scope: resourceGroup('rg-${environmentName}-identity')
+}
+var userAssignedIdentityId = userAssigned ? keptIdentity.id : ''
+var userAssignedIdentityClientId = userAssigned ? keptIdentity.properties.clientId : ''
 
 resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
   name: 'rg-${environmentName}'
@@ -203,8 +218,12 @@ module functionApp 'app/function-app.bicep' = {
     planName: 'plan-${resourceToken}'
     storageAccountName: storage.outputs.name
     deploymentContainerName: storage.outputs.deploymentContainerName
+    userAssignedIdentityId: userAssignedIdentityId
   }
 }
+
+// Who holds the Azure roles and, through the postprovision hook, the Graph grants.
+var functionPrincipalId = userAssigned ? keptIdentity.properties.principalId : functionApp.outputs.principalId
 
 // Key Vault secret names are the setting names with '_' -> '-' (Key Vault allows only
 // letters, digits and dashes). Empty values are not written.
@@ -233,7 +252,7 @@ module rbac 'app/rbac.bicep' = {
   name: 'rbac'
   scope: rg
   params: {
-    functionPrincipalId: functionApp.outputs.principalId
+    functionPrincipalId: functionPrincipalId
     deployerPrincipalId: principalId
     storageAccountName: storage.outputs.name
     keyVaultName: keyVault.outputs.name
@@ -254,6 +273,7 @@ module appSettings 'app/app-settings.bicep' = {
     storageAccountName: storage.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     stateStorageAuth: stateStorageAuth
+    userAssignedIdentityClientId: userAssignedIdentityClientId
     hasNylasWebhookSecret: !empty(nylasWebhookSecret)
     hasAlertWebhookUrl: !empty(alertWebhookUrl)
     hasAlertWebhookSecret: !empty(alertWebhookSecret)
@@ -290,7 +310,7 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_FUNCTION_APP_ID string = functionApp.outputs.id
-output AZURE_FUNCTION_APP_PRINCIPAL_ID string = functionApp.outputs.principalId
+output AZURE_FUNCTION_APP_PRINCIPAL_ID string = functionPrincipalId
 output SERVICE_API_NAME string = functionApp.outputs.name
 output SERVICE_API_URI string = 'https://${functionApp.outputs.defaultHostName}'
 output WEBHOOK_PUBLIC_URL string = appSettings.outputs.webhookPublicUrl

@@ -2,7 +2,8 @@
 //
 // Rules, checked by test/infra/settings-sync.test.ts:
 //   - every contract setting (lib/config.ts SETTING_NAMES) is either set below or listed in
-//     `settingsNotSet` with its reason, never both;
+//     `settingsNotSet` with its reason, never both, unless the entry names (`setWhen`) the
+//     condition of the one block below that sets it: then it is not set otherwise, and why;
 //   - the only other settings are the platform's (APPLICATIONINSIGHTS_*, AzureWebJobsStorage__*);
 //   - every secret-bearing setting is a Key Vault reference to the secret named after it
 //     ('_' -> '-'), never a value;
@@ -21,6 +22,8 @@ param applicationInsightsName string
   'connectionString'
 ])
 param stateStorageAuth string
+@description('Client id of the user-assigned identity the app runs as; empty: its system-assigned identity.')
+param userAssignedIdentityClientId string = ''
 
 // Which optional secrets main.bicep wrote to Key Vault.
 param hasNylasWebhookSecret bool
@@ -61,11 +64,15 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-// Contract settings deliberately NOT set in Azure, each with its reason.
+var useUserAssignedIdentity = !empty(userAssignedIdentityClientId)
+
+// Contract settings deliberately NOT set in Azure, each with its reason; with `setWhen`, not
+// set unless that condition holds.
 var settingsNotSet = [
   {
     name: 'AZURE_CLIENT_ID'
-    reason: 'The Function uses its system-assigned managed identity for Graph; AZURE_CLIENT_ID would select a user-assigned identity instead (or, with a secret, a service principal).'
+    reason: 'With its system-assigned identity (the default) the Function needs none: DefaultAzureCredential uses that identity, and a client ID would select a user-assigned one instead (or, with a secret, a service principal).'
+    setWhen: 'useUserAssignedIdentity'
   }
   {
     name: 'AZURE_CLIENT_SECRET'
@@ -81,15 +88,21 @@ var webhookUrl = empty(webhookPublicUrl) ? 'https://${functionApp.properties.def
 
 var platformSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
-  // Application Insights has local auth disabled: send telemetry with the managed identity.
-  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+  // Application Insights has local auth disabled: send telemetry with the managed identity
+  // (a user-assigned one is named by its client id, or the system one would be tried).
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: useUserAssignedIdentity ? 'ClientId=${userAssignedIdentityClientId};Authorization=AAD' : 'Authorization=AAD'
 }
 
 // AzureWebJobsStorage: the host's storage, and the watchdog's state store (Table service).
-var identityStorageSettings = {
-  AzureWebJobsStorage__accountName: storageAccountName
-  AzureWebJobsStorage__credential: 'managedidentity'
-}
+var identityStorageSettings = union(
+  {
+    AzureWebJobsStorage__accountName: storageAccountName
+    AzureWebJobsStorage__credential: 'managedidentity'
+  },
+  useUserAssignedIdentity ? {
+    AzureWebJobsStorage__clientId: userAssignedIdentityClientId
+  } : {}
+)
 var connectionStringStorageSettings = {
   AzureWebJobsStorage: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/AzureWebJobsStorage/)'
 }
@@ -124,6 +137,11 @@ var watchdogSettings = {
 // first deployment has none, because the Nylas webhook can only be registered once the
 // endpoint answers its challenge (docs/deploy.md).
 var optionalSettings = union(
+  // The watchdog's DefaultAzureCredential passes it on as managedIdentityClientId
+  // (lib/clients/credential.ts): without it, it would look for a system identity.
+  useUserAssignedIdentity ? {
+    AZURE_CLIENT_ID: userAssignedIdentityClientId
+  } : {},
   empty(watchAppIds) ? {} : {
     WATCH_APP_IDS: watchAppIds
   },

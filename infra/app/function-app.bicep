@@ -1,6 +1,7 @@
-// The Function App on Flex Consumption (Linux): Node 22, system-assigned managed identity,
-// HTTPS only, TLS >= 1.2, FTP and basic-auth publishing off. App settings are applied
-// separately by app-settings.bicep, once the identity created here holds its roles.
+// The Function App on Flex Consumption (Linux): Node 22, a managed identity (system-assigned,
+// or the user-assigned one main.bicep passes when USE_USER_ASSIGNED_IDENTITY is true), HTTPS
+// only, TLS >= 1.2, FTP and basic-auth publishing off. App settings are applied separately by
+// app-settings.bicep, once the identity holds its roles.
 param location string
 param tags object
 @description('Globally unique: the app is reachable at <name>.azurewebsites.net.')
@@ -8,6 +9,8 @@ param name string
 param planName string
 param storageAccountName string
 param deploymentContainerName string
+@description('Resource id of a user-assigned identity to run as; empty: a system-assigned identity.')
+param userAssignedIdentityId string = ''
 
 @allowed([
   512
@@ -21,6 +24,27 @@ param instanceMemoryMB int = 2048
 @minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
+
+var userAssigned = !empty(userAssignedIdentityId)
+
+// One identity only: with both, every consumer (Key Vault references, the deployment storage,
+// the host's storage, DefaultAzureCredential) would have to be told which one to use, and any
+// that was not would fall back to the system identity, which lacks the grants.
+var siteIdentity = userAssigned ? {
+  type: 'UserAssigned'
+  userAssignedIdentities: {
+    '${userAssignedIdentityId}': {}
+  }
+} : {
+  type: 'SystemAssigned'
+}
+
+var deploymentStorageAuthentication = userAssigned ? {
+  type: 'UserAssignedIdentity'
+  userAssignedIdentityResourceId: userAssignedIdentityId
+} : {
+  type: 'SystemAssignedIdentity'
+}
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -48,11 +72,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     'azd-service-name': 'api'
   })
   kind: 'functionapp,linux'
-  identity: {
-    type: 'SystemAssigned'
-  }
+  identity: siteIdentity
   properties: {
     serverFarmId: plan.id
+    // Key Vault references resolve with the system identity unless told otherwise.
+    keyVaultReferenceIdentity: userAssigned ? userAssignedIdentityId : 'SystemAssigned'
     httpsOnly: true
     siteConfig: {
       minTlsVersion: '1.2'
@@ -65,9 +89,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         storage: {
           type: 'blobContainer'
           value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
-          authentication: {
-            type: 'SystemAssignedIdentity'
-          }
+          authentication: deploymentStorageAuthentication
         }
       }
       scaleAndConcurrency: {
@@ -105,5 +127,6 @@ output name string = functionApp.name
 output id string = functionApp.id
 output defaultHostName string = functionApp.properties.defaultHostName
 // The system-assigned identity's principal id is the object id of its service principal:
-// the id Graph app-role assignments and app-registration ownership refer to.
-output principalId string = functionApp.identity.principalId
+// the id Graph app-role assignments and app-registration ownership refer to. A site with
+// only a user-assigned identity has none (main.bicep then reads the identity's own).
+output principalId string = userAssigned ? '' : functionApp.identity.principalId

@@ -1,7 +1,7 @@
 // Azure RBAC for the Function's managed identity, each role on the one resource it needs.
 // (The Graph permission, Application.ReadWrite.OwnedBy + ownership of the app registration,
 // is a directory grant ARM cannot make: infra/scripts/postprovision.sh does it.)
-@description('Object id of the Function App\'s system-assigned identity.')
+@description('Object id of the identity the Function App runs as: its system-assigned one, or the user-assigned one kept across azd down.')
 param functionPrincipalId string
 @description('Object id of the person running azd; empty: no grant.')
 param deployerPrincipalId string = ''

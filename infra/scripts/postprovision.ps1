@@ -5,7 +5,11 @@
 #   (b) that identity as an owner of the rotated app registration
 #       -> needs Cloud Application Administrator, or being an owner of it already.
 # The identity cannot do either for itself ("Application.ReadWrite.OwnedBy isn't sufficient
-# to add another owner"). Idempotent; re-run with: azd hooks run postprovision
+# to add another owner"). Without those roles it prints a banner (both streams) with the exact
+# commands an admin runs, and exits 1 so azd up stops, unless WATCHDOG_GRANTS_PENDING is "true".
+# Idempotent; re-run with: azd hooks run postprovision
+# Kept in step with postprovision.sh (banner, Nylas key lookup, exit rule) by
+# test/infra/hook-parity.test.ts: pwsh is not available where the tests run.
 #Requires -Version 7.0
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -17,7 +21,7 @@ $Graph = if ($env:GRAPH_ENDPOINT) { $env:GRAPH_ENDPOINT.TrimEnd('/') } else { 'h
 $script:Failures = 0
 
 function Fail([string]$Message) {
-    Write-Host "NOT DONE: $Message" -ForegroundColor Yellow
+    [Console]::Error.WriteLine("NOT DONE: $Message")
     $script:Failures++
 }
 
@@ -89,22 +93,57 @@ try {
 }
 
 # ---- (b) owner of the rotated app registration ----
+# The rotated registration is the one whose client ID is in the Nylas Microsoft connector.
 $appClientId = "$env:NYLAS_AZURE_APP_CLIENT_ID"
-if (-not $appClientId -and $env:NYLAS_API_KEY) {
+
+# The Nylas API key, wherever azd put it. `azd env set NYLAS_API_KEY` puts it in the azd
+# environment, which azd passes to hooks. Typed at azd's prompt for the Bicep parameter, it
+# lands only in .azure/<env>/config.json (infra.parameters.nylasApiKey), which azd does not
+# pass to hooks: read it there. Printed nowhere; only the connector's client_id is kept.
+function Get-NylasKey {
+    if ($env:NYLAS_API_KEY) { return "$env:NYLAS_API_KEY" }
+    $config = ".azure/$env:AZURE_ENV_NAME/config.json"
+    if ($env:AZURE_ENV_NAME -and (Test-Path -LiteralPath $config -PathType Leaf)) {
+        # Strict mode makes a missing property throw: any other shape of the file reads as no key.
+        try {
+            $value = (Get-Content -LiteralPath $config -Raw | ConvertFrom-Json).infra.parameters.nylasApiKey
+            if ($value -is [string]) { return $value }
+        } catch { }
+        return ''
+    }
+    if (Get-Command azd -ErrorAction SilentlyContinue) {
+        $value = (& azd env get-value NYLAS_API_KEY 2>$null | Out-String).Trim()
+        if ($LASTEXITCODE -eq 0) { return $value }
+    }
+    return ''
+}
+
+$nylasKey = if ($appClientId) { '' } else { Get-NylasKey }
+if (-not $appClientId -and $nylasKey) {
     $nylas = if ($env:NYLAS_API_URI) { $env:NYLAS_API_URI.TrimEnd('/') } else { 'https://api.us.nylas.com' }
     try {
         # The response is never printed: only settings.client_id is kept.
         $connector = Invoke-RestMethod -Uri "$nylas/v3/connectors/microsoft" -TimeoutSec 20 `
-            -Headers @{ Authorization = "Bearer $($env:NYLAS_API_KEY)" }
+            -Headers @{ Authorization = "Bearer $nylasKey" }
         $appClientId = "$($connector.data.settings.client_id)"
-        if ($appClientId) { Write-Host "(b) read the app registration's client ID from the Nylas Microsoft connector: $appClientId" }
     } catch {
+        $appClientId = ''
+    }
+    if ($appClientId) {
+        Write-Host "(b) read the app registration's client ID from the Nylas Microsoft connector: $appClientId"
+    } else {
         Write-Host "(b) could not read a client ID from the Nylas Microsoft connector at $nylas (no connector yet, wrong region, or the key was refused)."
     }
 }
+$nylasKey = $null
+
+# Still nothing, and a person at the terminal: ask (azd runs hooks attached to the terminal).
+if (-not $appClientId -and -not [Console]::IsInputRedirected -and -not [Console]::IsOutputRedirected) {
+    $appClientId = "$(Read-Host 'Application (client) ID of the app registration in your Nylas Microsoft connector')".Trim()
+}
 
 if (-not $appClientId) {
-    Fail '(b) skipped: no app registration to own. Run: azd env set NYLAS_AZURE_APP_CLIENT_ID <guid>; azd hooks run postprovision'
+    Fail '(b) skipped: no app registration to own. Set its Application (client) ID and re-run: azd env set NYLAS_AZURE_APP_CLIENT_ID <guid> && azd hooks run postprovision (or put NYLAS_API_KEY in the azd env so it is read from the Nylas connector).'
 } elseif ($appClientId -notmatch $GuidPattern) {
     Fail "(b) NYLAS_AZURE_APP_CLIENT_ID `"$appClientId`" is not a GUID: use the Application (client) ID from Entra ID > App registrations."
 } else {
@@ -150,8 +189,38 @@ Write-Host ''
 Write-Host "Webhook endpoint: $(if ($env:WEBHOOK_PUBLIC_URL) { $env:WEBHOOK_PUBLIC_URL } else { 'https://<function app>/api/nylas/webhook' })"
 Write-Host 'Next: register it with Nylas and store its secret (docs/deploy.md, "Register the Nylas webhook").'
 
+# A half-done deployment must not look done: a banner on both streams, with the exact commands
+# (the same text as postprovision.sh prints; the commands are bash, e.g. Azure Cloud Shell).
+function Get-Banner {
+    $client = if ($appClientId) { $appClientId } else { '<client ID of the app registration in the Nylas connector>' }
+    $notDone = $script:Failures
+    return @"
+================================================================================
+  secret-watchdog is NOT ready: $notDone step(s) not done.
+  Until they are, every rotation fails with 403 and the secret WILL expire.
+  An Entra admin (Privileged Role Administrator + Cloud Application Administrator)
+  finishes it by re-running this hook:   azd hooks run postprovision
+  or by hand:
+    sp=`$(az rest --method get --url "$Graph/v1.0/servicePrincipals(appId='$MsGraphAppId')?\`$select=id" --query id -o tsv)
+    az rest --method post --url "$Graph/v1.0/servicePrincipals/`$sp/appRoleAssignedTo" \
+      --body '{"principalId":"$mi","resourceId":"'`$sp'","appRoleId":"$OwnedByRoleId"}'
+    app=`$(az rest --method get --url "$Graph/v1.0/applications(appId='$client')?\`$select=id" --query id -o tsv)
+    az rest --method post --url "$Graph/v1.0/applications/`$app/owners/\`$ref" \
+      --body '{"@odata.id":"$Graph/v1.0/directoryObjects/$mi"}'
+  Re-running the hook afterwards confirms both (it skips what is done).
+================================================================================
+"@
+}
+
 if ($script:Failures -gt 0) {
-    Write-Host "$($script:Failures) step(s) not done: rotation cannot work until they are (watchdog doctor reports it too)."
+    $banner = Get-Banner
+    Write-Host $banner
+    [Console]::Error.WriteLine($banner)
+    if ("$env:WATCHDOG_GRANTS_PENDING".ToLowerInvariant() -eq 'true') {
+        Write-Host "WATCHDOG_GRANTS_PENDING=true: azd up goes on; the watchdog's health stays degraded until an admin finishes."
+        exit 0
+    }
+    Write-Host 'azd up stops here. To deploy anyway and finish later: azd env set WATCHDOG_GRANTS_PENDING true && azd up'
     exit 1
 }
 Write-Host "Done: the identity can rotate the secrets of app registration $appClientId, and nothing else."

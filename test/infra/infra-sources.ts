@@ -45,6 +45,7 @@ export const FLEX_FORBIDDEN_SETTINGS = [
 /** Contract settings whose value Bicep computes instead of taking a parameter. */
 const DERIVED: Readonly<Record<string, string>> = {
   AZURE_TENANT_ID: "tenant().tenantId",
+  AZURE_CLIENT_ID: "userAssignedIdentityClientId",
   WEBHOOK_PUBLIC_URL: "webhookUrl",
 };
 
@@ -93,15 +94,31 @@ export interface SettingLine {
   name: string;
   /** The Bicep expression after the colon. */
   value: string;
+  /**
+   * The condition of the ternary whose object holds the line (`cond ? {` → `cond`,
+   * `cond ? {} : {` → `!(cond)`); undefined when the enclosing object is unconditional.
+   */
+  guard: string | undefined;
+}
+
+/** The condition under which an object opened on `line` applies, if it is a ternary branch. */
+function ternaryGuard(line: string): string | undefined {
+  const whenTrue = /^\s*(.+?)\s*\?\s*\{$/.exec(line);
+  if (whenTrue) return whenTrue[1];
+  const whenFalse = /^\s*(.+?)\s*\?\s*\{\}\s*:\s*\{$/.exec(line);
+  return whenFalse ? `!(${whenFalse[1]!})` : undefined;
 }
 
 /** Every `NAME: value` line whose key looks like an app setting, in every .bicep file. */
 export function appSettingLines(src: InfraSources): SettingLine[] {
   const found: SettingLine[] = [];
   for (const [file, text] of Object.entries(src.bicep)) {
+    // Settings objects are flat, so the last line that opened an object is the one holding a setting.
+    let opener = "";
     for (const line of stripComments(text).split("\n")) {
       const match = /^\s*([A-Z][A-Z0-9_]*|AzureWebJobsStorage(?:__\w+)?)\s*:\s*(.*?)\s*$/.exec(line);
-      if (match) found.push({ file, name: match[1]!, value: match[2]! });
+      if (match) found.push({ file, name: match[1]!, value: match[2]!, guard: ternaryGuard(opener) });
+      else if (/\{\s*$/.test(line)) opener = line;
     }
   }
   return found;
@@ -110,20 +127,46 @@ export function appSettingLines(src: InfraSources): SettingLine[] {
 export interface NotSetEntry {
   name: string;
   reason: string;
+  /** A Bicep condition: the setting is set, in a `setWhen ? {` block, exactly when it holds. */
+  setWhen?: string;
 }
 
-/** The `var settingsNotSet = [ { name: '…' reason: '…' } … ]` list. */
+/** The `var settingsNotSet = [ { name: '…' reason: '…' [setWhen: '…'] } … ]` list. */
 export function notSetEntries(src: InfraSources): NotSetEntry[] {
   const entries: NotSetEntry[] = [];
   for (const text of Object.values(src.bicep)) {
     const block = /^var settingsNotSet = \[\n([\s\S]*?)^\]/m.exec(stripComments(text));
     if (!block) continue;
-    const pair = /name:\s*'([^']*)'\s*\n\s*reason:\s*'((?:\\'|[^'])*)'/g;
-    for (const match of block[1]!.matchAll(pair)) {
-      entries.push({ name: match[1]!, reason: match[2]!.replaceAll("\\'", "'") });
+    const entry = /name:\s*'([^']*)'\s*\n\s*reason:\s*'((?:\\'|[^'])*)'(?:\s*\n\s*setWhen:\s*'([^']*)')?/g;
+    for (const match of block[1]!.matchAll(entry)) {
+      const setWhen = match[3];
+      entries.push({
+        name: match[1]!,
+        reason: match[2]!.replaceAll("\\'", "'"),
+        ...(setWhen !== undefined ? { setWhen } : {}),
+      });
     }
   }
   return entries;
+}
+
+/** A setting both set and listed as not set must be set only under the entry's `setWhen`. */
+function conditionalSettingProblems(entry: NotSetEntry, lines: readonly SettingLine[]): string[] {
+  const setting = lines.filter((l) => l.name === entry.name);
+  if (entry.setWhen === undefined) {
+    return setting.length > 0
+      ? [`${entry.name} is set as an app setting and also listed in settingsNotSet`]
+      : [];
+  }
+  if (setting.length === 0) {
+    return [`settingsNotSet says ${entry.name} is set when ${entry.setWhen}, but no app setting sets it`];
+  }
+  return setting
+    .filter((l) => l.guard !== entry.setWhen)
+    .map(
+      (l) =>
+        `${entry.name} (${l.file}) is set ${l.guard === undefined ? "unconditionally" : `when ${l.guard}`}, but settingsNotSet says only when ${entry.setWhen}`,
+    );
 }
 
 export interface BicepParam {
@@ -159,103 +202,117 @@ export function bicepParams(text: string): Map<string, BicepParam> {
   return params;
 }
 
+/** Contract settings neither set nor explained, and settingsNotSet entries that are wrong. */
+function coverageProblems(
+  contract: SettingsContract,
+  lines: readonly SettingLine[],
+  notSet: readonly NotSetEntry[],
+): string[] {
+  const problems: string[] = [];
+  const setNames = new Set(lines.map((l) => l.name));
+  const notSetNames = new Set(notSet.map((e) => e.name));
+  if (notSet.length === 0) problems.push("no `var settingsNotSet = [...]` list found in infra/**/*.bicep");
+  for (const name of contract.names) {
+    if (!setNames.has(name) && !notSetNames.has(name)) {
+      problems.push(`${name} is neither set as an app setting nor listed in settingsNotSet (with a reason)`);
+    }
+  }
+  for (const entry of notSet) {
+    problems.push(...conditionalSettingProblems(entry, lines));
+    if (!contract.names.includes(entry.name)) {
+      problems.push(`settingsNotSet lists ${entry.name}, which is not a contract setting`);
+    }
+    if (entry.reason.trim().length < 20) problems.push(`settingsNotSet entry ${entry.name} needs a reason`);
+  }
+  return problems;
+}
+
+/** What is wrong with one app setting line's key or value; undefined when nothing. */
+function settingLineProblem(line: SettingLine, contract: SettingsContract): string | undefined {
+  const where = `${line.name} (${line.file})`;
+  if (FLEX_FORBIDDEN_SETTINGS.includes(line.name))
+    return `${where} must not be set: Flex Consumption rejects it`;
+  if (!contract.names.includes(line.name)) {
+    return isPlatformSetting(line.name) ? undefined : `${where} is not a contract setting`;
+  }
+  if (contract.secrets.has(line.name)) {
+    const reference = keyVaultReference(line.name);
+    return line.value === reference
+      ? undefined
+      : `${where} is a secret but its value is ${line.value}, not the Key Vault reference ${reference}`;
+  }
+  const derived = DERIVED[line.name];
+  if (derived !== undefined) {
+    return line.value === derived ? undefined : `${where} should be ${derived}, found ${line.value}`;
+  }
+  const param = camelCase(line.name);
+  return line.value === param ? undefined : `${where} should take parameter ${param}, found ${line.value}`;
+}
+
+/** The main.bicep parameter feeding one contract setting: default, @secure(), azd mapping. */
+function parameterProblems(
+  src: InfraSources,
+  contract: SettingsContract,
+  name: string,
+  param: BicepParam,
+  /** False for a setting left unset: its (unused) parameter may default to anything. */
+  checkDefault: boolean,
+): string[] {
+  const problems: string[] = [];
+  if (checkDefault && Object.hasOwn(contract.defaults, name)) {
+    const expected = String(contract.defaults[name]);
+    if (param.defaultValue !== expected) {
+      problems.push(
+        `param ${param.name} defaults to ${param.defaultValue ?? "(nothing)"}, but lib/config.ts DEFAULTS.${name} is ${expected}`,
+      );
+    }
+  }
+  if (contract.secrets.has(name)) {
+    if (!param.secure) problems.push(`param ${param.name} carries a secret and must be @secure()`);
+    if (param.defaultValue !== undefined && param.defaultValue !== "") {
+      problems.push(`param ${param.name} carries a secret and must not have a default value`);
+    }
+    const kv = keyVaultSecretName(name);
+    if (!new RegExp(`^\\s*'${kv}': ${param.name}$`, "m").test(src.bicep[MAIN_BICEP] ?? "")) {
+      problems.push(`${MAIN_BICEP} does not store ${param.name} in Key Vault as secret '${kv}'`);
+    }
+  }
+  const mapped = src.parameters.parameters[param.name]?.value;
+  if (mapped !== `\${${name}}`) {
+    problems.push(
+      `infra/main.parameters.json should map ${param.name} to "\${${name}}" (azd env), found ${JSON.stringify(mapped)}`,
+    );
+  }
+  return problems;
+}
+
 /** Every way infra/ disagrees with the settings contract; empty when in sync. */
 export function settingsProblems(src: InfraSources, contract: SettingsContract): string[] {
-  const problems: string[] = [];
   const main = src.bicep[MAIN_BICEP];
   if (main === undefined) return [`${MAIN_BICEP} is missing`];
   const mainParams = bicepParams(main);
-  const contractNames = new Set(contract.names);
   const lines = appSettingLines(src);
   const setNames = new Set(lines.map((l) => l.name));
   const notSet = notSetEntries(src);
   const notSetNames = new Set(notSet.map((e) => e.name));
-
-  if (notSet.length === 0) problems.push("no `var settingsNotSet = [...]` list found in infra/**/*.bicep");
-
-  for (const name of contract.names) {
-    if (setNames.has(name) && notSetNames.has(name)) {
-      problems.push(`${name} is set as an app setting and also listed in settingsNotSet`);
-    } else if (!setNames.has(name) && !notSetNames.has(name)) {
-      problems.push(`${name} is neither set as an app setting nor listed in settingsNotSet (with a reason)`);
-    }
-  }
-
-  for (const entry of notSet) {
-    if (!contractNames.has(entry.name)) {
-      problems.push(`settingsNotSet lists ${entry.name}, which is not a contract setting`);
-    }
-    if (entry.reason.trim().length < 20) {
-      problems.push(`settingsNotSet entry ${entry.name} needs a reason`);
-    }
-  }
+  const problems = coverageProblems(contract, lines, notSet);
 
   const seen = new Set<string>();
   for (const line of lines) {
-    const where = `${line.name} (${line.file})`;
-    if (seen.has(line.name)) problems.push(`${where} is set more than once`);
+    if (seen.has(line.name)) problems.push(`${line.name} (${line.file}) is set more than once`);
     seen.add(line.name);
-
-    if (FLEX_FORBIDDEN_SETTINGS.includes(line.name)) {
-      problems.push(`${where} must not be set: Flex Consumption rejects it`);
-      continue;
-    }
-    if (!contractNames.has(line.name)) {
-      if (!isPlatformSetting(line.name)) problems.push(`${where} is not a contract setting`);
-      continue;
-    }
-
-    if (contract.secrets.has(line.name)) {
-      if (line.value !== keyVaultReference(line.name)) {
-        problems.push(
-          `${where} is a secret but its value is ${line.value}, not the Key Vault reference ${keyVaultReference(line.name)}`,
-        );
-      }
-      continue;
-    }
-
-    const derived = DERIVED[line.name];
-    const param = camelCase(line.name);
-    if (derived !== undefined) {
-      if (line.value !== derived) problems.push(`${where} should be ${derived}, found ${line.value}`);
-    } else if (line.value !== param) {
-      problems.push(`${where} should take parameter ${param}, found ${line.value}`);
-    }
+    const problem = settingLineProblem(line, contract);
+    if (problem !== undefined) problems.push(problem);
   }
 
-  // Parameters of main.bicep that feed contract settings: defaults, @secure(), azd mapping.
   for (const name of contract.names) {
     const param = mainParams.get(camelCase(name));
-    const isDefaulted = Object.hasOwn(contract.defaults, name);
     if (param === undefined) {
       if (setNames.has(name) && DERIVED[name] === undefined && name !== "AzureWebJobsStorage") {
         problems.push(`${MAIN_BICEP} has no parameter ${camelCase(name)} for ${name}`);
       }
-      continue;
-    }
-    if (isDefaulted && !notSetNames.has(name)) {
-      const expected = String(contract.defaults[name]);
-      if (param.defaultValue !== expected) {
-        problems.push(
-          `param ${param.name} defaults to ${param.defaultValue ?? "(nothing)"}, but lib/config.ts DEFAULTS.${name} is ${expected}`,
-        );
-      }
-    }
-    if (contract.secrets.has(name)) {
-      if (!param.secure) problems.push(`param ${param.name} carries a secret and must be @secure()`);
-      if (param.defaultValue !== undefined && param.defaultValue !== "") {
-        problems.push(`param ${param.name} carries a secret and must not have a default value`);
-      }
-      const kv = keyVaultSecretName(name);
-      if (!new RegExp(`^\\s*'${kv}': ${param.name}$`, "m").test(main)) {
-        problems.push(`${MAIN_BICEP} does not store ${param.name} in Key Vault as secret '${kv}'`);
-      }
-    }
-    const mapped = src.parameters.parameters[param.name]?.value;
-    if (mapped !== `\${${name}}`) {
-      problems.push(
-        `infra/main.parameters.json should map ${param.name} to "\${${name}}" (azd env), found ${JSON.stringify(mapped)}`,
-      );
+    } else {
+      problems.push(...parameterProblems(src, contract, name, param, !notSetNames.has(name)));
     }
   }
   return problems;

@@ -55,6 +55,12 @@ describe("infra/ and the settings contract (lib/config.ts)", () => {
       "AZURE_CLIENT_SECRET",
       "WATCHDOG_STATE_DIR",
     ]);
+    // AZURE_CLIENT_ID only with the user-assigned identity (user-assigned-identity.test.ts).
+    expect(notSetEntries(infra).map((e) => e.setWhen)).toEqual([
+      "useUserAssignedIdentity",
+      undefined,
+      undefined,
+    ]);
   });
 
   it("treats as secret every setting loadConfig redacts from logs", () => {
@@ -160,6 +166,48 @@ describe("infra/ and the settings contract (lib/config.ts)", () => {
       );
     });
 
+    it("a conditionally set setting that is also set unconditionally", () => {
+      const src = edited(settingsFile, (t) =>
+        t.replace(
+          "  GRAPH_ENDPOINT: graphEndpoint\n",
+          "  GRAPH_ENDPOINT: graphEndpoint\n  AZURE_CLIENT_ID: userAssignedIdentityClientId\n",
+        ),
+      );
+      expect(settingsProblems(src, contract)).toContainEqual(
+        "AZURE_CLIENT_ID (infra/app/app-settings.bicep) is set unconditionally, but settingsNotSet says only when useUserAssignedIdentity",
+      );
+    });
+
+    it("a conditionally set setting under another condition", () => {
+      const src = edited(settingsFile, (t) =>
+        t.replace(
+          "  useUserAssignedIdentity ? {\n    AZURE_CLIENT_ID:",
+          "  empty(userAssignedIdentityClientId) ? {\n    AZURE_CLIENT_ID:",
+        ),
+      );
+      expect(settingsProblems(src, contract)).toContainEqual(
+        expect.stringMatching(
+          /^AZURE_CLIENT_ID .* is set when empty\(userAssignedIdentityClientId\), but settingsNotSet says/,
+        ),
+      );
+    });
+
+    it("a setting listed as set under a condition that nothing sets", () => {
+      const src = edited(settingsFile, (t) =>
+        t.replace(/^ {2}useUserAssignedIdentity \? \{\n {4}AZURE_CLIENT_ID: .*\n {2}\} : \{\},\n/m, ""),
+      );
+      expect(settingsProblems(src, contract)).toContain(
+        "settingsNotSet says AZURE_CLIENT_ID is set when useUserAssignedIdentity, but no app setting sets it",
+      );
+    });
+
+    it("a conditionally set setting whose settingsNotSet entry lost its condition", () => {
+      const src = edited(settingsFile, (t) => t.replace(/^ {4}setWhen: 'useUserAssignedIdentity'\n/m, ""));
+      expect(settingsProblems(src, contract)).toContain(
+        "AZURE_CLIENT_ID is set as an app setting and also listed in settingsNotSet",
+      );
+    });
+
     it("a parameter azd cannot set from its environment", () => {
       const parameters = structuredClone(infra.parameters);
       delete parameters.parameters["alertRepeatHours"];
@@ -183,8 +231,10 @@ describe("infra/ hosting", () => {
     expect(engines).toMatch(/^>=22\b/);
   });
 
-  it("is HTTPS-only, TLS 1.2+, without FTP or publishing passwords, with a system-assigned identity", () => {
-    expect(app).toMatch(/identity:\s*\{\s*type:\s*'SystemAssigned'\s*\}/);
+  it("is HTTPS-only, TLS 1.2+, without FTP or publishing passwords, with a managed identity", () => {
+    // System-assigned unless USE_USER_ASSIGNED_IDENTITY (user-assigned-identity.test.ts).
+    expect(app).toMatch(/\} : \{\s*type:\s*'SystemAssigned'\s*\}/);
+    expect(app).toMatch(/^ {2}identity: siteIdentity$/m);
     expect(app).toContain("httpsOnly: true");
     expect(app).toContain("minTlsVersion: '1.2'");
     expect(app).toContain("ftpsState: 'Disabled'");
@@ -258,14 +308,29 @@ describe("azure.yaml and the postprovision hook", () => {
     expect(api).toMatch(/^ {4}host: function$/m);
   });
 
-  it("names the postprovision hooks, and the scripts exist", () => {
-    expect(yaml).toMatch(/^hooks:\n(?:\s*#.*\n)* {2}postprovision:\n/m);
-    const posix = /^ {4}posix:\n(?: {6}.*\n)*? {6}run: (\S+)$/m.exec(yaml)?.[1];
-    const windows = /^ {4}windows:\n(?: {6}.*\n)*? {6}run: (\S+)$/m.exec(yaml)?.[1];
-    expect(posix).toBe("infra/scripts/postprovision.sh");
-    expect(windows).toBe("infra/scripts/postprovision.ps1");
+  it.each(["preprovision", "postprovision"])("names the %s hooks, and the scripts exist", (hook) => {
+    const hooks = /^hooks:\n((?: {2}.*\n| *#.*\n|\n)*)/m.exec(yaml)?.[1] ?? "";
+    const block = new RegExp(`^ {2}${hook}:\\n((?: {4}.*\\n)*)`, "m").exec(hooks)?.[1] ?? "";
+    const posix = /^ {4}posix:\n(?: {6}.*\n)*? {6}run: (\S+)$/m.exec(block)?.[1];
+    const windows = /^ {4}windows:\n(?: {6}.*\n)*? {6}run: (\S+)$/m.exec(block)?.[1];
+    expect(posix).toBe(`infra/scripts/${hook}.sh`);
+    expect(windows).toBe(`infra/scripts/${hook}.ps1`);
     expect(existsSync(`${ROOT}${posix}`)).toBe(true);
     expect(existsSync(`${ROOT}${windows}`)).toBe(true);
+    expect(block.match(/continueOnError: (\w+)/g)).toEqual([
+      "continueOnError: false",
+      "continueOnError: false",
+    ]);
+  });
+
+  it("has a preprovision.sh that bash accepts and that fails fast", () => {
+    const script = `${ROOT}infra/scripts/preprovision.sh`;
+    const check = spawnSync("bash", ["-n", script], { encoding: "utf8" });
+    expect(check.stderr).toBe("");
+    expect(check.status).toBe(0);
+    const text = read("infra/scripts/preprovision.sh");
+    expect(text.startsWith("#!/usr/bin/env bash\n")).toBe(true);
+    expect(text).toMatch(/^set -euo pipefail$/m);
   });
 
   it("has a postprovision.sh that bash accepts and that fails fast", () => {
