@@ -20,7 +20,7 @@ const WARM = [
   "../lib/clients/graph.js",
   "../lib/clients/graph-sdk.js",
   "../lib/state/create-store.js",
-  "../lib/incidents/incident-store.js",
+  "../lib/incidents/incident-manager.js",
   "../lib/incidents/outbox.js",
   "../lib/incidents/sinks/create-sinks.js",
 ];

@@ -5,7 +5,7 @@
 export interface Clock {
   now(): Date;
   /** Waits `ms`, or rejects with the signal's reason when it aborts. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  sleep(ms: number, abort?: AbortSignal): Promise<void>;
 }
 
 export const systemClock: Clock = {
@@ -52,8 +52,8 @@ export class ManualClock implements Clock {
     this.#now = to.getTime();
   }
 
-  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) throw signal.reason as Error;
+  async sleep(ms: number, abort?: AbortSignal): Promise<void> {
+    if (abort?.aborted) throw abort.reason as Error;
     this.#now += ms;
     // Yield so concurrent work interleaves as it would in real time.
     await new Promise<void>((resolve) => setImmediate(resolve));

@@ -10,7 +10,7 @@ import { Redactor, redactingLogger, type Logger } from "./logger.js";
 import { NylasClient } from "./clients/nylas.js";
 import type { GraphClient } from "./clients/graph.js";
 import type { StateStore } from "./state/store.js";
-import type { IncidentManager } from "./incidents/incident-store.js";
+import type { IncidentManager } from "./incidents/incident-manager.js";
 import type { GrantPassPorts, WatchdogPassPorts } from "./ports.js";
 
 /** Every pass's ports at once: a pass declares what it takes (ports.ts), and Deps must provide it. */
@@ -21,15 +21,15 @@ export interface Deps extends WatchdogPassPorts, GrantPassPorts {
   redactor: Redactor;
   nylas: NylasClient;
   graph: () => Promise<GraphClient>;
-  state: () => Promise<StateStore>;
+  store: () => Promise<StateStore>;
   /** Incidents and their delivery to the configured sinks. */
-  alerts: () => Promise<IncidentManager>;
+  incidents: () => Promise<IncidentManager>;
 }
 
 export interface DepsOverrides {
   clock?: Clock;
   graph?: () => Promise<GraphClient>;
-  state?: () => Promise<StateStore>;
+  store?: () => Promise<StateStore>;
   /** Used by sinks (tests point it at local receivers). */
   fetch?: typeof fetch;
   /** Per Nylas request (default 30 s); tests shorten it to exercise late answers. */
@@ -74,28 +74,28 @@ export function createDeps(config: Config, baseLogger: Logger, overrides: DepsOv
         logger,
       });
     });
-  const state =
-    overrides.state ??
+  const store =
+    overrides.store ??
     once(async () => {
       const { createStateStore } = await import("./state/create-store.js");
       return createStateStore(config.state);
     });
-  const alerts = once(async () => {
+  const incidents = once(async () => {
     const [{ IncidentManager }, { Outbox }, { createSinks }] = await Promise.all([
-      import("./incidents/incident-store.js"),
+      import("./incidents/incident-manager.js"),
       import("./incidents/outbox.js"),
       import("./incidents/sinks/create-sinks.js"),
     ]);
-    const store = await state();
+    const stateStore = await store();
     const outbox = new Outbox({
-      store,
+      store: stateStore,
       clock,
       logger,
       sinks: createSinks(config.alerts.sinks),
       ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
     });
     return new IncidentManager({
-      store,
+      store: stateStore,
       clock,
       logger,
       repeatHours: config.alerts.repeatHours,
@@ -103,5 +103,5 @@ export function createDeps(config: Config, baseLogger: Logger, overrides: DepsOv
       pagerDutyMinSeverity: config.alerts.pagerDutyMinSeverity,
     });
   });
-  return { config, clock, logger, redactor, nylas, graph, state, alerts };
+  return { config, clock, logger, redactor, nylas, graph, store, incidents };
 }

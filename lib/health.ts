@@ -27,8 +27,8 @@ export interface HealthReport {
 /** At most this many incidents are listed (the count is always exact). */
 const MAX_LISTED = 50;
 
-export async function readHealth(deps: Pick<Deps, "state" | "alerts" | "clock">): Promise<HealthReport> {
-  const [state, incidents] = await Promise.all([deps.state(), deps.alerts()]);
+export async function readHealth(deps: Pick<Deps, "store" | "incidents" | "clock">): Promise<HealthReport> {
+  const [state, incidents] = await Promise.all([deps.store(), deps.incidents()]);
   const [watchdog, sweep] = await Promise.all([
     state.get<WatchdogPassResult>("runs", "secretWatchdog"),
     state.get<SweepResult>("runs", "grantSweep"),

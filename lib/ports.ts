@@ -10,7 +10,7 @@
 import type { GraphClient } from "./clients/graph.js";
 import type { NylasClient } from "./clients/nylas.js";
 import type { StateStore } from "./state/store.js";
-import type { IncidentManager } from "./incidents/incident-store.js";
+import type { IncidentManager } from "./incidents/incident-manager.js";
 import type { BasePorts } from "./grants/ports.js";
 
 export type {
@@ -27,7 +27,7 @@ export type { RotationPorts } from "./rotation/ports.js";
 export interface WatchdogPassPorts extends BasePorts {
   nylas: NylasClient;
   graph: () => Promise<GraphClient>;
-  state: () => Promise<StateStore>;
-  /** Incidents and their delivery (the name stays `alerts` until Deps renames it). */
-  alerts: () => Promise<IncidentManager>;
+  store: () => Promise<StateStore>;
+  /** Incidents and their delivery. */
+  incidents: () => Promise<IncidentManager>;
 }

@@ -15,7 +15,7 @@ import type { WatchdogPassPorts } from "./ports.js";
 import type { GraphApplication } from "./clients/graph.js";
 import { errorMessage } from "./errors.js";
 import { AlertCollector } from "./incidents/alert-collector.js";
-import type { IncidentManager } from "./incidents/incident-store.js";
+import type { IncidentManager } from "./incidents/incident-manager.js";
 import { scanCredentials, type CredentialReport, type ScanSummary } from "./watch/scan.js";
 import { daysLeft, isExpired, needsAttention, thresholdsOf } from "./watch/classify.js";
 import { READABLE_AGAIN, STALE_EXPIRY, expiringSignal, unreadableSignal } from "./watch/signals.js";
@@ -159,8 +159,8 @@ export async function runWatchdogPass(
     logger.info(`${dryRun ? "[dry run] would: " : ""}${line}`);
   };
   const thresholds = thresholdsOf(config);
-  const store = await deps.state();
-  const incidents = await deps.alerts();
+  const store = await deps.store();
+  const incidents = await deps.incidents();
   const alerts = new AlertCollector(incidents, dryRun, note);
 
   const watched = await watch(deps, thresholds);

@@ -30,7 +30,7 @@ export async function rotation(): Promise<Figure[]> {
     if (result.rotation.decision !== "rotated") {
       throw new Error(`rotation did not happen: ${result.rotation.decision} (${result.rotation.reason})`);
     }
-    await (await deps.state()).close?.();
+    await (await deps.store()).close?.();
     return [
       {
         name: `rotation: runWatchdogPass, propagation D = ${delay / 1000} s`,

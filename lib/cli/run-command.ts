@@ -89,7 +89,7 @@ installation manages the connector, or a service could not be reached.`,
     io.out(
       values.json === true ? `${JSON.stringify({ schema: RUN_SCHEMA, ...result })}\n` : describe(result),
     );
-    const store = await deps.state();
+    const store = await deps.store();
     await store.close?.();
     return result.exitCode;
   },

@@ -40,7 +40,7 @@ export function entraRetryPolicy(options: WaitOptions & { now?: () => number }):
     name: "watchdogEntraRetry",
     sendRequest: async (request, next) => {
       // The SDK passes a DOM AbortSignal under its structural AbortSignalLike type.
-      const signal = (request.abortSignal as AbortSignal | undefined) ?? options.signal;
+      const signal = (request.abortSignal as AbortSignal | undefined) ?? options.abort;
       try {
         return await withRetry(
           async () => {

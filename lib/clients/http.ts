@@ -32,7 +32,7 @@ export interface HttpRequest {
    * retried after a timeout or reset, because the first may have taken effect.
    */
   idempotent?: boolean;
-  signal?: AbortSignal;
+  abort?: AbortSignal;
   /** The URL itself is a credential (Slack/Teams webhook URLs): errors name its host only. */
   secretUrl?: boolean;
 }
@@ -80,7 +80,7 @@ async function attemptOnce(
   const shownUrl = safeUrl(request.url, { hostOnly: request.secretUrl ?? false });
   // Not a back-off wait: a per-attempt deadline, so a hung endpoint costs one timeout, not a pass.
   const timeout = AbortSignal.timeout(request.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+  const abort = request.abort ? AbortSignal.any([request.abort, timeout]) : timeout;
   let response: Response;
   let text: string;
   try {
@@ -89,11 +89,11 @@ async function attemptOnce(
       method: request.method,
       headers: request.headers,
       body: request.body,
-      signal,
+      signal: abort,
     });
     text = await response.text();
   } catch (cause) {
-    if (request.signal?.aborted) throw cause;
+    if (request.abort?.aborted) throw cause;
     throw new HttpError(
       `${request.service}: ${request.method} ${shownUrl} ${timeout.aborted ? "timed out" : "failed to connect or was reset"}` +
         ` (attempt ${attempt} of ${maxAttempts}). Check that the endpoint is reachable.`,
@@ -134,7 +134,7 @@ export async function httpRequest(request: HttpRequest, deps: HttpDeps): Promise
     transient: request.transient ?? isTransientHttp,
     policy,
     sleep: (ms, abort) => deps.clock.sleep(ms, abort),
-    ...(request.signal ? { signal: request.signal } : {}),
+    ...(request.abort ? { abort: request.abort } : {}),
   });
 }
 

@@ -15,8 +15,8 @@
  */
 import { HttpError } from "../errors.js";
 
-/** A Clock's sleep: waits `ms`, or rejects when the signal aborts. */
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+/** A Clock's sleep: waits `ms`, or rejects when `abort` fires. */
+export type Sleep = (ms: number, abort?: AbortSignal) => Promise<void>;
 
 export interface RetryPolicy {
   /** Total attempts, first included. */
@@ -84,7 +84,7 @@ export interface WaitOptions {
   policy?: Partial<RetryPolicy>;
   /** Test seam for the jitter; Math.random by default. */
   random?: () => number;
-  signal?: AbortSignal;
+  abort?: AbortSignal;
 }
 
 export interface RetryOptions extends WaitOptions {
@@ -127,7 +127,7 @@ export async function waitToRetry(
 ): Promise<number> {
   const waitMs = retryDelayMs(attempt, retryAfterMs, policyOf(options), options.random);
   options.onWait?.(waitMs);
-  await options.sleep(waitMs, options.signal);
+  await options.sleep(waitMs, options.abort);
   return waitMs;
 }
 
@@ -135,8 +135,8 @@ export async function waitToRetry(
  * A wait that is pacing, not back-off (polling at a chosen rate): still capped,
  * so no caller can hold a pass longer than the cap in one wait.
  */
-export async function pace(sleep: Sleep, ms: number, signal?: AbortSignal): Promise<void> {
-  await sleep(Math.min(Math.max(0, ms), MAX_WAIT_MS), signal);
+export async function pace(sleep: Sleep, ms: number, abort?: AbortSignal): Promise<void> {
+  await sleep(Math.min(Math.max(0, ms), MAX_WAIT_MS), abort);
 }
 
 export function policyOf(options: { policy?: Partial<RetryPolicy> }): RetryPolicy {

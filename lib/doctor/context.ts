@@ -38,7 +38,7 @@ export interface DoctorDeps {
   logger: Logger;
   nylas: NylasClient;
   graph: () => Promise<GraphClient>;
-  state: () => Promise<StateStore>;
+  store: () => Promise<StateStore>;
 }
 
 export interface DoctorOptions {
@@ -254,8 +254,8 @@ export class DoctorContext {
   // ------------------------------------------------------------ state
 
   /** The state store (rotation records, installation). */
-  state(): Promise<StateStore> {
-    return this.#once("state", () => this.#deps.state());
+  store(): Promise<StateStore> {
+    return this.#once("state", () => this.#deps.store());
   }
 
   /**
@@ -264,7 +264,7 @@ export class DoctorContext {
    */
   rotationRecord(): Promise<ConnectorSecretRecord | undefined> {
     return this.#once("rotationRecord", async () => {
-      const store = await this.#deps.state();
+      const store = await this.#deps.store();
       const records: KeyRecord[] = [];
       for await (const item of store.list<KeyRecord>("rotation")) {
         if (item.key.startsWith("key:") && item.value.keyId !== FOREIGN) records.push(item.value);

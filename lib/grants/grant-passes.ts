@@ -12,28 +12,28 @@ export async function receiveNylasWebhook(deps: GrantPassPorts, input: WebhookIn
     config: deps.config,
     clock: deps.clock,
     logger: deps.logger,
-    state: deps.state,
+    store: deps.store,
     nylas: deps.nylas,
     // Built only for a verified notification: forged requests touch nothing.
     incidents: {
-      raise: async (signal) => (await deps.alerts()).raise(signal),
-      resolve: async (key, note) => (await deps.alerts()).resolve(key, note),
-      get: async (key) => (await deps.alerts()).get(key),
+      raise: async (signal) => (await deps.incidents()).raise(signal),
+      resolve: async (key, note) => (await deps.incidents()).resolve(key, note),
+      get: async (key) => (await deps.incidents()).get(key),
     },
     deliverPending: async (deadlineMs) => {
-      await (await deps.alerts()).deliver({ deadlineMs });
+      await (await deps.incidents()).deliver({ deadlineMs });
     },
   });
 }
 
 export async function sweepGrants(deps: GrantPassPorts): Promise<SweepResult> {
-  const [state, incidents] = await Promise.all([deps.state(), deps.alerts()]);
+  const [state, incidents] = await Promise.all([deps.store(), deps.incidents()]);
   return runGrantSweep({
     config: deps.config,
     clock: deps.clock,
     logger: deps.logger,
     nylas: deps.nylas,
-    state,
+    store: state,
     incidents,
     deliverPending: async (deadlineMs) => {
       await incidents.deliver({ deadlineMs });

@@ -51,8 +51,8 @@ export interface WebhookOutput {
   headers: Record<string, string>;
 }
 
-export interface WebhookDeps extends Omit<GrantEventDeps, "state"> {
-  state: () => Promise<StateStore>;
+export interface WebhookDeps extends Omit<GrantEventDeps, "store"> {
+  store: () => Promise<StateStore>;
   /** Sends pending alerts, stopping at the deadline; what is left is re-driven later. */
   deliverPending: (deadlineMs: number) => Promise<void>;
 }
@@ -133,7 +133,7 @@ export async function handleNylasWebhook(input: WebhookInput, deps: WebhookDeps)
 }
 
 async function accept(event: GrantEvent, deps: WebhookDeps, startedMs: number): Promise<WebhookOutput> {
-  const state = await deps.state();
+  const state = await deps.store();
   const record: EventRecord = {
     type: event.type,
     grantId: event.grantId,
@@ -150,7 +150,7 @@ async function accept(event: GrantEvent, deps: WebhookDeps, startedMs: number): 
   }
 
   try {
-    const outcome = await withinBudget(processGrantEvent(event, { ...deps, state }), (error) =>
+    const outcome = await withinBudget(processGrantEvent(event, { ...deps, store: state }), (error) =>
       deps.logger.warn(
         `nylasWebhook: ${event.type} ${event.id} finished after its answer: ${errorMessage(error)}; the next sweep re-drives it.`,
       ),

@@ -28,7 +28,7 @@ export interface AttentionGrant {
 }
 
 export async function* listAttentionGrants(
-  deps: Pick<GrantPassPorts, "nylas" | "config" | "state">,
+  deps: Pick<GrantPassPorts, "nylas" | "config" | "store">,
 ): AsyncGenerator<AttentionGrant> {
   const link = (provider: string, email: string | undefined) =>
     provider === "microsoft" ? (reauthLink(deps.config.nylas, email) ?? null) : null;
@@ -46,7 +46,7 @@ export async function* listAttentionGrants(
     };
   }
   const tracker = await loadMigrationTracker(
-    await deps.state(),
+    await deps.store(),
     deps.config.rotation.switchMarginMinutes * 60,
   );
   const connector = await deps.nylas.getMicrosoftConnector();

@@ -10,7 +10,7 @@ import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { StateStore } from "../state/store.js";
 import type { NylasClient, NylasGrant } from "../clients/nylas.js";
-import type { IncidentManager } from "../incidents/incident-store.js";
+import type { IncidentManager } from "../incidents/incident-manager.js";
 import type { Incident, Signal } from "../incidents/incident.js";
 
 /** Settings, time, and where the lines go: every pass has them. */
@@ -45,7 +45,7 @@ export interface OpenIncidentPort extends IncidentPort {
 /** What the grant passes take from the composition root: built lazily, as Deps holds them. */
 export interface GrantPassPorts extends BasePorts {
   nylas: GrantListing & Pick<NylasClient, "listGrants" | "getMicrosoftConnector">;
-  state: () => Promise<StateStore>;
-  /** Incidents and their delivery (the name stays `alerts` until Deps renames it). */
-  alerts: () => Promise<Pick<IncidentManager, "raise" | "resolve" | "get" | "open" | "deliver">>;
+  store: () => Promise<StateStore>;
+  /** Incidents and their delivery. */
+  incidents: () => Promise<Pick<IncidentManager, "raise" | "resolve" | "get" | "open" | "deliver">>;
 }

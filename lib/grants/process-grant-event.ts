@@ -25,7 +25,7 @@ export interface GrantEvent {
 }
 
 export interface GrantEventDeps extends BasePorts {
-  state: StateStore;
+  store: StateStore;
   incidents: IncidentPort;
   nylas: GrantLookup;
   /** Told when a grant is valid again (migration moves it off the old secret's list). */
@@ -119,7 +119,7 @@ async function decideAndApply(
       reportsFailure,
       seenBy: "webhook",
       recentlyExpiredSecret: reportsFailure
-        ? await recentlyExpiredConnectorSecret(deps.state, deps.clock.now())
+        ? await recentlyExpiredConnectorSecret(deps.store, deps.clock.now())
         : undefined,
     },
     deps.config.nylas,

@@ -30,7 +30,7 @@ const STUCK_EVENT_MS = 60_000;
 
 export interface SweepDeps extends BasePorts {
   nylas: GrantListing;
-  state: StateStore;
+  store: StateStore;
   incidents: OpenIncidentPort;
   deliverPending: (deadlineMs: number) => Promise<void>;
   onGrantValid?: (grant: NylasGrant) => Promise<void>;
@@ -71,7 +71,7 @@ export async function runGrantSweep(deps: SweepDeps): Promise<SweepResult> {
   const open = await openGrantIncidentKeys(deps.incidents);
   // Users re-authenticating move off the migration list: refresh its incident here, every sweep,
   // rather than only at the next watchdog pass.
-  const migration = await loadMigrationTracker(deps.state, deps.config.rotation.switchMarginMinutes * 60);
+  const migration = await loadMigrationTracker(deps.store, deps.config.rotation.switchMarginMinutes * 60);
   await sweepListing(deps, result, open, migration);
   await refreshMigration(deps, migration);
   result.onSupersededSecrets = migration.total;
@@ -85,7 +85,7 @@ export async function runGrantSweep(deps: SweepDeps): Promise<SweepResult> {
   await redriveEvents(deps, result);
   await deps.deliverPending(60_000);
   result.finishedAt = deps.clock.now().toISOString();
-  await deps.state.put("runs", "grantSweep", result);
+  await deps.store.put("runs", "grantSweep", result);
   deps.logger.info(
     `grantSweep: ${result.grants} grant(s), ${result.invalid} invalid (${result.raised} new), ${result.resolved} resolved, ${result.redriven} re-driven`,
   );
@@ -99,7 +99,7 @@ async function sweepListing(
   open: Set<string>,
   migration: Tracker,
 ): Promise<void> {
-  const recentlyExpiredSecret = await recentlyExpiredConnectorSecret(deps.state, deps.clock.now());
+  const recentlyExpiredSecret = await recentlyExpiredConnectorSecret(deps.store, deps.clock.now());
   for await (const page of deps.nylas.listGrantPages({ limit: 200 })) {
     for (const grant of page) {
       result.grants++;
@@ -164,12 +164,12 @@ async function currentMigration(deps: SweepDeps, appId: string) {
 /** Notifications whose processing was interrupted are processed again; old de-duplication records go. */
 async function redriveEvents(deps: SweepDeps, result: SweepResult): Promise<void> {
   const now = deps.clock.now().getTime();
-  for await (const item of deps.state.list<EventRecord>("events")) {
+  for await (const item of deps.store.list<EventRecord>("events")) {
     const age = now - Date.parse(item.value.receivedAt);
     if (item.value.status === "received" && age >= STUCK_EVENT_MS) {
       try {
         await processGrantEvent(item.value.event, deps);
-        await deps.state.put(
+        await deps.store.put(
           "events",
           item.key,
           { ...item.value, status: "processed" },
@@ -180,7 +180,7 @@ async function redriveEvents(deps: SweepDeps, result: SweepResult): Promise<void
         deps.logger.warn(`grantSweep: could not re-drive notification ${item.key}: ${errorMessage(error)}`);
       }
     } else if (item.value.status === "processed" && age > EVENT_RETENTION_MS) {
-      if (await deps.state.delete("events", item.key, { ifMatch: item.etag })) result.purged++;
+      if (await deps.store.delete("events", item.key, { ifMatch: item.etag })) result.purged++;
     }
   }
 }

@@ -170,7 +170,7 @@ export async function startHost(options: ServeOptions): Promise<RunningHost> {
       // Only idle keep-alive connections are left: without this, close() would wait out their timeout.
       server.closeAllConnections();
       await closed;
-      const store = await options.deps.state().catch(() => undefined);
+      const store = await options.deps.store().catch(() => undefined);
       await store?.close?.();
       setRuntimeDeps(undefined);
     },

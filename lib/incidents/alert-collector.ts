@@ -2,7 +2,7 @@
  * Gathers what a pass decides about incidents, applies it (or, in a dry run,
  * lists it), and resolves incidents of a kind that this pass no longer raised.
  */
-import type { IncidentManager } from "./incident-store.js";
+import type { IncidentManager } from "./incident-manager.js";
 import type { Announcement, Signal } from "./incident.js";
 
 /** An incident that no longer holds, and the note it is resolved with. */

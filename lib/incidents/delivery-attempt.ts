@@ -37,7 +37,7 @@ export async function attemptDelivery(
   ctx: AttemptContext,
   sink: Sink,
   item: StoredItem<DeliveryRecord>,
-  signal: AbortSignal,
+  abort: AbortSignal,
 ): Promise<AttemptResult> {
   const record = item.value;
   const now = ctx.clock.now().getTime();
@@ -52,7 +52,7 @@ export async function attemptDelivery(
   const claim = await ctx.store.put("deliveries", record.id, claimed, { ifMatch: item.etag });
   if (!claim.ok) return "skipped";
 
-  const outcome = await send(ctx, sink, record, signal);
+  const outcome = await send(ctx, sink, record, abort);
   const { next, result } = settle(ctx, sink, claimed, outcome);
   const settled = await ctx.store.put("deliveries", record.id, next, { ifMatch: claim.etag });
   if (!settled.ok) {
@@ -129,7 +129,7 @@ async function send(
   ctx: AttemptContext,
   sink: Sink,
   record: DeliveryRecord,
-  signal: AbortSignal,
+  abort: AbortSignal,
 ): Promise<Outcome> {
   try {
     await sendToSink(
@@ -139,14 +139,14 @@ async function send(
       {
         clock: ctx.clock,
         fetch: ctx.fetch,
-        signal,
+        abort,
         timeoutMs: ctx.options.attemptTimeoutMs,
         retry: { maxAttempts: ctx.options.attemptsPerPass, baseDelayMs: 250, maxDelayMs: 2_000 },
       },
     );
     return { kind: "delivered" };
   } catch (error) {
-    if (signal.aborted) return { kind: "aborted" };
+    if (abort.aborted) return { kind: "aborted" };
     if (error instanceof HttpError) return refusal(sink, error);
     // Anything else came from formatting (a notification the sink cannot represent): retrying cannot help.
     return { kind: "dead", message: scrub(sink, `${sink.name}: cannot format: ${errorMessage(error)}`) };

@@ -1,6 +1,6 @@
 /**
  * What on-call is told about, as data. Passes observe Signals; the IncidentManager
- * (`incident-store.ts`) turns them into Incidents and Notifications; sinks only
+ * (`incident-manager.ts`) turns them into Incidents and Notifications; sinks only
  * format Notifications (`../shared/ARCHITECTURE.md`: "Sinks format; incidents decide").
  */
 

@@ -48,7 +48,7 @@ export interface OutboxDeps {
 export interface DeliverOptions {
   /** Wall-clock budget for the whole drain. Default 60 s. */
   deadlineMs?: number;
-  signal?: AbortSignal;
+  abort?: AbortSignal;
 }
 
 export interface SinkReport {
@@ -138,7 +138,7 @@ export class Outbox {
    */
   async deliverPending(options: DeliverOptions = {}): Promise<DeliverReport> {
     const deadline = AbortSignal.timeout(options.deadlineMs ?? 60_000);
-    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+    const abort = options.abort ? AbortSignal.any([options.abort, deadline]) : deadline;
     const report: DeliverReport = {
       delivered: 0,
       failed: 0,
@@ -150,7 +150,7 @@ export class Outbox {
 
     const upkeep = await claimUpkeep(this.#store, this.#clock);
     // State from before the `outbox` index: list its pending records before draining, once.
-    if (upkeep?.first === true) await this.#upkeep(upkeep, signal);
+    if (upkeep?.first === true) await this.#upkeep(upkeep, abort);
 
     const queues = new Map<SinkName, Map<string, StoredItem<DeliveryRecord>[]>>();
     for (const item of await this.#pending.records()) {
@@ -166,12 +166,12 @@ export class Outbox {
       const sink = this.#sinks.find((s) => s.name === name);
       const ordered = [...bySink.values()].map((q) => q.sort(byOrder)).sort((a, b) => byOrder(a[0]!, b[0]!));
       if (sink === undefined) work.push(this.#orphaned(name, ordered, report));
-      else work.push(this.#drainSink(sink, ordered, signal, report));
+      else work.push(this.#drainSink(sink, ordered, abort, report));
     }
     const results = await Promise.allSettled(work);
 
     report.deadlineReached = deadline.aborted;
-    if (upkeep?.first === false && !signal.aborted) await this.#upkeep(upkeep, signal);
+    if (upkeep?.first === false && !abort.aborted) await this.#upkeep(upkeep, abort);
 
     if (report.delivered + report.failed + report.gaveUp > 0) {
       this.#logger.info(
@@ -190,7 +190,7 @@ export class Outbox {
     return report;
   }
 
-  async #upkeep(claim: UpkeepClaim, signal: AbortSignal): Promise<void> {
+  async #upkeep(claim: UpkeepClaim, abort: AbortSignal): Promise<void> {
     const done = await runUpkeep(
       {
         store: this.#store,
@@ -199,7 +199,7 @@ export class Outbox {
         retentionDays: this.#attempt.options.retentionDays,
       },
       claim,
-      signal,
+      abort,
     );
     if (done.listed > 0) {
       this.#logger.info(`Alerts: ${done.listed} pending delivery(ies) found unlisted and queued again.`);
@@ -207,7 +207,7 @@ export class Outbox {
   }
 
   /** One sink: its queues (one per incident) drained by up to `maxConcurrency` runners. */
-  async #drainSink(sink: Sink, queues: Queues, signal: AbortSignal, report: DeliverReport): Promise<void> {
+  async #drainSink(sink: Sink, queues: Queues, abort: AbortSignal, report: DeliverReport): Promise<void> {
     const stats: SinkReport = { delivered: 0, failed: 0, gaveUp: 0 };
     report.sinks[sink.name] = stats;
     const state = { next: 0, resting: false };
@@ -217,8 +217,8 @@ export class Outbox {
         if (queue === undefined) return;
         let i = 0;
         for (; i < queue.length; i++) {
-          if (signal.aborted || state.resting) break;
-          const outcome = await attemptDelivery(this.#attempt, sink, queue[i]!, signal);
+          if (abort.aborted || state.resting) break;
+          const outcome = await attemptDelivery(this.#attempt, sink, queue[i]!, abort);
           if (outcome === "delivered") {
             report.delivered++;
             stats.delivered++;

@@ -6,7 +6,7 @@
  * file reads, then does what they say.
  */
 import type { GraphApplication } from "../clients/graph.js";
-import type { IncidentManager } from "../incidents/incident-store.js";
+import type { IncidentManager } from "../incidents/incident-manager.js";
 import type { Signal } from "../incidents/incident.js";
 import { judgeEvidence, type Evidence, type EvidenceMode, type SignInReport } from "./evidence.js";
 import {

@@ -124,7 +124,7 @@ export async function installationsChapter(ctx: StoryContext): Promise<void> {
 }
 
 async function installationId(deps: Deps): Promise<string> {
-  return (await loadInstallation(await deps.state(), deps.clock, { create: false })).record.id;
+  return (await loadInstallation(await deps.store(), deps.clock, { create: false })).record.id;
 }
 
 function secretIds(t: ChapterTenant): string {

@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 async function deliveryStates(): Promise<string[]> {
-  const store = await w.deps.state();
+  const store = await w.deps.store();
   const out: string[] = [];
   for await (const item of store.list<DeliveryRecord>("deliveries"))
     out.push(`${item.value.sink}:${item.value.state}`);

@@ -35,7 +35,7 @@ beforeEach(() => {
 });
 
 async function pending(): Promise<DeliveryRecord[]> {
-  const store = await w.deps.state();
+  const store = await w.deps.store();
   const out: DeliveryRecord[] = [];
   for await (const item of store.list<DeliveryRecord>("deliveries"))
     if (item.value.state === "pending") out.push(item.value);
@@ -194,7 +194,7 @@ describe("sinks that fail for a while", () => {
       expect(events, sink).toEqual(["triggered", "resolved"]);
     }
     // Nothing dead, nothing pending.
-    const store = await w.deps.state();
+    const store = await w.deps.store();
     for await (const item of store.list<DeliveryRecord>("deliveries"))
       expect(item.value.state).toBe("delivered");
   });
@@ -217,7 +217,7 @@ describe("sinks that fail for a while", () => {
     const updated = w.build("grant.updated", g);
     const res = await w.deliver(updated);
     expect(res.status).toBe(503);
-    const store = await w.deps.state();
+    const store = await w.deps.store();
     expect((await store.get<{ status: string }>("events", updated.notification.id))?.value.status).toBe(
       "received",
     );

@@ -150,7 +150,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const wrap = options.wrapState;
   const deps = createDeps(config, invocationLogger(), {
     ...(manualClock ? { clock: manualClock } : {}),
-    ...(wrap ? { state: () => Promise.resolve(wrap(new FileStateStore(stateDir))) } : {}),
+    ...(wrap ? { store: () => Promise.resolve(wrap(new FileStateStore(stateDir))) } : {}),
   });
 
   let host: RunningHost | undefined;
@@ -210,7 +210,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     post,
     deliver: (built) => post(built.body, built.headers),
     async incidents() {
-      const store = await deps.state();
+      const store = await deps.store();
       const out: Incident[] = [];
       for await (const item of store.list<{ incident: Incident }>("incidents")) out.push(item.value.incident);
       return out;

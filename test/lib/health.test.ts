@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { HOUR_MS, ManualClock } from "../../lib/clock.js";
 import { readHealth } from "../../lib/health.js";
-import { IncidentManager } from "../../lib/incidents/incident-store.js";
+import { IncidentManager } from "../../lib/incidents/incident-manager.js";
 import { Outbox } from "../../lib/incidents/outbox.js";
 import { captureLogger, grantSignal } from "./incidents/fixtures.js";
 import { MemoryStateStore } from "./incidents/memory-store.js";
@@ -18,8 +18,8 @@ function world() {
   const incidents = new IncidentManager({ store, clock, logger, repeatHours: 24, outbox });
   const deps = {
     clock,
-    state: () => Promise.resolve(store),
-    alerts: () => Promise.resolve(incidents),
+    store: () => Promise.resolve(store),
+    incidents: () => Promise.resolve(incidents),
   };
   return { clock, incidents, deps };
 }

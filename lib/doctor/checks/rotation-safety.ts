@@ -16,7 +16,7 @@ const USAGE_REPORT =
 
 export async function checkRotationSafety(ctx: DoctorContext): Promise<CheckOutcome> {
   const app = await ctx.needApp();
-  const store = await ctx.state();
+  const store = await ctx.store();
   const records = (await loadKeyRecords(store, app.appId)).map((i) => i.value);
   const installation = (await loadInstallation(store, ctx.clock, { create: false })).record;
   const ownership = judgeOwnership(app, records, installation);

@@ -42,7 +42,7 @@ export interface Sink {
 export interface SendOptions {
   clock: Clock;
   fetch?: typeof fetch;
-  signal?: AbortSignal;
+  abort?: AbortSignal;
   /** Per attempt. */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
@@ -76,7 +76,7 @@ export async function sendToSink(
       retry: options.retry,
       transient: isTransientSink,
       idempotent: sink.idempotent,
-      signal: options.signal,
+      abort: options.abort,
       // Slack/Teams/webhook URLs carry their credential in the path: errors name the host only.
       secretUrl: true,
     },

@@ -42,7 +42,7 @@ describe("watchdog sweep", () => {
 
     w.sim.faults.clear();
     // Make the Slack delivery due now rather than after its back-off.
-    const store = await w.deps.state();
+    const store = await w.deps.store();
     for await (const item of store.list<{ state: string; nextAttemptAt: string }>("deliveries")) {
       if (item.value.state === "pending")
         await store.put("deliveries", item.key, { ...item.value, nextAttemptAt: new Date(0).toISOString() });

@@ -100,7 +100,7 @@ export async function startDoctorWorld(
       return { code, out, err };
     },
     async recordConnectorSecret(keyId, appId = sim.nylasApp!.appId) {
-      const store = await deps().state();
+      const store = await deps().store();
       // As the rotation records an installed key (lib/rotation/records.ts).
       const record: KeyRecord = {
         v: 1,

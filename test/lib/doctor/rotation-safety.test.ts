@@ -51,7 +51,7 @@ describe("rotation.safety", () => {
   });
 
   it("fails with the exact keys in doubt after an unconfirmed connector update, and what to check", async () => {
-    const store = await w.deps().state();
+    const store = await w.deps().store();
     const n = w.sim.tenant.addSecret(app().id, {
       displayName:
         "secret-watchdog i-0000abcd r-20261123T110000Z-123456 (do not edit; rotated automatically)",

@@ -99,7 +99,7 @@ describe("a late grant.expired", () => {
       }),
       clock: new ManualClock(),
       logger: silentLogger,
-      state: { get: () => Promise.resolve(undefined) } as never,
+      store: { get: () => Promise.resolve(undefined) } as never,
       incidents: {
         raise: (s: { key: string }) => Promise.resolve(void raised.push(s.key)),
         resolve: () => Promise.resolve(),

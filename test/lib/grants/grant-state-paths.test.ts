@@ -84,7 +84,7 @@ function seen(w: World, grants: readonly SimGrant[], incident: Incident | undefi
 }
 
 async function incident(w: World, key: string): Promise<Incident | undefined> {
-  return (await w.deps().alerts()).get(key);
+  return (await w.deps().incidents()).get(key);
 }
 
 /** Delivers what Nylas would send about `grant` to the webhook handler, as the function calls it. */

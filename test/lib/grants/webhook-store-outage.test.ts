@@ -42,7 +42,7 @@ describe("nylasWebhook when the state store fails", () => {
         }),
         clock: new ManualClock(new Date("2026-11-23T12:00:00Z")),
         logger: silentLogger,
-        state: () => Promise.resolve(store),
+        store: () => Promise.resolve(store),
         incidents: {
           raise: (s: Signal) => Promise.resolve(void raised.push(s)),
           resolve: () => Promise.resolve(),

@@ -82,7 +82,7 @@ describe("startHost", () => {
       true,
     );
     await until(async () => {
-      const store = await w.deps.state();
+      const store = await w.deps.store();
       return (
         (await store.get("runs", "grantSweep")) !== undefined &&
         (await store.get("runs", "secretWatchdog")) !== undefined

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../../lib/clock.js";
-import { IncidentManager } from "../../../lib/incidents/incident-store.js";
+import { IncidentManager } from "../../../lib/incidents/incident-manager.js";
 import { Outbox, type DeliveryRecord } from "../../../lib/incidents/outbox.js";
 import { createPagerDutySink } from "../../../lib/incidents/sinks/pagerduty.js";
 import { createWebhookSink } from "../../../lib/incidents/sinks/webhook.js";

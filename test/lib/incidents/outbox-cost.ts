@@ -4,7 +4,7 @@
  * a thousand delivered alerts in a second and then measure one more drain.
  */
 import { ManualClock } from "../../../lib/clock.js";
-import { IncidentManager } from "../../../lib/incidents/incident-store.js";
+import { IncidentManager } from "../../../lib/incidents/incident-manager.js";
 import { Outbox } from "../../../lib/incidents/outbox.js";
 import { createWebhookSink } from "../../../lib/incidents/sinks/webhook.js";
 import type {

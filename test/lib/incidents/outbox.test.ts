@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DAY_MS, HOUR_MS, ManualClock } from "../../../lib/clock.js";
-import { IncidentManager } from "../../../lib/incidents/incident-store.js";
+import { IncidentManager } from "../../../lib/incidents/incident-manager.js";
 import { Outbox, type DeliveryRecord, type OutboxOptions } from "../../../lib/incidents/outbox.js";
 import { createPagerDutySink } from "../../../lib/incidents/sinks/pagerduty.js";
 import type { Sink } from "../../../lib/incidents/sinks/sink.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { HOUR_MS, ManualClock } from "../../../lib/clock.js";
 import type { Notification } from "../../../lib/incidents/incident.js";
-import { IncidentManager, incidentStorageKey } from "../../../lib/incidents/incident-store.js";
+import { IncidentManager, incidentStorageKey } from "../../../lib/incidents/incident-manager.js";
 import { Outbox, type DeliveryRecord } from "../../../lib/incidents/outbox.js";
 import { createPagerDutySink } from "../../../lib/incidents/sinks/pagerduty.js";
 import { createWebhookSink } from "../../../lib/incidents/sinks/webhook.js";
