@@ -1,6 +1,4 @@
-import { loadConfig } from "../config.js";
-import { createDeps } from "../deps.js";
-import { listAttentionGrants } from "../grants/list-attention-grants.js";
+// What the command runs is imported inside run(), so other commands never load it.
 import { commandLogger, type Command } from "./main.js";
 
 export const grantsCommand: Command = {
@@ -21,6 +19,11 @@ REAUTH_REDIRECT_URI are set.
 Exit: 0 none · 1 some · 2 bad configuration · 3 Nylas unreachable.`,
   options: { json: { type: "boolean" } },
   async run({ io, values }) {
+    const [{ loadConfig }, { createDeps }, { listAttentionGrants }] = await Promise.all([
+      import("../config.js"),
+      import("../deps.js"),
+      import("../grants/list-attention-grants.js"),
+    ]);
     const deps = createDeps(loadConfig(io.env), commandLogger(io, values));
     let count = 0;
     if (values.json === true) {

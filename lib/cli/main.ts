@@ -13,8 +13,11 @@ export interface CommandContext {
   io: CliIo;
   values: Record<string, string | boolean | undefined>;
   positionals: string[];
-  /** The Function App's triggers (functions/*.ts), handed in by the entry point: what serve runs. */
-  triggers: readonly TriggerDescriptor[];
+  /**
+   * Loads the Function App's triggers (functions/*.ts), handed in by the entry point: what serve
+   * runs. Loaded only by the commands that serve them: @azure/functions is no part of a scan.
+   */
+  loadTriggers: () => Promise<readonly TriggerDescriptor[]>;
 }
 
 export interface Command {
@@ -63,7 +66,7 @@ export async function runCli(
   argv: readonly string[],
   io: CliIo,
   commands: readonly Command[],
-  triggers: readonly TriggerDescriptor[] = [],
+  loadTriggers: () => Promise<readonly TriggerDescriptor[]> = () => Promise.resolve([]),
 ): Promise<ExitCode> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
@@ -96,7 +99,7 @@ export async function runCli(
   }
 
   try {
-    return await command.run({ io, values: parsed.values, positionals: parsed.positionals, triggers });
+    return await command.run({ io, values: parsed.values, positionals: parsed.positionals, loadTriggers });
   } catch (error) {
     if (error instanceof ConfigError) {
       io.err(`watchdog ${command.name}: ${error.message}\nNothing was done.\n`);
@@ -112,7 +115,22 @@ export async function runCli(
       );
       return EXIT.service;
     }
-    io.err(`watchdog ${command.name}: unexpected error: ${errorMessage(error)}\n`);
-    throw error;
+    return unexpected(io, command.name, error, parsed.values.verbose === true);
   }
+}
+
+/**
+ * A failure no rule foresaw (a bug, a corrupt file, a library's own error): one line and what to
+ * do, the stack only under --verbose, and exit 3, never 1, which means "a secret needs attention"
+ * and would send on-call looking at Entra for a fault in the watchdog itself.
+ */
+function unexpected(io: CliIo, name: string, error: unknown, verbose: boolean): ExitCode {
+  const stack = error instanceof Error && error.stack !== undefined ? `${error.stack}\n` : "";
+  io.err(
+    `watchdog ${name}: unexpected error: ${errorMessage(error)}\n` +
+      (verbose
+        ? stack
+        : "Run again with --verbose for the stack trace, and report it with that output if it persists.\n"),
+  );
+  return EXIT.service;
 }

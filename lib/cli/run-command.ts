@@ -1,6 +1,5 @@
-import { loadConfig } from "../config.js";
-import { createDeps } from "../deps.js";
-import { runWatchdogPass, type WatchdogPassResult } from "../watchdog-pass.js";
+// What the command runs is imported inside run(), so other commands never load it.
+import type { WatchdogPassResult } from "../watchdog-pass.js";
 import { commandLogger, type Command } from "./main.js";
 
 function describeRotation(result: WatchdogPassResult): string[] {
@@ -80,6 +79,11 @@ installation manages the connector, or a service could not be reached.`,
     json: { type: "boolean" },
   },
   async run({ io, values }) {
+    const [{ loadConfig }, { createDeps }, { runWatchdogPass }] = await Promise.all([
+      import("../config.js"),
+      import("../deps.js"),
+      import("../watchdog-pass.js"),
+    ]);
     const deps = createDeps(loadConfig(io.env), commandLogger(io, values));
     const result = await runWatchdogPass(deps, {
       dryRun: values["dry-run"] === true,

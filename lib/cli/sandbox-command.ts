@@ -15,11 +15,12 @@ the health endpoint, and doctor on a healthy and a broken tenant. Time is simula
 
 Needs the development dependencies (run it from a clone after npm ci).`,
   options: {},
-  async run({ io, values, triggers }) {
+  async run({ io, values, loadTriggers }) {
     // The simulator needs devDependencies (certificate generation): load on demand.
-    const [{ runSandbox }, { doctorChapter }] = await Promise.all([
+    const [{ runSandbox }, { doctorChapter }, triggers] = await Promise.all([
       import("../sandbox/story.js"),
       import("../sandbox/doctor-chapter.js"),
+      loadTriggers(),
     ]);
     return runSandbox(io, { verbose: values.verbose === true, triggers, chapters: [doctorChapter] });
   },

@@ -1,7 +1,6 @@
-import { loadConfig } from "../config.js";
-import { createDeps } from "../deps.js";
-import { scanCredentials, scanExitCode, type ScanSummary } from "../watch/scan.js";
-import { ScanJsonWriter, formatScanTable } from "../watch/format-scan.js";
+// What the command runs is imported inside run(): `watchdog --help` and the other commands
+// never load Graph, @azure/identity or the Nylas SDK for it (the CLI is one lazily split bundle).
+import type { ScanSummary } from "../watch/scan.js";
 import { commandLogger, type Command } from "./main.js";
 
 export const scanCommand: Command = {
@@ -20,6 +19,17 @@ Exit: 0 healthy · 1 something is expired, within ALERT_BEFORE_DAYS, or could
 not be checked · 2 bad configuration · 3 Nylas or Graph unreachable/refusing.`,
   options: { json: { type: "boolean" } },
   async run({ io, values }) {
+    const [
+      { loadConfig },
+      { createDeps },
+      { scanCredentials, scanExitCode },
+      { ScanJsonWriter, formatScanTable },
+    ] = await Promise.all([
+      import("../config.js"),
+      import("../deps.js"),
+      import("../watch/scan.js"),
+      import("../watch/format-scan.js"),
+    ]);
     const config = loadConfig(io.env);
     const deps = createDeps(config, commandLogger(io, values));
     const thresholds = {

@@ -1,10 +1,8 @@
-import { loadConfig } from "../config.js";
-import { createDeps } from "../deps.js";
-import { invocationLogger } from "../runtime.js";
 import { UsageError } from "../errors.js";
-import { MIN_HEALTH_KEY_LENGTH, startHost } from "../host/serve.js";
-import { ROUTE_PREFIX } from "../host/trigger.js";
 import { commandLogger, type Command } from "./main.js";
+
+/** serve.ts's MIN_HEALTH_KEY_LENGTH, checked before the host (and @azure/functions) loads. */
+export const MIN_HEALTH_KEY_LENGTH = 16;
 
 export const serveCommand: Command = {
   name: "serve",
@@ -24,7 +22,7 @@ choose one, which is then not printed.`,
     host: { type: "string" },
     "health-key": { type: "string" },
   },
-  async run({ io, values, triggers }) {
+  async run({ io, values, loadTriggers }) {
     const port = Number(values.port ?? "7071");
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new UsageError(`--port must be a port number from 0 to 65535, not "${String(values.port)}".`);
@@ -35,10 +33,19 @@ choose one, which is then not printed.`,
       throw new UsageError(
         `--health-key must be at least ${MIN_HEALTH_KEY_LENGTH} characters (it guards /api/health); leave it out to get a random one.`,
       );
+    const [{ loadConfig }, { createDeps }, { invocationLogger }, serve, { ROUTE_PREFIX }, triggers] =
+      await Promise.all([
+        import("../config.js"),
+        import("../deps.js"),
+        import("../runtime.js"),
+        import("../host/serve.js"),
+        import("../host/trigger.js"),
+        loadTriggers(),
+      ]);
     const config = loadConfig(io.env);
     const logger = commandLogger(io, values);
     const deps = createDeps(config, invocationLogger());
-    const host = await startHost({
+    const host = await serve.startHost({
       port,
       deps,
       logger,

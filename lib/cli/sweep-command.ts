@@ -1,6 +1,4 @@
-import { loadConfig } from "../config.js";
-import { createDeps } from "../deps.js";
-import { sweepGrants } from "../grants/grant-passes.js";
+// What the command runs is imported inside run(), so other commands never load it.
 import { commandLogger, type Command } from "./main.js";
 
 /** The `--json` document's schema: versioned, so automation can tell a shape change. */
@@ -18,6 +16,11 @@ again, re-drives interrupted notifications and re-sends pending alerts.
 Exit: 0 done · 2 bad configuration · 3 Nylas or the state store unreachable.`,
   options: { json: { type: "boolean" } },
   async run({ io, values }) {
+    const [{ loadConfig }, { createDeps }, { sweepGrants }] = await Promise.all([
+      import("../config.js"),
+      import("../deps.js"),
+      import("../grants/grant-passes.js"),
+    ]);
     const deps = createDeps(loadConfig(io.env), commandLogger(io, values));
     const result = await sweepGrants(deps);
     if (values.json === true) io.out(`${JSON.stringify({ schema: SWEEP_SCHEMA, ...result })}\n`);

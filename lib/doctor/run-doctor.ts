@@ -10,7 +10,9 @@ import { CHECK_IDS, SkipCheck, type CheckResult, type CheckStatus } from "./chec
 import { CHECKS, type CheckDefinition } from "./checks/index.js";
 import { DoctorContext, type DoctorDeps, type DoctorOptions, type DoctorService } from "./context.js";
 
-export const DOCTOR_SCHEMA = "secret-watchdog.doctor/v1";
+import { DOCTOR_SCHEMA } from "./doctor-schema.js";
+
+export { DOCTOR_SCHEMA };
 
 export interface DoctorReport {
   schema: typeof DOCTOR_SCHEMA;
