@@ -1,0 +1,110 @@
+// The `watchdog` CLI ships as an esbuild bundle with code splitting (scripts/bundle-cli.mjs).
+// What a command costs at start-up is what its entry reaches through static imports: these
+// tests read esbuild's metafile and hold each command to what it needs. (test/e2e/cli-scan
+// runs `npx watchdog scan --json` from the same bundle against the simulator.)
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+interface Output {
+  entryPoint?: string;
+  imports: { path: string; kind: string; external?: boolean }[];
+  inputs: Record<string, unknown>;
+}
+
+let dir: string;
+let outputs: Record<string, Output>;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "cli-bundle-"));
+  const out = join(dir, "cli");
+  const built = spawnSync(process.execPath, [join(ROOT, "scripts/bundle-cli.mjs"), out], {
+    encoding: "utf8",
+  });
+  expect(built.status, built.stderr).toBe(0);
+  outputs = (JSON.parse(readFileSync(`${out}-meta.json`, "utf8")) as { outputs: Record<string, Output> })
+    .outputs;
+}, 60_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Output files esbuild made for an entry or for the target of an `import()`. */
+function outputOf(entry: string): string {
+  const found = Object.entries(outputs).find(([, o]) => o.entryPoint === entry);
+  if (!found) throw new Error(`no output for ${entry}: is it still imported (statically or with import())?`);
+  return found[0];
+}
+
+/** Every source a set of outputs loads before any further `import()`: what starting them costs. */
+function staticInputs(entries: string[]): Set<string> {
+  const seen = new Set<string>();
+  const stack = entries.map(outputOf);
+  while (stack.length > 0) {
+    const file = stack.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const i of outputs[file]!.imports)
+      if (i.kind === "import-statement" && i.external !== true) stack.push(i.path);
+  }
+  return new Set([...seen].flatMap((file) => Object.keys(outputs[file]!.inputs)));
+}
+
+const packages = (inputs: Set<string>) =>
+  [...inputs]
+    .filter((f) => f.includes("node_modules/"))
+    .map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)![1]!);
+
+describe("the CLI bundle", () => {
+  it("starts `--help` on our own code alone: no SDK, no package at all", () => {
+    const help = staticInputs(["bin/watchdog.ts"]);
+    expect(packages(help)).toEqual([]);
+    expect([...help].some((f) => f.startsWith("lib/cli/"))).toBe(true);
+  });
+
+  it("runs `scan` without Table storage, incidents or the Functions host", () => {
+    const scan = staticInputs([
+      "bin/watchdog.ts",
+      "lib/config.ts",
+      "lib/deps.ts",
+      "lib/watch/scan.ts",
+      "lib/watch/format-scan.ts",
+    ]);
+    expect([...scan].some((f) => f.startsWith("lib/watch/scan"))).toBe(true);
+    expect(packages(scan)).not.toContain("@azure/data-tables");
+    expect(packages(scan)).not.toContain("@azure/functions");
+    expect([...scan].filter((f) => f.startsWith("lib/incidents/") || f.startsWith("lib/state/"))).toEqual([]);
+  });
+
+  it("runs `serve` without Graph or @azure/identity", () => {
+    const serve = staticInputs([
+      "bin/watchdog.ts",
+      "lib/host/serve.ts",
+      "lib/deps.ts",
+      "lib/runtime.ts",
+      "functions/nylas-webhook.ts",
+      "functions/health.ts",
+      "functions/secret-watchdog.ts",
+      "functions/grant-sweep.ts",
+    ]);
+    expect(packages(serve)).toContain("@azure/functions");
+    expect(packages(serve)).not.toContain("@azure/identity");
+    expect(packages(serve)).not.toContain("@microsoft/microsoft-graph-client");
+  });
+
+  it("prints the help from the bundle, exit 0, with a source map beside it", () => {
+    const run = spawnSync(process.execPath, [join(dir, "cli", "watchdog.js"), "--help"], {
+      encoding: "utf8",
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("Usage: watchdog <command> [options]");
+    expect(run.stderr).toBe("");
+    expect(readFileSync(join(dir, "cli", "watchdog.js"), "utf8")).toContain(
+      "//# sourceMappingURL=watchdog.js.map",
+    );
+  });
+});
