@@ -26,7 +26,7 @@ import type { KeyDependents } from "./rotation/migrate.js";
 import type { KeyPlan } from "./rotation/migration-plan.js";
 import type { EvidenceMode } from "./rotation/evidence.js";
 import { blockingProblem, rotationBlockedSignal, rotationUnblocked } from "./rotation/signals.js";
-import { writePassRecord, type ConnectorSecretSeen, type PassRecord } from "./grants/pass-record.js";
+import { writePassRecord, type ConnectorSecretSeen, type PassRecord } from "./rotation/pass-record.js";
 import { openGrantIncidentKeys, recheckGrantIncident } from "./grants/recheck-grant-incident.js";
 
 export type { RotationSummary } from "./rotation/connector-step.js";

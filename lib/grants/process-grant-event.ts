@@ -8,7 +8,7 @@ import type { StateStore } from "../state/store.js";
 import type { NylasGrant } from "../clients/nylas.js";
 import { GONE, decideGrantState, grantStateOf, type GrantChange, type GrantState } from "./grant-state.js";
 import { grantIncidentKey } from "./grant-signals.js";
-import { recentlyExpiredConnectorSecret } from "./pass-record.js";
+import { recentlyExpiredConnectorSecret } from "../rotation/pass-record.js";
 import type { BasePorts, GrantLookup, IncidentPort } from "./ports.js";
 
 export interface GrantEvent {

@@ -20,6 +20,7 @@ import type { SignInReport } from "./evidence.js";
 import { runMigrationStep, type MigrationOutcome, type MigrationPorts } from "./migration-step.js";
 import { claimConnector } from "./ownership-step.js";
 import { loadKeyRecordValues } from "./records.js";
+import { readPassRecord } from "./pass-record.js";
 import { recoverRotation, type RecoveryReport } from "./recover.js";
 import {
   rotateIfDue,
@@ -57,13 +58,6 @@ export interface ConnectorStepResult {
   /** Absent when the step stopped before migrating (another pass holds the lease, another installation). */
   migration?: ConnectorMigration;
   retired: string[];
-}
-
-/** What the previous pass recorded, as far as this step reads it. */
-interface PreviousRun {
-  startedAt: string;
-  connectorSecrets?: { keyId: string }[];
-  migration?: { validGrants?: number | null };
 }
 
 export async function runConnectorStep(
@@ -125,7 +119,7 @@ async function underLease(ports: ConnectorPorts, input: ConnectorStepInput): Pro
     : input;
 
   // Recover from an interrupted run first: it may change what is on the app.
-  const previous = (await store.get<PreviousRun>("runs", "secretWatchdog"))?.value;
+  const previous = await readPassRecord(store);
   const recovery = await recoverRotation(app, {
     store,
     graph,

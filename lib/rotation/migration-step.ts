@@ -9,14 +9,14 @@ import type { GraphApplication } from "../clients/graph.js";
 import type { IncidentManager } from "../incidents/incident-manager.js";
 import type { Signal } from "../incidents/incident.js";
 import { judgeEvidence, type Evidence, type EvidenceMode, type SignInReport } from "./evidence.js";
+import { reauthAnnouncement, type KeyDependents, type MigrationTracker } from "./migrate.js";
 import {
-  migrationIncidentKey,
-  migrationSignal,
-  reauthAnnouncement,
-  type KeyDependents,
-  type MigrationTracker,
-} from "./migrate.js";
-import { planMigration, type KeyPlan } from "./migration-plan.js";
+  decideMigrationIncident,
+  pendingKeys,
+  planMigration,
+  type KeyPlan,
+  type MigrationIncidentInput,
+} from "./migration-plan.js";
 import { executeRetirement, planRetirement, type RetirementAction } from "./retire.js";
 import { loadKeyRecordValues, saveKeyRecord, type KeyRecord } from "./records.js";
 import type { RotationPorts } from "./ports.js";
@@ -62,15 +62,19 @@ export async function runMigrationStep(
   const records = await loadKeyRecordValues(store, app.appId);
   if (!records.some((r) => r.state === "superseded")) {
     const evidence = judgeEvidence(report, records, undefined, now);
-    options.alerts.resolve(migrationIncidentKey(app.appId), "No superseded secret is depended on.");
-    return { ...emptyOutcome(), evidence: { mode: evidence.mode, reason: evidence.reason } };
+    const outcome: MigrationOutcome = {
+      ...emptyOutcome(),
+      evidence: { mode: evidence.mode, reason: evidence.reason },
+    };
+    applyMigrationDecision(app.appId, outcome, { config, alerts: options.alerts, now });
+    return outcome;
   }
 
   const read = await readDependents(records, ports);
   const complete = readIsDecisive(read, options, logger);
   const evidence: Evidence = judgeEvidence(report, records, complete ? read.validGrants : undefined, now);
   const plans = planMigration(read.tracker.byKey(), records, evidence, now, config.rotation);
-  const pendingKeys = keysStillToMove(plans);
+  const pending = pendingKeys(plans);
   const outcome: MigrationOutcome = {
     ...emptyOutcome(),
     byKey: read.tracker.byKey(),
@@ -78,13 +82,13 @@ export async function runMigrationStep(
     evidence: { mode: evidence.mode, reason: evidence.reason },
     validGrants: read.validGrants,
     complete,
-    dependents: read.dependents.filter((dep) => dep.keyIds.some((k) => pendingKeys.has(k))).length,
+    dependents: read.dependents.filter((dep) => dep.keyIds.some((k) => pending.has(k))).length,
   };
   if (evidence.mode === "blind") logger.warn(`migration: ${evidence.reason}`);
 
   outcome.reauthRequested = await requestReauthentication(read, plans, ports, options, now);
   noteReauthentication(outcome.reauthRequested, plans, options.note);
-  updateMigrationIncident(app.appId, outcome, pendingKeys, { config, alerts: options.alerts, now });
+  applyMigrationDecision(app.appId, outcome, { config, alerts: options.alerts, now });
   if (complete && !options.dryRun) await recordNoDependents(records, read.tracker, ports, now);
 
   outcome.retirement = planRetirement({
@@ -121,11 +125,6 @@ function emptyOutcome(): MigrationOutcome {
     retirement: [],
     retired: [],
   };
-}
-
-/** Why: a key whose inferred dependents Nylas moved (Entra saw it go quiet) leaves nobody to ask. */
-function keysStillToMove(plans: readonly KeyPlan[]): Set<string> {
-  return new Set(plans.filter((p) => p.inferred > 0 && p.verdict !== "moved").map((p) => p.keyId));
 }
 
 /**
@@ -171,44 +170,25 @@ function noteReauthentication(
 }
 
 /**
- * Raises the migration incident while users must still sign in again, and resolves it once nobody must:
- * Nylas moved them (Entra saw the old key go quiet), or a complete read found no dependent grant. An
- * incomplete read with no dependents changes nothing.
+ * Does what migration-plan.ts decides about the migration incident: the pass and the sweep share that one
+ * decision, so its words cannot drift apart.
  */
-function updateMigrationIncident(
+function applyMigrationDecision(
   appId: string,
   outcome: Pick<MigrationOutcome, "byKey" | "plans" | "dependents" | "complete">,
-  pendingKeys: ReadonlySet<string>,
-  at: { config: MigrationPorts["config"]; alerts: AlertPort; now: Date },
+  at: Pick<MigrationIncidentInput, "config" | "now"> & { alerts: AlertPort },
 ): void {
-  const { plans, dependents } = outcome;
-  const key = migrationIncidentKey(appId);
-  const moved = plans.filter((p) => p.verdict === "moved");
-  if (dependents > 0) {
-    const pending = outcome.byKey.filter((k) => pendingKeys.has(k.keyId));
-    const waitingUntil = earliestDeferral(plans, pendingKeys);
-    at.alerts.raise(migrationSignal(appId, pending, dependents, at.now, at.config, waitingUntil));
-  } else if (moved.length > 0) {
-    const n = moved.reduce((sum, p) => sum + p.inferred, 0);
-    at.alerts.resolve(
-      key,
-      `Migration complete: Entra reports no sign-in with the old secret (${moved.map((p) => p.keyId).join(", ")}) since the switch, while ${n} valid grant(s) were said to depend on it: Nylas moved them to the new secret. Nobody needs to sign in again.`,
-    );
-  } else if (outcome.complete) {
-    at.alerts.resolve(key, "Migration complete: no valid grant depends on a superseded secret.");
-  }
-}
-
-/** When every pending key is only waiting for evidence, the earliest moment one of them is decided. */
-function earliestDeferral(plans: readonly KeyPlan[], pendingKeys: ReadonlySet<string>): string | null {
-  const pendingPlans = plans.filter((p) => pendingKeys.has(p.keyId));
-  if (!pendingPlans.every((p) => p.verdict === "waiting")) return null;
-  return (
-    pendingPlans
-      .map((p) => p.deferredUntil)
-      .filter((d): d is string => d !== null)
-      .sort()[0] ?? null
-  );
+  const change = decideMigrationIncident({
+    appId,
+    byKey: outcome.byKey,
+    dependents: outcome.dependents,
+    plans: outcome.plans,
+    complete: outcome.complete,
+    now: at.now,
+    config: at.config,
+  });
+  if (change.action === "raise") at.alerts.raise(change.signal);
+  else if (change.action === "resolve") at.alerts.resolve(change.key, change.note);
 }
 
 /**

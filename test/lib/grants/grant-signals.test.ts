@@ -8,6 +8,12 @@ import { describe, expect, it } from "vitest";
 import type { Config } from "../../../lib/config.js";
 import { grantIncidentKey, invalidGrantSignal } from "../../../lib/grants/grant-signals.js";
 import { reauthLink } from "../../../lib/microsoft/reauth-link.js";
+import NylasModule from "nylas";
+
+// The SDK's typings describe its CommonJS face; at run time the ESM default is the class itself.
+type NylasCtor = typeof NylasModule.default;
+const exported = NylasModule as unknown as NylasCtor | { default: NylasCtor };
+const Nylas: NylasCtor = "default" in exported ? exported.default : exported;
 
 const nylas: Config["nylas"] = {
   apiKey: "k",
@@ -25,10 +31,41 @@ describe("reauthLink", () => {
     expect(Object.fromEntries(url.searchParams)).toEqual({
       client_id: "app-123",
       redirect_uri: "https://app.example.com/callback",
+      // The SDK always names it; Nylas' default, and the simulator ignores it.
+      access_type: "online",
       response_type: "code",
       provider: "microsoft",
       login_hint: "ana+test@contoso.com",
     });
+  });
+
+  it("keeps the path whole behind an API root written with a trailing slash, and names no login_hint without an email", () => {
+    const url = new URL(reauthLink({ ...nylas, apiUri: "https://api.eu.nylas.com/" }, undefined)!);
+    expect(`${url.origin}${url.pathname}`).toBe("https://api.eu.nylas.com/v3/connect/auth");
+    expect(url.searchParams.has("login_hint")).toBe(false);
+    expect(url.searchParams.get("provider")).toBe("microsoft");
+  });
+
+  it("is the link the Nylas SDK's auth.urlForOAuth2 builds, parameter for parameter", () => {
+    for (const [apiUri, email] of [
+      ["https://api.us.nylas.com", "ana+test@contoso.com"],
+      ["https://api.eu.nylas.com/", undefined],
+      ["https://api.us.nylas.com", "o'brien&co@contoso.com"],
+    ] as const) {
+      const ours = new URL(reauthLink({ ...nylas, apiUri }, email)!);
+      const sdk = new URL(
+        new Nylas({ apiKey: "unused", apiUri: new URL(apiUri).origin }).auth.urlForOAuth2({
+          clientId: nylas.clientId!,
+          redirectUri: nylas.reauthRedirectUri!,
+          provider: "microsoft",
+          ...(email === undefined ? {} : { loginHint: email }),
+        }),
+      );
+      expect(`${ours.origin}${ours.pathname}`).toBe(`${sdk.origin}${sdk.pathname}`);
+      expect(Object.fromEntries([...ours.searchParams].sort())).toEqual(
+        Object.fromEntries([...sdk.searchParams].sort()),
+      );
+    }
   });
 
   it("needs both NYLAS_CLIENT_ID and REAUTH_REDIRECT_URI", () => {

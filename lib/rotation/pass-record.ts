@@ -1,9 +1,10 @@
 /**
  * The record the watchdog pass writes after each run (`runs/secretWatchdog`),
- * as far as the grant passes read it. The pass writes it through
- * `writePassRecord` and types its result with `PassRecord`, so a field renamed
- * there cannot silently stop being read here. It lives on the grants floor
- * because the grant passes may not import the pass itself.
+ * as far as anything but the pass reads it: the next pass's connector step
+ * and the grant passes. The pass writes it through `writePassRecord` and types
+ * its result with `PassRecord`, so a field renamed there cannot silently stop
+ * being read here. It lives on the rotation floor, the lowest that reads it,
+ * because neither the connector step nor the grant passes may import the pass.
  */
 import { DAY_MS } from "../clock.js";
 import type { StateStore } from "../state/store.js";
@@ -20,7 +21,14 @@ export interface PassRecord {
   startedAt: string;
   /** The connector app's secrets (ids, expiry, last sign-in). */
   connectorSecrets: ConnectorSecretSeen[];
+  migration: {
+    /** Valid Microsoft grants read (null: none needed reading). */
+    validGrants?: number | null;
+  };
 }
+
+/** As read back: a record written by an older pass may lack what later passes added. */
+export type StoredPassRecord = Pick<PassRecord, "startedAt"> & Partial<Omit<PassRecord, "startedAt">>;
 
 const KEY = "secretWatchdog";
 
@@ -28,8 +36,8 @@ export async function writePassRecord<T extends PassRecord>(store: StateStore, r
   await store.put("runs", KEY, record);
 }
 
-export async function readPassRecord(store: StateStore): Promise<PassRecord | undefined> {
-  return (await store.get<PassRecord>("runs", KEY))?.value;
+export async function readPassRecord(store: StateStore): Promise<StoredPassRecord | undefined> {
+  return (await store.get<StoredPassRecord>("runs", KEY))?.value;
 }
 
 /** How recent an expiry must be to be named as the likely cause. */
