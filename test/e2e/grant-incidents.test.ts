@@ -76,6 +76,7 @@ describe("grant incidents, end to end", () => {
       expect(Object.fromEntries(link.searchParams)).toEqual({
         client_id: w.sim.tenant.nylas.applicationId,
         redirect_uri: w.env.REAUTH_REDIRECT_URI,
+        access_type: "online",
         response_type: "code",
         provider: "microsoft",
         login_hint: g.email,
