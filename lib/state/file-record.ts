@@ -18,17 +18,14 @@ export interface FileRecord {
 }
 
 /** A state file that is not what this store writes (truncated by a crash, or edited by hand). */
-export class CorruptStateFileError extends Error {
-  override name = "CorruptStateFileError";
-  readonly file: string;
+export interface UnreadableFile {
+  /** Why, in words that hold none of the content (a JSON.parse message quotes it). */
+  unreadable: string;
+  raw: string;
+}
 
-  constructor(file: string, reason: string) {
-    super(
-      `State file ${file} is unreadable (${reason}): it was cut short by a crash or edited by hand. ` +
-        `Delete it to start that item afresh, or restore it from a backup.`,
-    );
-    this.file = file;
-  }
+export function isUnreadable(read: FileRecord | UnreadableFile): read is UnreadableFile {
+  return "unreadable" in read;
 }
 
 /**
@@ -51,22 +48,20 @@ export function fileName(key: string): string {
   return `${name}${SUFFIX}`;
 }
 
-export async function readRecord(file: string): Promise<FileRecord | undefined> {
-  let text: string;
+/** The file's record, what is wrong with it, or undefined when there is no file. */
+export async function readRecord(file: string): Promise<FileRecord | UnreadableFile | undefined> {
+  let raw: string;
   try {
-    text = await fs.readFile(file, "utf8");
+    raw = await fs.readFile(file, "utf8");
   } catch (error) {
     if (errorCode(error) === "ENOENT") return undefined;
     throw error;
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new CorruptStateFileError(
-      file,
-      text.trim() === "" ? "empty" : `not valid JSON: ${(error as Error).message}`,
-    );
+    parsed = JSON.parse(raw);
+  } catch {
+    return { unreadable: raw.trim() === "" ? "empty" : "not valid JSON", raw };
   }
   if (
     typeof parsed !== "object" ||
@@ -75,9 +70,26 @@ export async function readRecord(file: string): Promise<FileRecord | undefined> 
     typeof (parsed as FileRecord).etag !== "string" ||
     !("value" in parsed)
   ) {
-    throw new CorruptStateFileError(file, 'not a state record: expected {"key", "etag", "value"}');
+    return { unreadable: 'not a state record: expected {"key", "etag", "value"}', raw };
   }
-  return parsed as FileRecord;
+  // A fresh object: a hand-added "unreadable" property must not make it look unreadable.
+  const { key, etag, value } = parsed as FileRecord;
+  return { key, etag, value };
+}
+
+/**
+ * The key a file name stands for, for a file whose content (which holds the
+ * key) cannot be read. A long key's name is a prefix and a hash: that name is
+ * the best there is.
+ */
+export function keyOfFileName(name: string): string {
+  const encoded = name.endsWith(SUFFIX) ? name.slice(0, -SUFFIX.length) : name;
+  if (encoded.includes("~")) return encoded;
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return encoded;
+  }
 }
 
 /** Writes (and fsyncs) a temp file next to `file`, creating the directory if needed. Returns its path. */

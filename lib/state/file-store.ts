@@ -17,24 +17,29 @@ import {
   errorCode,
   exists,
   fileName,
+  isUnreadable,
+  keyOfFileName,
   newEtag,
   readRecord,
   syncDir,
   toJsonValue,
   writeTemp,
+  type UnreadableFile,
 } from "./file-record.js";
+import { moveToQuarantine, type QuarantineIo } from "./quarantine.js";
 import type {
   Collection,
   DeleteOptions,
   StateStore,
+  StoreIo,
   StoredItem,
   WriteOptions,
   WriteResult,
 } from "./store.js";
 
-export { CorruptStateFileError, fileName } from "./file-record.js";
+export { fileName } from "./file-record.js";
 
-export interface FileStateStoreOptions {
+export interface FileStateStoreOptions extends StoreIo {
   /**
    * A lock file older than this was left by a writer that died; it is broken.
    * A live writer holds a lock for one read-compare-rename (milliseconds).
@@ -56,6 +61,7 @@ export class FileStateStore implements StateStore {
   readonly #dir: string;
   readonly #staleLockMs: number;
   readonly #lockTimeoutMs: number;
+  readonly #io: QuarantineIo;
   /** In-process queue per file, so one process's writers wait in line instead of spinning on the lock file. */
   readonly #queues = new Map<string, Promise<void>>();
 
@@ -65,11 +71,23 @@ export class FileStateStore implements StateStore {
     this.#staleLockMs = options.staleLockMs ?? DEFAULT_STALE_LOCK_MS;
     this.#lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
     this.description = `dir ${dir}`;
+    const clock = options.clock;
+    this.#io = {
+      logger: options.logger,
+      now: clock === undefined ? () => new Date() : () => clock.now(),
+      maxJsonChars: Infinity,
+    };
   }
 
   async get<T>(collection: Collection, key: string): Promise<StoredItem<T> | undefined> {
-    const record = await readRecord(this.#file(collection, key));
-    return record === undefined ? undefined : { key, value: record.value as T, etag: record.etag };
+    const file = this.#file(collection, key);
+    const record = await readRecord(file);
+    if (record === undefined) return undefined;
+    if (isUnreadable(record)) {
+      await this.#quarantine(collection, key, file, record);
+      return undefined;
+    }
+    return { key, value: record.value as T, etag: record.etag };
   }
 
   async put<T>(
@@ -92,10 +110,7 @@ export class FileStateStore implements StateStore {
         if (!created) return { ok: false };
       } else {
         const done = await this.#withLock(file, async () => {
-          if (options.ifMatch !== undefined) {
-            const current = await readRecord(file);
-            if (current?.etag !== options.ifMatch) return false;
-          }
+          if (options.ifMatch !== undefined && !(await this.#matches(file, options.ifMatch))) return false;
           await fs.rename(temp, file);
           return true;
         });
@@ -114,10 +129,7 @@ export class FileStateStore implements StateStore {
     // Nothing to delete: skip the lock (and creating the collection's directory for it).
     if (!(await exists(file))) return false;
     const deleted = await this.#withLock(file, async () => {
-      if (options.ifMatch !== undefined) {
-        const current = await readRecord(file);
-        if (current?.etag !== options.ifMatch) return false;
-      }
+      if (options.ifMatch !== undefined && !(await this.#matches(file, options.ifMatch))) return false;
       try {
         await fs.unlink(file);
         return true;
@@ -142,15 +154,45 @@ export class FileStateStore implements StateStore {
     // Encoded names never start with "."; temp files do, lock files end in ".lock".
     for await (const entry of handle) {
       if (entry.name.startsWith(".") || !entry.name.endsWith(SUFFIX)) continue;
-      const record = await readRecord(path.join(dir, entry.name));
+      const file = path.join(dir, entry.name);
+      const record = await readRecord(file);
       // Deleted between the directory read and the file read: no longer part of the collection.
       if (record === undefined) continue;
+      if (isUnreadable(record)) {
+        await this.#quarantine(collection, keyOfFileName(entry.name), file, record);
+        continue;
+      }
       yield { key: record.key, value: record.value as T, etag: record.etag };
     }
   }
 
   #file(collection: Collection, key: string): string {
     return path.join(this.#dir, collection, fileName(key));
+  }
+
+  /** An unreadable file matches no etag: nobody was ever given one for it. */
+  async #matches(file: string, etag: string): Promise<boolean> {
+    const current = await readRecord(file);
+    return current !== undefined && !isUnreadable(current) && current.etag === etag;
+  }
+
+  /**
+   * Moves an unreadable file to quarantine. It is removed under its lock and only
+   * if it still holds the same text: every writer renames under that lock, so a
+   * good write that landed since is seen and kept.
+   */
+  async #quarantine(collection: Collection, key: string, file: string, found: UnreadableFile): Promise<void> {
+    const unreadable = { collection, key, reason: found.unreadable, raw: found.raw, version: found.raw };
+    await moveToQuarantine(this, this.#io, unreadable, async () => {
+      const removed = await this.#withLock(file, async () => {
+        const current = await readRecord(file);
+        if (current === undefined || !isUnreadable(current) || current.raw !== found.raw) return false;
+        await fs.unlink(file);
+        return true;
+      });
+      if (removed) await syncDir(path.dirname(file));
+      return removed;
+    });
   }
 
   /** Creates `file` from `temp` only if it does not exist: atomic across processes. */

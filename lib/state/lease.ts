@@ -4,6 +4,12 @@
  * conditional writes, so of two concurrent acquirers exactly one wins; a
  * lease whose holder died expires after its TTL and can be taken over (again
  * conditionally, on the etag of the expired record).
+ *
+ * A corrupt lease never blocks rotation, and is never deleted blindly: one that
+ * is JSON but not a lease is taken over like an expired one (ifMatch on its
+ * etag); one that is not even JSON the store quarantines on read, removing it
+ * only if unchanged, and it then reads as absent, so it is taken with a create
+ * (ifNotExists). Either way two racers cannot both win.
  */
 import type { Clock } from "../clock.js";
 import type { Collection, StateStore } from "./store.js";
@@ -61,11 +67,7 @@ export async function acquireLease(
     expiresAt: new Date(now.getTime() + options.ttlMs).toISOString(),
   };
   const current = await store.get<unknown>(LEASE_COLLECTION, key);
-  if (current !== undefined) {
-    const expiresAt = expiryOf(current.value);
-    // A record that is not a lease (edited by hand) counts as expired.
-    if (expiresAt !== undefined && expiresAt > now.getTime()) return undefined;
-  }
+  if (current !== undefined && isLive(current.value, now.getTime())) return undefined;
   const result =
     current === undefined
       ? await store.put(LEASE_COLLECTION, key, record, { ifNotExists: true })
@@ -102,10 +104,11 @@ class StoredLease implements Lease {
   }
 }
 
-function expiryOf(value: unknown): number | undefined {
-  if (typeof value !== "object" || value === null) return undefined;
-  const expiresAt = (value as Partial<LeaseRecord>).expiresAt;
-  if (typeof expiresAt !== "string") return undefined;
+/** Held and unexpired. A record that is not a lease (edited by hand, cut short) counts as expired. */
+function isLive(value: unknown, nowMs: number): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const { holder, expiresAt } = value as Partial<LeaseRecord>;
+  if (typeof holder !== "string" || typeof expiresAt !== "string") return false;
   const ms = Date.parse(expiresAt);
-  return Number.isNaN(ms) ? undefined : ms;
+  return !Number.isNaN(ms) && ms > nowMs;
 }

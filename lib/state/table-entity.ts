@@ -66,23 +66,31 @@ export function serialize(collection: Collection, key: string, value: unknown): 
   return json;
 }
 
-/** The stored JSON back as a value; `description` names the store in the error. */
-export function parseEntityJson<T>(
-  description: string,
-  collection: Collection,
-  key: string,
-  json: unknown,
-): T {
-  if (typeof json !== "string") {
-    throw new Error(
-      `State entity ${collection}/${key} in ${description} has no "json" property: it was not written by the watchdog. Delete the entity.`,
-    );
-  }
+/** The stored JSON back as a value, or why it cannot be (in words that hold none of the content). */
+export function parseEntityJson<T>(json: unknown): { ok: true; value: T } | { ok: false; reason: string } {
+  if (typeof json !== "string")
+    return { ok: false, reason: 'no "json" string property: not written by the watchdog' };
   try {
-    return JSON.parse(json) as T;
+    return { ok: true, value: JSON.parse(json) as T };
   } catch {
-    throw new Error(
-      `State entity ${collection}/${key} in ${description} holds invalid JSON: it was edited by hand. Delete or fix the entity.`,
-    );
+    return { ok: false, reason: "invalid JSON: edited by hand" };
+  }
+}
+
+/** What an unreadable entity held, for quarantine: its JSON text, or its properties when it has none. */
+export function rawEntity(entity: Record<string, unknown>): string {
+  if (typeof entity.json === "string") return entity.json;
+  const { etag: _etag, timestamp: _timestamp, partitionKey: _pk, rowKey: _rk, ...rest } = entity;
+  return JSON.stringify(rest);
+}
+
+/** The key an entity stands for: its own `key`, or else its RowKey decoded (as is, for a hashed one). */
+export function keyOfEntity(entity: { key?: unknown; rowKey?: string }): string {
+  if (typeof entity.key === "string" && entity.key !== "") return entity.key;
+  const rowKey = entity.rowKey ?? "";
+  try {
+    return decodeRowKey(rowKey);
+  } catch {
+    return rowKey;
   }
 }

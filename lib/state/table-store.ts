@@ -10,12 +10,22 @@
 import { TableClient, odata, type TableServiceClientOptions } from "@azure/data-tables";
 import { Redactor } from "../logger.js";
 import { parseConnectionString } from "./table-connection.js";
-import { decodeRowKey, encodeRowKey, parseEntityJson, serialize, type StateEntity } from "./table-entity.js";
+import { moveToQuarantine, type QuarantineIo } from "./quarantine.js";
+import {
+  MAX_VALUE_BYTES,
+  encodeRowKey,
+  keyOfEntity,
+  parseEntityJson,
+  rawEntity,
+  serialize,
+  type StateEntity,
+} from "./table-entity.js";
 import { serviceCode, statusOf, tableError } from "./table-errors.js";
 import type {
   Collection,
   DeleteOptions,
   StateStore,
+  StoreIo,
   StoredItem,
   WriteOptions,
   WriteResult,
@@ -25,7 +35,10 @@ export { MAX_VALUE_BYTES, decodeRowKey, encodeRowKey } from "./table-entity.js";
 
 export const TABLE_NAME = "watchdogstate";
 
-export interface TableStateStoreOptions {
+/** An entity as read back: its properties (possibly not ours, if edited by hand) and the service's metadata. */
+type ReadEntity = Record<string, unknown> & { partitionKey?: string; rowKey?: string; etag: string };
+
+export interface TableStateStoreOptions extends StoreIo {
   /** Default `watchdogstate`. Tests use one table each. */
   tableName?: string;
   /** The SDK's retries (default: 3, exponential). */
@@ -37,6 +50,7 @@ export class TableStateStore implements StateStore {
   readonly description: string;
   readonly #client: TableClient;
   readonly #redactor: Redactor;
+  readonly #io: QuarantineIo;
   #tableCreated: Promise<void> | undefined;
 
   /**
@@ -72,7 +86,12 @@ export class TableStateStore implements StateStore {
     }
     const redactor = new Redactor();
     redactor.add(connectionString, ...parsed.secrets);
-    return new TableStateStore(client, `table ${tableName}@${parsed.account ?? parsed.host}`, redactor);
+    return new TableStateStore(
+      client,
+      `table ${tableName}@${parsed.account ?? parsed.host}`,
+      redactor,
+      options,
+    );
   }
 
   /**
@@ -93,25 +112,41 @@ export class TableStateStore implements StateStore {
     const client = new TableClient(tableServiceUri, tableName, credential, {
       ...(options.retryOptions === undefined ? {} : { retryOptions: options.retryOptions }),
     });
-    return new TableStateStore(client, `table ${tableName}@${new URL(tableServiceUri).host}`);
+    return new TableStateStore(
+      client,
+      `table ${tableName}@${new URL(tableServiceUri).host}`,
+      new Redactor(),
+      options,
+    );
   }
 
   /** From a ready `TableClient` (any credential). `description` must not hold a secret. */
-  constructor(client: TableClient, description = `table ${client.tableName}`, redactor = new Redactor()) {
+  constructor(
+    client: TableClient,
+    description = `table ${client.tableName}`,
+    redactor = new Redactor(),
+    io: StoreIo = {},
+  ) {
     this.#client = client;
     this.description = description;
     this.#redactor = redactor;
+    const clock = io.clock;
+    this.#io = {
+      logger: io.logger,
+      now: clock === undefined ? () => new Date() : () => clock.now(),
+      // `serialize` counts UTF-16 bytes, two per character.
+      maxJsonChars: MAX_VALUE_BYTES / 2,
+    };
   }
 
   async get<T>(collection: Collection, key: string): Promise<StoredItem<T> | undefined> {
     const rowKey = encodeRowKey(key);
     try {
-      const entity = await this.#client.getEntity<StateEntity>(collection, rowKey);
-      return {
-        key,
-        value: parseEntityJson<T>(this.description, collection, key, entity.json),
-        etag: entity.etag,
-      };
+      const entity = await this.#client.getEntity<Record<string, unknown>>(collection, rowKey);
+      const parsed = parseEntityJson<T>(entity.json);
+      if (parsed.ok) return { key, value: parsed.value, etag: entity.etag };
+      await this.#quarantine(collection, { ...entity, key }, parsed.reason);
+      return undefined;
     } catch (error) {
       // Missing entity, or the table does not exist yet (nothing was ever written).
       if (statusOf(error) === 404) return undefined;
@@ -164,33 +199,48 @@ export class TableStateStore implements StateStore {
   }
 
   async delete(collection: Collection, key: string, options: DeleteOptions = {}): Promise<boolean> {
+    return this.#deleteRow(collection, encodeRowKey(key), options.ifMatch ?? "*", key);
+  }
+
+  async *list<T>(collection: Collection): AsyncIterable<StoredItem<T>> {
+    // The SDK pages on continuation tokens underneath: one page in memory at a time.
+    const entities = this.#client.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: odata`PartitionKey eq ${collection}` },
+    });
     try {
-      await this.#client.deleteEntity(collection, encodeRowKey(key), { etag: options.ifMatch ?? "*" });
+      for await (const entity of entities) {
+        const parsed = parseEntityJson<T>(entity.json);
+        if (parsed.ok) yield { key: keyOfEntity(entity), value: parsed.value, etag: entity.etag };
+        else await this.#quarantine(collection, entity, parsed.reason);
+      }
+    } catch (error) {
+      if (statusOf(error) === 404) return; // no table yet: an empty collection
+      throw this.#error(error, `listing ${collection}`);
+    }
+  }
+
+  /**
+   * Moves an unreadable entity to quarantine. It is removed only if its ETag
+   * still matches: a good write that replaced it since is kept.
+   */
+  async #quarantine(collection: Collection, entity: ReadEntity, reason: string): Promise<void> {
+    const key = keyOfEntity(entity);
+    const rowKey = entity.rowKey ?? encodeRowKey(key);
+    const found = { collection, key, reason, raw: rawEntity(entity), version: entity.etag };
+    await moveToQuarantine(this, this.#io, found, () =>
+      this.#deleteRow(collection, rowKey, entity.etag, key),
+    );
+  }
+
+  /** Deletes a row if its ETag matches (`*`: any). False when it is gone or was written since. */
+  async #deleteRow(collection: Collection, rowKey: string, etag: string, key: string): Promise<boolean> {
+    try {
+      await this.#client.deleteEntity(collection, rowKey, { etag });
       return true;
     } catch (error) {
       const status = statusOf(error);
       if (status === 404 || status === 412) return false;
       throw this.#error(error, `deleting ${collection}/${key}`);
-    }
-  }
-
-  async *list<T>(collection: Collection): AsyncIterable<StoredItem<T>> {
-    // The SDK pages on continuation tokens underneath: one page in memory at a time.
-    const entities = this.#client.listEntities<StateEntity>({
-      queryOptions: { filter: odata`PartitionKey eq ${collection}` },
-    });
-    try {
-      for await (const entity of entities) {
-        const key = typeof entity.key === "string" ? entity.key : decodeRowKey(entity.rowKey);
-        yield {
-          key,
-          value: parseEntityJson<T>(this.description, collection, key, entity.json),
-          etag: entity.etag,
-        };
-      }
-    } catch (error) {
-      if (statusOf(error) === 404) return; // no table yet: an empty collection
-      throw this.#error(error, `listing ${collection}`);
     }
   }
 

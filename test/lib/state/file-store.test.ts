@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { createStateStore } from "../../../lib/state/create-store.js";
-import { CorruptStateFileError, FileStateStore, fileName } from "../../../lib/state/file-store.js";
+import { FileStateStore, fileName } from "../../../lib/state/file-store.js";
 import { collect, etagOf, runStoreContract } from "./store-contract.js";
 
 const roots: string[] = [];
@@ -89,30 +89,6 @@ describe("FileStateStore on disk", () => {
     reading = false;
     await reader;
     expect(reads).toBeGreaterThan(0);
-  });
-
-  it("names a corrupt file and says to delete or restore it; an overwrite repairs it", async () => {
-    const dir = await tempDir();
-    const store = new FileStateStore(dir);
-    await store.put("incidents", "ok", 1);
-    const file = path.join(dir, "incidents", "broken.json");
-    await writeFile(file, '{"key":"broken","etag":"x","val');
-    const error = await store.get("incidents", "broken").catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(CorruptStateFileError);
-    expect((error as Error).message).toContain(file);
-    expect((error as Error).message).toMatch(/Delete it .*restore it/);
-    await expect(collect(store.list("incidents"))).rejects.toThrow(file);
-    await expect(store.put("incidents", "broken", 2, { ifMatch: "x" })).rejects.toThrow(
-      CorruptStateFileError,
-    );
-
-    await writeFile(file, "");
-    await expect(store.get("incidents", "broken")).rejects.toThrow(/empty/);
-    await writeFile(file, '{"something":"else"}');
-    await expect(store.get("incidents", "broken")).rejects.toThrow(/not a state record/);
-
-    await store.put("incidents", "broken", 3);
-    expect((await store.get("incidents", "broken"))?.value).toBe(3);
   });
 
   it("breaks a stale lock left by a dead writer", async () => {

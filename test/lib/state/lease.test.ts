@@ -90,6 +90,21 @@ describe("acquireLease", () => {
     ).toBeDefined();
   });
 
+  it("takes over, once, a lease record that lost its holder or has an unreadable expiry", async () => {
+    const store = await freshStore();
+    const clock = new ManualClock();
+    const future = new Date(clock.now().getTime() + TTL).toISOString();
+    for (const broken of [{ expiresAt: future }, { holder: "x", expiresAt: "soon" }]) {
+      await store.put(LEASE_COLLECTION, "lease:rotation", broken);
+      const leases = await Promise.all(
+        ["a", "b"].map((holder) => acquireLease(store, "rotation", { holder, ttlMs: TTL, clock })),
+      );
+      const held = leases.filter((l) => l !== undefined);
+      expect(held).toHaveLength(1);
+      expect(await held[0]!.release()).toBe(true);
+    }
+  });
+
   it("rejects a non-positive TTL and an empty holder", async () => {
     const store = await freshStore();
     const clock = new ManualClock();

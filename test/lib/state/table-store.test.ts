@@ -5,6 +5,7 @@ import { HttpError } from "../../../lib/errors.js";
 import { newDeliveryRecord } from "../../../lib/incidents/delivery-record.js";
 import { createStateStore } from "../../../lib/state/create-store.js";
 import { acquireLease } from "../../../lib/state/lease.js";
+import type { Collection, WriteOptions, WriteResult } from "../../../lib/state/store.js";
 import {
   MAX_VALUE_BYTES,
   TABLE_NAME,
@@ -15,7 +16,8 @@ import {
 import { DEV_ACCOUNT_KEY, devConnectionString, startAzurite, type Azurite } from "../../helpers/azurite.js";
 import { grantSignal, incidentOf, notificationOf } from "../incidents/fixtures.js";
 import { costWorld, recordWebhookAnswers } from "../incidents/outbox-cost.js";
-import { runStoreContract } from "./store-contract.js";
+import { runQuarantineContract, type HarnessOptions } from "./quarantine-contract.js";
+import { collect, runStoreContract } from "./store-contract.js";
 
 let azurite: Azurite | undefined;
 beforeAll(async () => {
@@ -39,6 +41,47 @@ function freshStore(): TableStateStore {
 }
 
 runStoreContract("TableStateStore (Azurite)", freshStore);
+
+/** A table store that lets a test act just before it writes a quarantine record. */
+class HookedTableStore extends TableStateStore {
+  readonly #before: HarnessOptions["beforeQuarantine"];
+
+  constructor(client: TableClient, options: HarnessOptions) {
+    super(client, `table ${client.tableName}`, undefined, { logger: options.logger, clock: options.clock });
+    this.#before = options.beforeQuarantine;
+  }
+
+  override async put<T>(
+    collection: Collection,
+    key: string,
+    value: T,
+    options?: WriteOptions,
+  ): Promise<WriteResult> {
+    if (collection === "quarantine") await this.#before?.(this);
+    return super.put(collection, key, value, options);
+  }
+}
+
+function rawClient(tableName: string): TableClient {
+  return TableClient.fromConnectionString(connectionString(), tableName, { allowInsecureConnection: true });
+}
+
+runQuarantineContract("TableStateStore (Azurite)", async (options) => {
+  const tableName = `q${process.pid}n${++tables}`;
+  const store = new HookedTableStore(rawClient(tableName), options);
+  await store.put("runs", "seed", 1); // creates the table
+  const client = rawClient(tableName);
+  return {
+    store,
+    corrupt: async (collection, key, raw) => {
+      const base = { partitionKey: collection, rowKey: encodeRowKey(key), key };
+      await client.upsertEntity(
+        raw === undefined ? { ...base, other: "x" } : { ...base, json: raw },
+        "Replace",
+      );
+    },
+  };
+});
 
 /** Everything a message must not reveal. */
 function expectNoSecret(error: unknown, ...secrets: string[]): void {
@@ -152,20 +195,21 @@ describe("TableStateStore", () => {
     expectNoSecret(error, "c2VjcmV0LXZhbHVlLTEyMzQ1Ng==");
   });
 
-  it("says which entity holds invalid JSON", async () => {
+  it("quarantines an entity without a key of its own under its decoded RowKey, within the size limit", async () => {
     const store = freshStore();
     await store.put("runs", "seed", 1); // creates the table
     const tableName = store.description.slice("table ".length, store.description.indexOf("@"));
-    const client = TableClient.fromConnectionString(connectionString(), tableName, {
-      allowInsecureConnection: true,
-    });
-    await client.createEntity({
-      partitionKey: "runs",
-      rowKey: encodeRowKey("bad"),
-      key: "bad",
-      json: "{nope",
-    });
-    await expect(store.get("runs", "bad")).rejects.toThrow(/runs\/bad .*invalid JSON/);
+    const client = rawClient(tableName);
+    // Control characters escape six-fold in JSON: the kept text must still fit one item.
+    const huge = "\u0001".repeat(30_000);
+    await client.createEntity({ partitionKey: "runs", rowKey: encodeRowKey("no key:1"), json: huge });
+    expect(await collect(store.list("runs"))).toHaveLength(1);
+    const [item] = await collect(store.list<{ key: string; raw: string; rawChars: number }>("quarantine"));
+    expect(item?.value.key).toBe("no key:1");
+    expect(item?.value.rawChars).toBe(30_000);
+    expect(item?.value.raw.length).toBeGreaterThan(0);
+    expect(huge.startsWith(item!.value.raw)).toBe(true);
+    expect(await store.get("runs", "no key:1")).toBeUndefined();
   });
 
   it("lets exactly one of concurrent acquirers take a lease", async () => {
