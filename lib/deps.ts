@@ -78,7 +78,7 @@ export function createDeps(config: Config, baseLogger: Logger, overrides: DepsOv
     overrides.store ??
     once(async () => {
       const { createStateStore } = await import("./state/create-store.js");
-      return createStateStore(config.state);
+      return createStateStore(config.state, { logger, clock });
     });
   const incidents = once(async () => {
     const [{ IncidentManager }, { Outbox }, { createSinks }] = await Promise.all([

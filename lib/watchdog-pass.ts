@@ -15,6 +15,7 @@ import type { WatchdogPassPorts } from "./ports.js";
 import type { GraphApplication } from "./clients/graph.js";
 import { errorMessage } from "./errors.js";
 import { AlertCollector } from "./incidents/alert-collector.js";
+import { reportQuarantine } from "./incidents/corrupt-state.js";
 import type { IncidentManager } from "./incidents/incident-manager.js";
 import { scanCredentials, type CredentialReport, type ScanSummary } from "./watch/scan.js";
 import { daysLeft, isExpired, needsAttention, thresholdsOf } from "./watch/classify.js";
@@ -219,6 +220,7 @@ export async function runWatchdogPass(
     evaluated.has(String(incident.details.app_id)),
   );
   await recheckGrantIncidents(deps, incidents, alerts);
+  await reportQuarantine(store, alerts);
 
   result.nextExpiry = nextExpiryOf(result, watched, clock.now());
   result.attention =
