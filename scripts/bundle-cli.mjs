@@ -18,6 +18,7 @@ import { relative, resolve } from "node:path";
 import process from "node:process";
 import { URL, fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { CREATE_REQUIRE, SHARED_OPTIONS } from "./esbuild-options.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -30,30 +31,12 @@ export async function bundleCli(outDir = resolve(ROOT, "dist/cli")) {
     entryPoints: [`${ROOT}bin/watchdog.ts`],
     outdir: outDir,
     entryNames: "[name]",
-    chunkNames: "chunks/[name]-[hash]",
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "node22",
-    // Only the Functions worker provides it; outside Azure, @azure/functions runs without it.
-    external: ["@azure/functions-core"],
-    // The SDKs are CommonJS: their require() of node builtins needs a real require in ESM.
+    ...SHARED_OPTIONS,
     // Source maps cost only when asked for: stack traces are printed under --verbose alone.
     banner: {
-      js: [
-        'import { createRequire as __watchdogCreateRequire } from "node:module";',
-        "const require = __watchdogCreateRequire(import.meta.url);",
-        'if (process.argv.includes("--verbose")) process.setSourceMapsEnabled(true);',
-      ].join("\n"),
+      js: `${CREATE_REQUIRE}\nif (process.argv.includes("--verbose")) process.setSourceMapsEnabled(true);`,
     },
     sourcemap: "linked",
-    // Whitespace and syntax only: identifiers keep their names in stack traces.
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: "eof",
-    metafile: true,
-    logLevel: "warning",
   });
   chmodSync(`${outDir}/watchdog.js`, 0o755);
   // ES modules wherever the folder is copied (the repository's package.json says so too).

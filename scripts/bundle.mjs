@@ -23,6 +23,7 @@ import { relative, resolve } from "node:path";
 import process from "node:process";
 import { URL, fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { CREATE_REQUIRE, SHARED_OPTIONS } from "./esbuild-options.mjs";
 import pkg from "../package.json" with { type: "json" };
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -42,29 +43,11 @@ export async function bundle(outDir = resolve(ROOT, "dist/deploy")) {
     entryPoints,
     outdir: outDir,
     entryNames: "functions/[name]",
-    chunkNames: "chunks/[name]-[hash]",
-    bundle: true,
-    // One copy of every module across the four entries (a second @azure/functions would register a
-    // second programming model), and each `import()` in lib/ becomes a chunk loaded on first use.
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "node22",
-    // Provided by the Functions worker at run time (it intercepts require), never installed.
-    external: ["@azure/functions-core"],
+    ...SHARED_OPTIONS,
     // The SDKs are CommonJS: their require() of node builtins and of @azure/functions-core needs a
     // real require in an ES module. The worker's interception patches Module.prototype.require,
     // which createRequire's function goes through.
-    banner: {
-      js: 'import { createRequire as __watchdogCreateRequire } from "node:module"; const require = __watchdogCreateRequire(import.meta.url);',
-    },
-    // Whitespace and syntax only: identifiers keep their names, so stack traces in Application
-    // Insights still say which function failed.
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: "eof",
-    metafile: true,
-    logLevel: "warning",
+    banner: { js: CREATE_REQUIRE },
   });
   writeFileSync(
     `${outDir}/package.json`,

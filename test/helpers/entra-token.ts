@@ -21,3 +21,14 @@ export function requestToken(
     }).toString(),
   });
 }
+
+/** An app-only Graph token for the watchdog's own app: what a test that talks to Graph directly sends. */
+export async function watchdogGraphToken(sim: Simulator): Promise<string> {
+  const res = await requestToken(
+    sim,
+    sim.watchdog.appId,
+    sim.watchdog.secret,
+    `${sim.urls.graphEndpoint}/.default`,
+  );
+  return ((await res.json()) as { access_token: string }).access_token;
+}

@@ -1,20 +1,6 @@
 /** The wording of loadConfig's problems: each with its fix, all at once, never a secret value. */
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../lib/config.js";
-import { ConfigError, type ConfigProblem } from "../../lib/errors.js";
-
-const TENANT = "11111111-2222-3333-4444-555555555555";
-const base = { NYLAS_API_KEY: "nyk_test_key_123", AZURE_TENANT_ID: TENANT };
-
-function problemsOf(env: Record<string, string>): ConfigProblem[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error("expected a ConfigError");
-}
+import { base, problemsOf } from "../helpers/config-problems.js";
 
 describe("loadConfig: problems and their fixes", () => {
   it("words each kind of problem with its fix", () => {

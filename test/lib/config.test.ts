@@ -1,19 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { TENANT, base, problemsOf } from "../helpers/config-problems.js";
 import { loadConfig, DEFAULTS } from "../../lib/config.js";
-import { ConfigError } from "../../lib/errors.js";
-
-const TENANT = "11111111-2222-3333-4444-555555555555";
-const base = { NYLAS_API_KEY: "nyk_test_key_123", AZURE_TENANT_ID: TENANT };
-
-function problemsOf(env: Record<string, string>): { setting: string; problem: string; fix: string }[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("loadConfig", () => {
   it("refuses a schedule that never fires", () => {

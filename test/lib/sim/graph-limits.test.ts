@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { requestToken } from "../../helpers/entra-token.js";
+import { watchdogGraphToken } from "../../helpers/entra-token.js";
 import { ManualClock } from "../../../lib/clock.js";
 import { startSimulator, type SimApp, type Simulator } from "../../../lib/sim/index.js";
 
@@ -9,13 +9,7 @@ const clock = new ManualClock(Date.UTC(2026, 10, 23, 12, 0, 0));
 
 beforeAll(async () => {
   sim = await startSimulator({ clock });
-  const res = await requestToken(
-    sim,
-    sim.watchdog.appId,
-    sim.watchdog.secret,
-    `${sim.urls.graphEndpoint}/.default`,
-  );
-  token = ((await res.json()) as { access_token: string }).access_token;
+  token = await watchdogGraphToken(sim);
 });
 afterAll(async () => {
   await sim.close();

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { blockKitProblem, startSimulator, type Simulator } from "../../../lib/sim/index.js";
-import { requestToken } from "../../helpers/entra-token.js";
+import { watchdogGraphToken } from "../../helpers/entra-token.js";
 import { nylasApi as callNylasApi } from "../../helpers/nylas-api.js";
 
 let sim: Simulator;
@@ -15,13 +15,7 @@ let token: string;
 
 beforeAll(async () => {
   sim = await startSimulator();
-  const res = await requestToken(
-    sim,
-    sim.watchdog.appId,
-    sim.watchdog.secret,
-    `${sim.urls.graphEndpoint}/.default`,
-  );
-  token = ((await res.json()) as { access_token: string }).access_token;
+  token = await watchdogGraphToken(sim);
 });
 afterAll(async () => {
   await sim.close();
