@@ -4,22 +4,27 @@
  * sub-response is retried alone, after its Retry-After (capped by the one
  * retry policy); the `$batch` POST itself is a read and retried as one.
  */
-import type { HttpError } from "../errors.js";
+import * as z from "zod/mini";
+import { HttpError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { malformedAnswer, parseAnswer } from "./answer.js";
 import { toGraphHttpError } from "./graph-errors.js";
-import { CREDENTIAL_SELECT, MAX_BATCH, normalizeApp, type GraphApplication } from "./graph-types.js";
+import { parseApplication } from "./graph-schemas.js";
+import { CREDENTIAL_SELECT, MAX_BATCH, type GraphApplication } from "./graph-types.js";
 import { isTransientGraph, waitToRetry, type RetryPolicy, type Sleep } from "./retry.js";
 
-interface SubResponse {
-  id: string;
-  status: number;
-  headers?: Record<string, string>;
-  body?: unknown;
-}
-
-interface BatchResponse {
-  responses: SubResponse[];
-}
+const Batch = z.object({
+  responses: z.array(
+    z.object({
+      id: z.string(),
+      status: z.number(),
+      headers: z.optional(z.record(z.string(), z.string())),
+      body: z.optional(z.unknown()),
+    }),
+  ),
+});
+type BatchResponse = z.output<typeof Batch>;
+type SubResponse = BatchResponse["responses"][number];
 
 /** One read's result: the app, undefined when the tenant has none, or the error when it could not be read. */
 export interface BatchedRead {
@@ -49,11 +54,22 @@ function subError(response: SubResponse, appId: string): HttpError {
   );
 }
 
+/** A 200 sub-response: the app it carries, or — malformed, or about another app — the error. */
+function readOne(body: unknown, appId: string, select: readonly string[]): BatchedRead {
+  try {
+    return { appId, app: parseApplication(body, select, `reading application ${appId} ($batch)`, appId) };
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    return { appId, app: undefined, error };
+  }
+}
+
 /** Sorts one round's answers: reads done (to yield) and reads to retry, with the longest Retry-After asked. */
 function sortRound(
   batch: BatchResponse,
   pending: readonly string[],
   retryAllowed: boolean,
+  select: readonly string[],
 ): { done: BatchedRead[]; retry: string[]; retryAfterMs: number | undefined } {
   const done: BatchedRead[] = [];
   const retry: string[] = [];
@@ -62,7 +78,7 @@ function sortRound(
     const appId = pending[Number(response.id)];
     if (appId === undefined) continue;
     if (response.status === 200) {
-      done.push({ appId, app: normalizeApp(response.body as GraphApplication) });
+      done.push(readOne(response.body, appId, select));
     } else if (response.status === 404) {
       done.push({ appId, app: undefined });
     } else {
@@ -75,7 +91,15 @@ function sortRound(
       }
     }
   }
+  // An id Graph did not answer for is not "read": it would otherwise vanish from the scan unwatched.
+  const answered = new Set(batch.responses.map((r) => pending[Number(r.id)]));
+  for (const appId of pending.filter((id) => !answered.has(id)))
+    done.push({ appId, app: undefined, error: unanswered(appId) });
   return { done, retry, retryAfterMs };
+}
+
+function unanswered(appId: string): HttpError {
+  return malformedAnswer("graph", `reading application ${appId} ($batch)`, "no sub-response answers it");
 }
 
 /**
@@ -97,8 +121,13 @@ export async function* readApplicationsByAppIds(
         method: "GET",
         url: `/applications(appId='${encodeURIComponent(appId)}')?$select=${select.join(",")}`,
       }));
-      const batch = (await deps.post({ requests })) as BatchResponse;
-      const round = sortRound(batch, pending, attempt < deps.policy.maxAttempts);
+      const batch = parseAnswer(
+        Batch,
+        await deps.post({ requests }),
+        "graph",
+        "reading applications ($batch)",
+      );
+      const round = sortRound(batch, pending, attempt < deps.policy.maxAttempts, select);
       yield* round.done;
       if (round.retry.length > 0) {
         const count = round.retry.length;

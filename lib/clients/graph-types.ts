@@ -98,18 +98,6 @@ export interface CredentialSignIn {
   lastSignInDateTime: string | null;
 }
 
-/** Graph omits empty collections under `$select`; callers always get arrays. */
-export function normalizeApp(
-  raw: Partial<GraphApplication> & { id: string; appId: string },
-): GraphApplication {
-  return {
-    ...raw,
-    displayName: raw.displayName ?? null,
-    passwordCredentials: raw.passwordCredentials ?? [],
-    keyCredentials: raw.keyCredentials ?? [],
-  };
-}
-
 /** A row of the beta report `appCredentialSignInActivities`, as Graph sends it. */
 export interface SignInRow {
   keyId?: string;

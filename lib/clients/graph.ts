@@ -22,20 +22,21 @@ import { toGraphHttpError } from "./graph-errors.js";
 import {
   CREDENTIAL_SELECT,
   MAX_APPLICATIONS_PAGE,
-  normalizeApp,
   type AppRoleAssignment,
   type CredentialSignIn,
   type GraphApplication,
   type NewPassword,
   type OAuth2PermissionGrant,
   type ServicePrincipal,
-  type SignInRow,
   toCredentialSignIns,
 } from "./graph-types.js";
+import * as parse from "./graph-schemas.js";
+import { appOf, collectPages, readApplicationPages } from "./graph-pages.js";
 import { isTransientGraph, withRetry, type RetryPolicy } from "./retry.js";
 
 export * from "./graph-types.js";
 export { toGraphHttpError } from "./graph-errors.js";
+export type { BatchedRead } from "./graph-batch.js";
 
 /** Graph's reads: five attempts (the `$batch` sub-reads had five), back-off from 1 s, any wait capped at 60 s. */
 export const GRAPH_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 1_000, maxDelayMs: 60_000 };
@@ -157,13 +158,12 @@ export class GraphClient {
     appId: string,
     select: readonly string[] = CREDENTIAL_SELECT,
   ): Promise<GraphApplication | undefined> {
+    const what = `reading application ${appId}`;
     try {
-      const raw = await this.#get<GraphApplication>(
-        `reading application ${appId}`,
-        `/applications(appId='${encodeURIComponent(appId)}')`,
-        { $select: select.join(",") },
-      );
-      return normalizeApp(raw);
+      const raw = await this.#get<unknown>(what, `/applications(appId='${encodeURIComponent(appId)}')`, {
+        $select: select.join(","),
+      });
+      return parse.parseApplication(raw, select, what, appId);
     } catch (error) {
       if (error instanceof HttpError && error.statusCode === 404) return undefined;
       throw error;
@@ -188,30 +188,24 @@ export class GraphClient {
     });
   }
 
-  /** Every application the identity can read, a page (≤999) at a time, following @odata.nextLink. */
+  /** Every application the identity can read, a page (≤999) at a time; an app Graph answered malformed throws. */
   async *listApplicationPages(
     select: readonly string[] = CREDENTIAL_SELECT,
     top = MAX_APPLICATIONS_PAGE,
   ): AsyncGenerator<GraphApplication[]> {
-    let page = await this.#get<{ value: GraphApplication[]; "@odata.nextLink"?: string }>(
-      "listing applications",
-      "/applications",
-      { $select: select.join(","), $top: String(top) },
-    );
-    for (;;) {
-      const next = page["@odata.nextLink"];
-      // Read-ahead: the next page is requested before this one is handed over, so Graph's time to
-      // produce it overlaps the caller's time to process this one. At most two pages are held, so
-      // memory stays flat however large the tenant. The whole nextLink is followed as given: its
-      // $skiptoken is opaque.
-      const ahead =
-        next === undefined ? undefined : this.#get<typeof page>("listing applications (next page)", next);
-      // Observed by the await below; this keeps a failure from being unhandled if the caller stops early.
-      ahead?.catch(() => undefined);
-      if (page.value.length > 0) yield page.value.map(normalizeApp);
-      if (ahead === undefined) return;
-      page = await ahead;
-    }
+    for await (const page of this.listApplicationReadPages(select, top)) yield page.map(appOf);
+  }
+
+  /**
+   * The same, following @odata.nextLink, each app read on its own: one whose
+   * answer is malformed comes with its error, so it is reported and the others
+   * are still watched. A page that is not a list throws.
+   */
+  listApplicationReadPages(
+    select: readonly string[] = CREDENTIAL_SELECT,
+    top = MAX_APPLICATIONS_PAGE,
+  ): AsyncGenerator<BatchedRead[]> {
+    return readApplicationPages((what, path, query) => this.#get(what, path, query), select, top);
   }
 
   /** Creates a secret. The returned `secretText` must go straight to its one consumer and nowhere else. */
@@ -239,8 +233,9 @@ export class GraphClient {
    */
   async listCredentialSignIns(appId: string): Promise<CredentialSignIn[]> {
     const root = this.endpoint.replace(/\/+$/, "");
-    const rows = await this.#collect<SignInRow>(
+    const rows = await this.#collect(
       "reading credential sign-in activity",
+      parse.parseSignInRow,
       `${root}/beta/reports/appCredentialSignInActivities`,
       { $filter: `appId eq '${appId}'` },
     );
@@ -251,17 +246,19 @@ export class GraphClient {
     appId: string,
     select?: readonly string[],
   ): Promise<ServicePrincipal | undefined> {
-    const result = await this.#get<{ value: ServicePrincipal[] }>(
-      `finding the service principal of ${appId}`,
-      "/servicePrincipals",
-      { $filter: `appId eq '${appId}'`, ...(select ? { $select: select.join(",") } : {}) },
-    );
-    return result.value[0];
+    const what = `finding the service principal of ${appId}`;
+    const raw = await this.#get<unknown>(what, "/servicePrincipals", {
+      $filter: `appId eq '${appId}'`,
+      ...(select ? { $select: select.join(",") } : {}),
+    });
+    const first = parse.parsePage(raw, what).value[0];
+    return first === undefined ? undefined : parse.parseServicePrincipal(first, what, appId);
   }
 
   async listOAuth2PermissionGrants(clientServicePrincipalId: string): Promise<OAuth2PermissionGrant[]> {
-    return this.#collect<OAuth2PermissionGrant>(
+    return this.#collect(
       "listing delegated permission grants",
+      parse.parsePermissionGrant,
       "/oauth2PermissionGrants",
       {
         $filter: `clientId eq '${clientServicePrincipalId}'`,
@@ -270,30 +267,29 @@ export class GraphClient {
   }
 
   async listAppRoleAssignments(servicePrincipalId: string): Promise<AppRoleAssignment[]> {
-    return this.#collect<AppRoleAssignment>(
+    return this.#collect(
       "listing app role assignments",
+      parse.parseRoleAssignment,
       `/servicePrincipals/${encodeURIComponent(servicePrincipalId)}/appRoleAssignments`,
     );
   }
 
   async listOwnerIds(applicationObjectId: string): Promise<string[]> {
-    const owners = await this.#collect<{ id: string }>(
+    const owners = await this.#collect(
       "listing application owners",
+      parse.parseOwner,
       `/applications/${encodeURIComponent(applicationObjectId)}/owners`,
       { $select: "id" },
     );
     return owners.map((o) => o.id);
   }
 
-  // Small collections only (grants of one app, owners): bounded by Graph's own limits.
-  async #collect<T>(what: string, path: string, query: Record<string, string> = {}): Promise<T[]> {
-    const out: T[] = [];
-    let page = await this.#get<{ value: T[]; "@odata.nextLink"?: string }>(what, path, query);
-    for (;;) {
-      out.push(...page.value);
-      const next = page["@odata.nextLink"];
-      if (next === undefined) return out;
-      page = await this.#get<typeof page>(what, next);
-    }
+  #collect<T>(
+    what: string,
+    item: (raw: unknown, what: string) => T,
+    path: string,
+    query: Record<string, string> = {},
+  ): Promise<T[]> {
+    return collectPages((w, p, q) => this.#get(w, p, q), what, item, path, query);
   }
 }

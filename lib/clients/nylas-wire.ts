@@ -1,40 +1,20 @@
 /**
  * Nylas's wire format turned into this product's shapes: list and envelope
- * bodies parsed as the SDK would (without its costly key renaming), grants,
- * the connector (its secret dropped), webhooks, and errors with what to do.
+ * bodies parsed as the SDK would (without its costly key renaming), the
+ * connector (its secret dropped), webhooks, and errors with what to do.
+ * Grants are checked in nylas-schemas.ts.
  */
 import type NylasModule from "nylas";
 import { HttpError } from "../errors.js";
 import { parseRetryAfter } from "./http.js";
-import type { MicrosoftConnector, NylasGrant, NylasWebhook } from "./nylas-types.js";
+import { parseAnswer } from "./answer.js";
+import { WireConnector } from "./nylas-schemas.js";
+import type { MicrosoftConnector, NylasWebhook } from "./nylas-types.js";
 
 // The package's typings describe its CommonJS face (class under `.default`); at
 // run time the ESM build's default export is the class itself. Accept both.
 export type NylasCtor = typeof NylasModule.default;
 export type NylasSdk = InstanceType<NylasCtor>;
-
-export interface RawGrant {
-  id: string;
-  provider: string;
-  grantStatus?: string;
-  email?: string;
-  scope?: string[];
-  createdAt: number;
-  updatedAt?: number;
-  credentialId?: string | null;
-}
-
-/** A grant as Nylas sends it (snake_case). */
-export interface WireGrant {
-  id: string;
-  provider: string;
-  grant_status?: string;
-  email?: string;
-  scope?: string[];
-  created_at: number;
-  updated_at?: number;
-  credential_id?: string | null;
-}
 
 /**
  * What the SDK's `request` and `fetchList` make of a list body, minus the
@@ -67,6 +47,11 @@ export function envelopeData(body: Buffer): unknown {
   }
 }
 
+/** The connector's `data` checked first: a `{}`, a list or an HTML page is not "a connector without client_id". */
+export function parseConnector(data: unknown, what: string): MicrosoftConnector {
+  return toConnector(parseAnswer(WireConnector, data, "nylas", what));
+}
+
 export function toConnector(data: unknown): MicrosoftConnector {
   const d = (data ?? {}) as {
     name?: unknown;
@@ -90,32 +75,6 @@ export function toConnector(data: unknown): MicrosoftConnector {
     hasScope: scope !== undefined,
     settings,
     activeCredentialId: typeof d.active_credential_id === "string" ? d.active_credential_id : undefined,
-  };
-}
-
-export function fromWireGrant(wire: WireGrant): NylasGrant {
-  return toGrant({
-    id: wire.id,
-    provider: wire.provider,
-    grantStatus: wire.grant_status,
-    email: wire.email,
-    scope: wire.scope,
-    createdAt: wire.created_at,
-    updatedAt: wire.updated_at,
-    credentialId: wire.credential_id,
-  });
-}
-
-export function toGrant(raw: RawGrant): NylasGrant {
-  return {
-    id: raw.id,
-    provider: raw.provider,
-    grantStatus: raw.grantStatus ?? "valid",
-    email: raw.email,
-    scope: raw.scope ?? [],
-    createdAt: raw.createdAt,
-    updatedAt: raw.updatedAt ?? raw.createdAt,
-    credentialId: typeof raw.credentialId === "string" ? raw.credentialId : undefined,
   };
 }
 

@@ -20,16 +20,16 @@ import {
 } from "./nylas-types.js";
 import {
   envelopeData,
-  fromWireGrant,
   listData,
+  parseConnector,
   toConnector,
-  toGrant,
   toNylasHttpError,
   toWebhook,
   type NylasCtor,
   type NylasSdk,
-  type WireGrant,
 } from "./nylas-wire.js";
+import { parseAnswer } from "./answer.js";
+import { assertGrantId, parseFoundGrant, parseWireGrant, WebhookPage } from "./nylas-schemas.js";
 
 export * from "./nylas-types.js";
 export { toNylasHttpError } from "./nylas-wire.js";
@@ -84,7 +84,7 @@ export class NylasClient {
       const data = await this.#call("reading the Microsoft connector", async (sdk) =>
         envelopeData(await sdk.apiClient.requestRaw({ method: "GET", path: "/v3/connectors/microsoft" })),
       );
-      return toConnector(data);
+      return parseConnector(data, "reading the Microsoft connector");
     } catch (error) {
       if (error instanceof HttpError && error.statusCode === 404) return undefined;
       throw error;
@@ -173,7 +173,7 @@ export class NylasClient {
         ),
       );
       if (!Array.isArray(data)) throw new InconsistentReadError("nylas: a grant page carried no list.");
-      let grants = (data as WireGrant[]).map(fromWireGrant);
+      let grants = data.map((raw) => parseWireGrant(raw, "listing grants"));
       if (overlap > 0 && lastId !== undefined) {
         if (grants[0]?.id !== lastId)
           throw new InconsistentReadError("nylas: the grant list changed while it was read.");
@@ -190,11 +190,15 @@ export class NylasClient {
     for await (const page of this.listGrantPages(options)) yield* page;
   }
 
-  /** One grant, or undefined when Nylas no longer has it (grant.not_found). */
+  /**
+   * One grant, or undefined when Nylas no longer has it (grant.not_found).
+   * Throws RangeError for an id that is not a Nylas id: it goes into the path.
+   */
   async getGrant(grantId: string): Promise<NylasGrant | undefined> {
+    assertGrantId(grantId);
     try {
       const { data } = await this.#call("reading a grant", (sdk) => sdk.grants.find({ grantId }));
-      return toGrant(data);
+      return parseFoundGrant(data, grantId, `reading grant ${grantId}`);
     } catch (error) {
       if (error instanceof HttpError && error.statusCode === 404) return undefined;
       throw error;
@@ -210,22 +214,19 @@ export class NylasClient {
     const out: NylasWebhook[] = [];
     let pageToken: string | undefined;
     for (let page = 0; page < 100; page++) {
-      const body = await this.#call(
-        "listing webhooks",
-        async (sdk) =>
-          JSON.parse(
-            (
-              await sdk.apiClient.requestRaw({
-                method: "GET",
-                path: "/v3/webhooks",
-                ...(pageToken ? { queryParams: { pageToken } } : {}),
-              })
-            ).toString("utf8"),
-          ) as { data?: unknown; next_cursor?: unknown },
+      const raw = await this.#call("listing webhooks", async (sdk): Promise<unknown> =>
+        JSON.parse(
+          (
+            await sdk.apiClient.requestRaw({
+              method: "GET",
+              path: "/v3/webhooks",
+              ...(pageToken ? { queryParams: { pageToken } } : {}),
+            })
+          ).toString("utf8"),
+        ),
       );
-      for (const w of Array.isArray(body.data) ? (body.data as Record<string, unknown>[]) : []) {
-        out.push(toWebhook(w));
-      }
+      const body = parseAnswer(WebhookPage, raw, "nylas", "listing webhooks");
+      for (const w of body.data) out.push(toWebhook(w));
       if (typeof body.next_cursor !== "string" || body.next_cursor === "") break;
       pageToken = body.next_cursor;
     }

@@ -3,6 +3,7 @@
  * app registration, or an app to watch cannot be read. Each says what to do.
  */
 import type { MicrosoftConnector } from "../clients/nylas.js";
+import { MALFORMED } from "../clients/answer.js";
 import type { HttpError } from "../errors.js";
 
 export interface ScanProblem {
@@ -52,9 +53,15 @@ export function watchedReadProblem(appId: string, error: HttpError | undefined):
     code: "watch.unreadable",
     appId,
     message: `WATCH_APP_IDS lists ${appId}, which could not be read (${error.statusCode}${error.code ? ` ${error.code}` : ""}): its secrets are not watched this pass.`,
-    fix:
-      error.statusCode === 403
-        ? "Give the watchdog's identity read access to it: Application.Read.All, or make it an owner of the app registration."
-        : "Graph refused or throttled the read; the next pass tries again. If it persists, check the app id and the identity's access.",
+    fix: fixOf(error),
   };
+}
+
+function fixOf(error: HttpError): string {
+  if (error.statusCode === 403)
+    return "Give the watchdog's identity read access to it: Application.Read.All, or make it an owner of the app registration.";
+  // A malformed answer (a credential without keyId or end date, a null list): nothing was concluded from it.
+  if (error.code === MALFORMED)
+    return "Graph's answer for it could not be trusted, so its secrets were not judged; the next pass reads it again. If it persists, check it in the Azure portal (App registrations → Certificates & secrets) and check GRAPH_ENDPOINT.";
+  return "Graph refused or throttled the read; the next pass tries again. If it persists, check the app id and the identity's access.";
 }

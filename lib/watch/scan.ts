@@ -6,7 +6,7 @@
  * Credentials are streamed to a callback as pages arrive and only counts and
  * the soonest few are kept, so memory stays flat however large the tenant.
  */
-import type { GraphApplication, GraphClient } from "../clients/graph.js";
+import type { BatchedRead, GraphApplication, GraphClient } from "../clients/graph.js";
 import { CREDENTIAL_SELECT, PASSWORD_SELECT } from "../clients/graph.js";
 import type { MicrosoftConnector, NylasClient } from "../clients/nylas.js";
 import type { Clock } from "../clock.js";
@@ -167,18 +167,22 @@ type Emit = (app: GraphApplication, source: CredentialReport["source"]) => void;
 
 interface WatchedRead {
   graph: GraphClient;
-  pages: AsyncGenerator<GraphApplication[]> | undefined;
-  firstPage: IteratorResult<GraphApplication[]> | undefined;
+  pages: AsyncGenerator<BatchedRead[]> | undefined;
+  firstPage: IteratorResult<BatchedRead[]> | undefined;
   connectorAppId: string | undefined;
   emit: Emit;
   problems: ScanProblem[];
 }
 
-/** Every app of the tenant but the connector's, page by page (WATCH_APP_IDS=*). */
+/** Every app of the tenant but the connector's, page by page (WATCH_APP_IDS=*); a malformed one is a problem. */
 async function scanAllApps(read: WatchedRead, onPage: () => void): Promise<void> {
   const { pages, connectorAppId, emit } = read;
   for (let next = read.firstPage; next !== undefined && next.done !== true; next = await pages?.next()) {
-    for (const app of next.value) if (app.appId.toLowerCase() !== connectorAppId) emit(app, "watched");
+    for (const { appId, app, error } of next.value) {
+      if (appId.toLowerCase() === connectorAppId) continue;
+      if (app !== undefined) emit(app, "watched");
+      else read.problems.push(watchedReadProblem(appId, error));
+    }
     onPage();
   }
 }
@@ -222,7 +226,7 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
   // The page is held until the connector's own app has been written, so the output order is the same.
   const graphSide = (async () => {
     const graph = await deps.graph();
-    const pages = watchAppIds === "*" ? graph.listApplicationPages(PASSWORD_SELECT) : undefined;
+    const pages = watchAppIds === "*" ? graph.listApplicationReadPages(PASSWORD_SELECT) : undefined;
     return { graph, pages, firstPage: await pages?.next() };
   })();
   const [connectorOrUndefined, { graph, pages, firstPage }] = await Promise.all([

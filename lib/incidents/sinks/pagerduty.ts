@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import type { HttpError } from "../../errors.js";
 import type { IncidentNotification, Notification, Severity } from "../incident.js";
-import { isWebUrl, truncate } from "./render.js";
+import { isWebUrl, plainText, truncate, truncateAtWord } from "./render.js";
 import type { FormattedRequest, Sink } from "./sink.js";
 
 export const PAGERDUTY_LIMITS = { dedupKey: 255, summary: 1024, detailValue: 1024, details: 100 } as const;
@@ -80,7 +80,8 @@ export function formatPagerDutyEvent(notification: Notification, routingKey: str
     event_action: "trigger",
     dedup_key: dedupKey,
     payload: {
-      summary: truncate(incident.summary, PAGERDUTY_LIMITS.summary),
+      // Plain text on PagerDuty's side (no markup to escape); cut at a word, within the documented 1024.
+      summary: truncateAtWord(plainText(incident.summary), PAGERDUTY_LIMITS.summary),
       source: "secret-watchdog",
       severity: pagerDutySeverity(incident.severity),
       timestamp: incident.lastChanged,

@@ -42,7 +42,12 @@ export interface SlackMessage {
   unfurl_media: false;
 }
 
-/** Slack's three control characters in mrkdwn: https://api.slack.com/reference/surfaces/formatting#escaping */
+/**
+ * Slack's three control characters in mrkdwn: https://api.slack.com/reference/surfaces/formatting#escaping
+ * Escaped, tenant text can form no link (`<url|text>`), mention (`<@U…>`, `<!here>`) or channel
+ * reference; Markdown's `[text](url)` is no link syntax in mrkdwn. Slack documents no escape for
+ * `*`, `_`, `~` and `` ` ``: they may still style a word, never hide a target.
+ */
 export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

@@ -58,6 +58,28 @@ interface Caps {
   lines: number;
 }
 
+/** Markdown that Teams renders anywhere in a line: emphasis, code, links and images, and the escape itself. */
+const INLINE_MARKDOWN = /[\\`*_~[\]()!]/g;
+/** Markdown that only counts at the start of a line: headings, quotes, list items ("-", "+", "1."). */
+const LINE_START_MARKDOWN = /^(\s*)(#|>|-|\+|\d+\.)/gm;
+
+/**
+ * Text as Teams should show it, character for character: TextBlock and
+ * FactSet text is Markdown, so an app named `[click](https://evil.example)`
+ * would otherwise become a hidden link in the on-call channel. Backslash
+ * escapes are CommonMark's; the backslash between "]" and "(" also breaks a
+ * link for a renderer that ignores escapes.
+ * https://learn.microsoft.com/adaptive-cards/authoring-cards/text-features
+ */
+export function escapeTeamsMarkdown(text: string): string {
+  return text
+    .replace(INLINE_MARKDOWN, "\\$&")
+    .replace(LINE_START_MARKDOWN, (_m, space: string, mark: string) =>
+      // "1." is escaped at its dot: a backslash before a digit is no escape in CommonMark.
+      mark.endsWith(".") ? `${space}${mark.slice(0, -1)}\\.` : `${space}\\${mark}`,
+    );
+}
+
 function colorOf(view: NotificationView): "Attention" | "Warning" | "Good" | "Accent" {
   if (view.tone === "resolved") return "Good";
   if (view.severity === "critical") return "Attention";
@@ -71,9 +93,10 @@ function build(
   caps: Caps,
 ): { message: TeamsMessage; cut: boolean } {
   let cut = false;
+  // Every text below may carry tenant-controlled words (app names, emails, service errors): cut, then escaped.
   const t = (text: string, max: number) => {
     if (text.length > max) cut = true;
-    return truncate(text, max);
+    return escapeTeamsMarkdown(truncate(text, max));
   };
   const body: TeamsElement[] = [
     {
@@ -86,7 +109,7 @@ function build(
     },
     {
       type: "TextBlock",
-      text: `${view.severity.toUpperCase()} · ${eventName}`,
+      text: escapeTeamsMarkdown(`${view.severity.toUpperCase()} · ${eventName}`),
       wrap: true,
       isSubtle: true,
       spacing: "None",

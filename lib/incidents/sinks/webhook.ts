@@ -7,6 +7,10 @@
  * `X-Watchdog-Signature: sha256=<hex HMAC-SHA256 of the raw body>` (CONTRACT.md).
  * The timestamp is inside the signed body (`sent_at`) so receivers can reject
  * replays, and `delivery_id` lets them drop a retried duplicate.
+ *
+ * Text fields (summary, details, remediation) are data, not markup: they carry
+ * tenant-controlled words (app names, emails, service errors) byte for byte,
+ * and a receiver that renders them escapes them for its own markup.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Details, IncidentEvent, Link, Notification, Severity } from "../incident.js";

@@ -1,0 +1,111 @@
+/**
+ * What this product reads from Nylas, as zod schemas: a grant and the
+ * Microsoft connector are checked before they are trusted. A grant without
+ * `grant_status` is "unknown", never "valid" (fail closed: nothing resolves a
+ * grant incident or migrates a grant on a status Nylas did not state).
+ */
+import * as z from "zod/mini";
+import { malformedAnswer, parseAnswer } from "./answer.js";
+import type { NylasGrant } from "./nylas-types.js";
+
+/**
+ * Ids as Nylas issues them (grants, webhooks, notifications). They go into log
+ * lines and URL paths, so no control characters, slashes or dots: a grant id
+ * of "." would turn `/v3/grants/{id}` into the grant list.
+ */
+export const NYLAS_ID = /^[A-Za-z0-9_-]{1,256}$/;
+
+/** What `grant_status` reads as when Nylas did not state one. */
+export const UNKNOWN_GRANT_STATUS = "unknown";
+
+/** Throws RangeError for an id that must not go into a URL path. */
+export function assertGrantId(grantId: string): void {
+  if (!NYLAS_ID.test(grantId))
+    throw new RangeError(
+      `nylas: "${grantId.slice(0, 64)}" is not a Nylas grant id (letters, digits, "-" and "_", at most 256).`,
+    );
+}
+
+const Id = z.string().check(z.regex(NYLAS_ID));
+const Text = z.optional(z.nullable(z.string()));
+const Seconds = z.number().check(z.refine(Number.isFinite, "not a number of seconds"));
+
+/** A grant as Nylas sends it (snake_case): `GET /v3/grants` pages. */
+const WireGrant = z.object({
+  id: Id,
+  provider: z.string(),
+  grant_status: Text,
+  email: Text,
+  scope: z.optional(z.nullable(z.array(z.string()))),
+  created_at: Seconds,
+  updated_at: z.optional(z.nullable(Seconds)),
+  credential_id: Text,
+});
+
+/** The same grant after the SDK renamed its keys to camelCase (`grants.find`). */
+const SdkGrant = z.object({
+  id: Id,
+  provider: z.string(),
+  grantStatus: Text,
+  email: Text,
+  scope: z.optional(z.nullable(z.array(z.string()))),
+  createdAt: Seconds,
+  updatedAt: z.optional(z.nullable(Seconds)),
+  credentialId: Text,
+});
+
+function grantOf(g: {
+  id: string;
+  provider: string;
+  status?: string | null | undefined;
+  email?: string | null | undefined;
+  scope?: string[] | null | undefined;
+  createdAt: number;
+  updatedAt?: number | null | undefined;
+  credentialId?: string | null | undefined;
+}): NylasGrant {
+  return {
+    id: g.id,
+    provider: g.provider,
+    grantStatus: g.status ?? UNKNOWN_GRANT_STATUS,
+    email: g.email ?? undefined,
+    scope: g.scope ?? [],
+    createdAt: g.createdAt,
+    updatedAt: g.updatedAt ?? g.createdAt,
+    credentialId: g.credentialId ?? undefined,
+  };
+}
+
+/** One grant of a `GET /v3/grants` page. */
+export function parseWireGrant(raw: unknown, what: string): NylasGrant {
+  const g = parseAnswer(WireGrant, raw, "nylas", what);
+  return grantOf({
+    ...g,
+    status: g.grant_status,
+    createdAt: g.created_at,
+    updatedAt: g.updated_at,
+    credentialId: g.credential_id,
+  });
+}
+
+/** The grant `GET /v3/grants/{grantId}` answered (as the SDK hands it over); another grant's id contradicts. */
+export function parseFoundGrant(raw: unknown, grantId: string, what: string): NylasGrant {
+  const g = parseAnswer(SdkGrant, raw, "nylas", what);
+  if (g.id !== grantId) throw malformedAnswer("nylas", what, `it describes grant ${g.id}, not ${grantId}`);
+  return grantOf({ ...g, status: g.grantStatus });
+}
+
+/** The Microsoft connector's `data`: an object whose settings are an object (never a secret kept). */
+export const WireConnector = z.looseObject({
+  name: Text,
+  provider: z.optional(z.nullable(z.literal("microsoft"))),
+  settings: z.looseObject({ client_id: z.optional(z.string()), tenant: Text }),
+  scope: z.optional(z.nullable(z.array(z.string()))),
+  active_credential_id: Text,
+});
+
+/** A `/v3/webhooks` page: `data` must be a list, not a `{}` read as "no webhooks". */
+export const WebhookPage = z.object({
+  data: z.array(z.record(z.string(), z.unknown())),
+  next_cursor: z.optional(z.nullable(z.string())),
+});
