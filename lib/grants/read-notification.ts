@@ -10,6 +10,7 @@
 import * as z from "zod/mini";
 import { gunzipSync } from "node:zlib";
 import { DAY_MS } from "../clock.js";
+import { NYLAS_ID } from "../clients/nylas-schemas.js";
 import { verifyNylasSignature } from "./verify-nylas-signature.js";
 import type { GrantEvent } from "./process-grant-event.js";
 
@@ -34,18 +35,15 @@ export interface Refusal {
 }
 
 // Optional fields may arrive as null (Nylas sends `"email": null` for some grants): null = absent.
-/** Ids as Nylas issues them: they go into log lines and URLs, so no control characters, slashes or dots. */
-const ID = /^[A-Za-z0-9_-]{1,256}$/;
-
 const Envelope = z.object({
-  id: z.string().check(z.regex(ID)),
+  id: z.string().check(z.regex(NYLAS_ID)),
   type: z.string().check(z.minLength(1), z.maxLength(128)),
   time: z.optional(z.nullable(z.number())),
   data: z.object({ object: z.record(z.string(), z.unknown()) }),
 });
 
 const GrantObject = z.object({
-  grant_id: z.string().check(z.regex(ID)),
+  grant_id: z.string().check(z.regex(NYLAS_ID)),
   provider: z.optional(z.nullable(z.string().check(z.maxLength(64)))),
   email: z.optional(z.nullable(z.string().check(z.maxLength(320)))),
   grant_updated_at: z.optional(z.nullable(z.number())),
