@@ -20,8 +20,9 @@ export async function receiveNylasWebhook(deps: GrantPassPorts, input: WebhookIn
       resolve: async (key, note) => (await deps.incidents()).resolve(key, note),
       get: async (key) => (await deps.incidents()).get(key),
     },
-    deliverPending: async (deadlineMs) => {
-      await (await deps.incidents()).deliver({ deadlineMs });
+    // The process's one background drain: the answer waits for it a little, and it goes on after.
+    deliverPending: async (waitMs) => {
+      await (await deps.incidents()).deliver({ background: true, deadlineMs: waitMs });
     },
   });
 }

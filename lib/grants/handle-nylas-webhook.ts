@@ -15,9 +15,11 @@
  * which Nylas retries (408, 429, 502, 503, 504, 507).
  *
  * An accepted notification is recorded durably and de-duplicated by its id
- * before the 200, and alert delivery is bounded so the answer comes well
- * inside Nylas's 10 s window; whatever is not delivered stays pending for the
- * next sweep.
+ * before the 200. The answer waits for alert delivery only a few seconds, so
+ * it comes well inside Nylas's 10 s window; delivery goes on after the answer
+ * (one bounded background drain per process, `lib/incidents/background-drain.ts`),
+ * so a burst's alerts go out without waiting for the next sweep, and a slow
+ * sink's message is not abandoned mid-flight and sent again.
  */
 import type { StateStore } from "../state/store.js";
 import { errorMessage } from "../errors.js";
@@ -26,7 +28,7 @@ import { MAX_BODY_BYTES, readNotification } from "./read-notification.js";
 
 export { GRANT_EVENT_TYPES, MAX_BODY_BYTES, STALE_DELIVERY_MS } from "./read-notification.js";
 
-/** Time budget for alert delivery inside one webhook answer (Nylas gives up at 10 s). */
+/** How long one webhook answer waits for alert delivery (Nylas gives up at 10 s); delivery itself goes on. */
 export const DELIVERY_BUDGET_MS = 4_000;
 /**
  * Time budget for processing one notification (`grant.updated` asks Nylas
@@ -53,8 +55,12 @@ export interface WebhookOutput {
 
 export interface WebhookDeps extends Omit<GrantEventDeps, "store"> {
   store: () => Promise<StateStore>;
-  /** Sends pending alerts, stopping at the deadline; what is left is re-driven later. */
-  deliverPending: (deadlineMs: number) => Promise<void>;
+  /**
+   * Starts (or joins) the background delivery of pending alerts and waits for
+   * it at most `waitMs`; it goes on after the answer, and what it leaves is
+   * re-driven by the next sweep.
+   */
+  deliverPending: (waitMs: number) => Promise<void>;
 }
 
 export interface EventRecord {

@@ -2,6 +2,12 @@
  * One delivery attempt: claim the record (a conditional write that also leases
  * it), send it, and settle it with the claim's etag, so two concurrent drivers
  * never send the same record twice. A settled record leaves the pending list.
+ *
+ * An attempt whose answer never came (timeout, reset, the drain's deadline while
+ * the request was out) is in doubt: the sink may have taken it. Slack and Teams
+ * post a second message for a second request, so such a record is held for
+ * `inDoubtHoldMs` before it is tried again; PagerDuty (`dedup_key`) and the
+ * webhook (`delivery_id`) de-duplicate, so they are retried as usual.
  */
 import type { Clock } from "../clock.js";
 import { HOUR_MS } from "../clock.js";
@@ -28,9 +34,9 @@ export type AttemptResult = "delivered" | "retry" | "dead" | "aborted" | "skippe
 
 type Outcome =
   | { kind: "delivered" }
-  | { kind: "retry"; message: string; retryAfterMs: number | undefined }
+  | { kind: "retry"; message: string; retryAfterMs: number | undefined; inDoubt: boolean }
   | { kind: "dead"; message: string }
-  | { kind: "aborted" };
+  | { kind: "aborted"; inDoubt: boolean };
 
 /** Claims, sends and settles one record. */
 export async function attemptDelivery(
@@ -86,11 +92,13 @@ function settle(
     return { next, result: "delivered" };
   }
   if (outcome.kind === "aborted") {
-    // Not an attempt the sink refused: eligible again at once on the next pass.
+    // Not an attempt the sink refused: eligible again on the next pass, at once unless it may have been posted.
+    const holdMs = inDoubtHold(ctx, sink, outcome.inDoubt);
+    if (holdMs > 0) logInDoubt(ctx, label, holdMs);
     const next: DeliveryRecord = {
       ...claimed,
       leaseUntil: null,
-      nextAttemptAt: at.toISOString(),
+      nextAttemptAt: new Date(at.getTime() + holdMs).toISOString(),
       lastError: "deadline reached before the sink answered",
     };
     return { next, result: "aborted" };
@@ -112,7 +120,11 @@ function settle(
     };
     return { next, result: "dead" };
   }
-  const waitMs = Math.max(backoff(ctx.options, claimed.attempts), outcome.retryAfterMs ?? 0);
+  const waitMs = Math.max(
+    backoff(ctx.options, claimed.attempts),
+    outcome.retryAfterMs ?? 0,
+    inDoubtHold(ctx, sink, outcome.inDoubt),
+  );
   ctx.logger.warn(
     `Alert delivery failed: ${label} (attempt ${claimed.attempts}); retrying in ${Math.round(waitMs / 1000)} s: ${outcome.message}`,
   );
@@ -131,6 +143,8 @@ async function send(
   record: DeliveryRecord,
   abort: AbortSignal,
 ): Promise<Outcome> {
+  // Stopped before the request left: nothing can have reached the sink.
+  if (abort.aborted) return { kind: "aborted", inDoubt: false };
   try {
     await sendToSink(
       sink,
@@ -146,7 +160,8 @@ async function send(
     );
     return { kind: "delivered" };
   } catch (error) {
-    if (abort.aborted) return { kind: "aborted" };
+    // Cut while the request was out: the sink may have taken it without our hearing the answer.
+    if (abort.aborted) return { kind: "aborted", inDoubt: true };
     if (error instanceof HttpError) return refusal(sink, error);
     // Anything else came from formatting (a notification the sink cannot represent): retrying cannot help.
     return { kind: "dead", message: scrub(sink, `${sink.name}: cannot format: ${errorMessage(error)}`) };
@@ -167,7 +182,20 @@ function refusal(sink: Sink, error: HttpError): Outcome {
       .join(" "),
   );
   if (isPermanentStatus(error.statusCode)) return { kind: "dead", message };
-  return { kind: "retry", message, retryAfterMs: error.retryAfterMs };
+  // No answer at all (timeout, reset after sending): the sink may have taken it.
+  const inDoubt = error.statusCode === 0 && error.ambiguous;
+  return { kind: "retry", message, retryAfterMs: error.retryAfterMs, inDoubt };
+}
+
+/** How long an in-doubt attempt holds its record: only for sinks that would post a duplicate. */
+function inDoubtHold(ctx: AttemptContext, sink: Sink, inDoubt: boolean): number {
+  return inDoubt && !sink.idempotent ? ctx.options.inDoubtHoldMs : 0;
+}
+
+function logInDoubt(ctx: AttemptContext, label: string, holdMs: number): void {
+  ctx.logger.warn(
+    `Alert delivery in doubt: ${label}: the drain's deadline came before the sink answered, so it may have been posted; not sent again for ${Math.round(holdMs / 1000)} s, then retried (a duplicate is possible).`,
+  );
 }
 
 function backoff(options: OutboxSettings, attempts: number): number {

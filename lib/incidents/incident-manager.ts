@@ -8,12 +8,15 @@
  * notification. A decided notification is stored inside the incident record
  * (`unsent`) in that same write, then copied to the outbox and cleared: a crash
  * between the two loses nothing (`flushUnsent`, or the next raise/resolve of the
- * key, finishes the copy; the outbox ignores a copy it already has).
+ * key, finishes the copy; the outbox ignores a copy it already has). The key is
+ * listed as unsent before that write (`unsent-incidents.ts`), so `flushUnsent`
+ * reads the few listed incidents, not all of them.
  */
 import type { Clock } from "../clock.js";
 import { HOUR_MS } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { StateStore, StoredItem } from "../state/store.js";
+import { BackgroundDrain, type BackgroundDeliverOptions } from "./background-drain.js";
 import {
   SEVERITY_RANK,
   SINK_NAMES,
@@ -40,8 +43,10 @@ import {
   type RaiseStep,
   type StepContext,
 } from "./raise-step.js";
+import { UnsentIncidents } from "./unsent-incidents.js";
 
 export { incidentStorageKey } from "./incident-record.js";
+export type { BackgroundDeliverOptions } from "./background-drain.js";
 export type { RaiseResult } from "./raise-step.js";
 
 export interface IncidentManagerDeps {
@@ -70,6 +75,8 @@ export class IncidentManager {
   readonly #repeatMs: number;
   readonly #outbox: Outbox;
   readonly #pageFrom: number;
+  readonly #unsent: UnsentIncidents;
+  readonly #background: BackgroundDrain;
 
   constructor(deps: IncidentManagerDeps) {
     if (!(deps.repeatHours > 0)) throw new RangeError("repeatHours must be a positive number of hours.");
@@ -79,6 +86,8 @@ export class IncidentManager {
     this.#repeatMs = deps.repeatHours * HOUR_MS;
     this.#outbox = deps.outbox;
     this.#pageFrom = SEVERITY_RANK[deps.pagerDutyMinSeverity ?? "info"];
+    this.#unsent = new UnsentIncidents(deps.store, deps.clock);
+    this.#background = new BackgroundDrain((deadlineMs) => this.deliver({ deadlineMs }), deps.logger);
   }
 
   /** Whether PagerDuty hears of this notification: pages at or above the minimum, and the resolve of a page. */
@@ -107,10 +116,11 @@ export class IncidentManager {
           return { incident: item.value.incident, notified: null };
         }
       }
+      const listing = step.record.unsent.length > 0 ? await this.#unsent.add(storageKey) : undefined;
       const written = await this.#store.put("incidents", storageKey, step.record, step.condition);
       if (!written.ok) continue;
       if (step.log !== undefined) this.#logger.info(step.log);
-      await this.#flush(storageKey, { key: storageKey, value: step.record, etag: written.etag });
+      await this.#flush(storageKey, { key: storageKey, value: step.record, etag: written.etag }, listing);
       return { incident: step.record.incident, notified: step.notified };
     }
     throw new Error(
@@ -159,10 +169,11 @@ export class IncidentManager {
         ],
         paged: record.paged === true,
       };
+      const listing = await this.#unsent.add(storageKey);
       const written = await this.#store.put("incidents", storageKey, next, { ifMatch: item.etag });
       if (!written.ok) continue;
       this.#logger.info(`Incident resolved: ${key}.`);
-      await this.#flush(storageKey, { key: storageKey, value: next, etag: written.etag });
+      await this.#flush(storageKey, { key: storageKey, value: next, etag: written.etag }, listing);
       return incident;
     }
     throw new Error(
@@ -205,21 +216,40 @@ export class IncidentManager {
     }
   }
 
-  /** Copies notifications decided but not yet in the outbox (after a crash). Returns how many incidents had some. */
+  /**
+   * Copies notifications decided but not yet in the outbox (after a crash).
+   * Reads the incidents listed as unsent; once a day, every incident. Returns
+   * how many incidents had some.
+   */
   async flushUnsent(): Promise<number> {
     let count = 0;
-    for await (const item of this.#store.list<IncidentRecord>("incidents")) {
-      if (item.value.unsent.length === 0) continue;
+    for await (const { item, listing } of this.#unsent.due()) {
       count++;
-      await this.#flush(item.key, item);
+      await this.#flush(item.key, item, listing);
     }
     return count;
   }
 
-  /** `flushUnsent`, then `outbox.deliverPending`: what a pass calls at its end. */
-  async deliver(options: DeliverOptions = {}): Promise<DeliverReport> {
+  /**
+   * `flushUnsent`, then `outbox.deliverPending`: what a pass calls at its end.
+   * With `background` (what a webhook answer asks): starts or joins the
+   * process's background drain (`background-drain.ts`) and waits for it at
+   * most `deadlineMs`; the drain goes on after that. Never rejects then.
+   */
+  deliver(options: BackgroundDeliverOptions): Promise<undefined>;
+  deliver(options?: DeliverOptions): Promise<DeliverReport>;
+  async deliver(options: DeliverOptions | BackgroundDeliverOptions = {}): Promise<DeliverReport | undefined> {
+    if ("background" in options) {
+      await this.#background.request(options.deadlineMs);
+      return undefined;
+    }
     await this.flushUnsent();
     return this.#outbox.deliverPending(options);
+  }
+
+  /** Resolves once no background drain runs. */
+  backgroundIdle(): Promise<void> {
+    return this.#background.idle();
   }
 
   #notification(incident: Incident, seq: number, event: IncidentEvent, pages: boolean): IncidentNotification {
@@ -234,11 +264,17 @@ export class IncidentManager {
     };
   }
 
-  /** Outbox first, then clear `unsent`; the outbox ignores a notification it already holds. */
-  async #flush(storageKey: string, item: StoredItem<IncidentRecord>): Promise<void> {
+  /**
+   * Outbox first, then clear `unsent`; the outbox ignores a notification it
+   * already holds. `listing`: the etag of the unsent listing to remove once clear.
+   */
+  async #flush(storageKey: string, item: StoredItem<IncidentRecord>, listing?: string): Promise<void> {
     let current = item;
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
-      if (current.value.unsent.length === 0) return;
+      if (current.value.unsent.length === 0) {
+        if (listing !== undefined) await this.#unsent.remove(storageKey, listing);
+        return;
+      }
       for (const notification of current.value.unsent) await this.#outbox.enqueue(notification);
       const cleared = await this.#store.put(
         "incidents",
@@ -246,7 +282,10 @@ export class IncidentManager {
         { ...current.value, unsent: [] },
         { ifMatch: current.etag },
       );
-      if (cleared.ok) return;
+      if (cleared.ok) {
+        if (listing !== undefined) await this.#unsent.remove(storageKey, listing);
+        return;
+      }
       const fresh = await this.#store.get<IncidentRecord>("incidents", storageKey);
       if (fresh === undefined) return;
       current = fresh;

@@ -7,6 +7,14 @@ export interface OutboxOptions {
   attemptsPerPass?: number;
   /** How long a claim holds; must exceed one record's send time. Default 2 min. */
   leaseMs?: number;
+  /**
+   * A Slack or Teams message whose answer never came (timeout, reset, or the
+   * drain's deadline while it was in flight) may have been posted: it is not
+   * sent again for this long, and then it is (a rare duplicate beats an alert
+   * never seen). Sinks that de-duplicate (PagerDuty, the webhook) are not held.
+   * Default 2 min: far past the per-attempt timeout, so a slow sink is done with it.
+   */
+  inDoubtHoldMs?: number;
   /** Back-off between passes: base doubles per failed attempt, up to max. Default 1 min … 30 min. */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -22,6 +30,7 @@ export const OUTBOX_DEFAULTS: OutboxSettings = {
   attemptTimeoutMs: 8_000,
   attemptsPerPass: 3,
   leaseMs: 120_000,
+  inDoubtHoldMs: 120_000,
   backoffBaseMs: 60_000,
   backoffMaxMs: 30 * 60_000,
   giveUpAfterHours: 48,

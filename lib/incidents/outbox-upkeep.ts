@@ -37,10 +37,17 @@ export interface UpkeepReport {
   completed: boolean;
 }
 
-/** Takes the upkeep when it is due and nobody else holds it; one read otherwise. */
-export async function claimUpkeep(store: StateStore, clock: Clock): Promise<UpkeepClaim | undefined> {
+/**
+ * Takes the upkeep when it is due and nobody else holds it; one read otherwise.
+ * `key` names the marker: the incidents' daily read (`flushUnsent`) keeps its own.
+ */
+export async function claimUpkeep(
+  store: StateStore,
+  clock: Clock,
+  key: string = UPKEEP_KEY,
+): Promise<UpkeepClaim | undefined> {
   const now = clock.now().getTime();
-  const current = await store.get<UpkeepMarker>("runs", UPKEEP_KEY);
+  const current = await store.get<UpkeepMarker>("runs", key);
   const marker = current?.value;
   if (marker?.leaseUntil != null && Date.parse(marker.leaseUntil) > now) return undefined;
   if (marker?.completedAt != null && now - Date.parse(marker.completedAt) < UPKEEP_EVERY_MS) return undefined;
@@ -51,7 +58,7 @@ export async function claimUpkeep(store: StateStore, clock: Clock): Promise<Upke
   };
   const written = await store.put(
     "runs",
-    UPKEEP_KEY,
+    key,
     claimed,
     current === undefined ? { ifNotExists: true } : { ifMatch: current.etag },
   );
@@ -81,10 +88,20 @@ export async function runUpkeep(
       if (await store.delete("deliveries", item.key, { ifMatch: item.etag })) report.purged++;
     }
   }
-  const done: UpkeepMarker = { v: 1, completedAt: clock.now().toISOString(), leaseUntil: null };
-  await store.put("runs", UPKEEP_KEY, done, { ifMatch: claim.etag });
+  await completeUpkeep(store, clock, claim);
   report.completed = true;
   return report;
+}
+
+/** Marks the upkeep done (read to the end): the next is due a day later. */
+export async function completeUpkeep(
+  store: StateStore,
+  clock: Clock,
+  claim: UpkeepClaim,
+  key: string = UPKEEP_KEY,
+): Promise<void> {
+  const done: UpkeepMarker = { v: 1, completedAt: clock.now().toISOString(), leaseUntil: null };
+  await store.put("runs", key, done, { ifMatch: claim.etag });
 }
 
 function settledAt(item: StoredItem<DeliveryRecord>): number {

@@ -3,10 +3,13 @@
  * what is left to send, however many settled records `deliveries` keeps for the
  * idempotency window. The entry is only a pointer; the record in `deliveries`
  * stays the truth (claims and settlements are conditional writes on it), so an
- * entry left behind by a crash is harmless: the next read drops it.
+ * entry left behind by a crash is harmless: the next read drops it. Entries
+ * under `UNSENT_PREFIX` are the incidents' own listing (`unsent-incidents.ts`)
+ * and are not read here.
  */
 import type { StateStore, StoredItem } from "../state/store.js";
 import type { DeliveryRecord, PendingEntry } from "./delivery-record.js";
+import { isUnsentEntryKey } from "./unsent-incidents.js";
 
 /** Records read at once while following the entries (one round trip each). */
 const READ_CONCURRENCY = 8;
@@ -32,7 +35,9 @@ export class PendingDeliveries {
   /** The ids listed as pending. */
   async ids(): Promise<Set<string>> {
     const ids = new Set<string>();
-    for await (const entry of this.#store.list<PendingEntry>("outbox")) ids.add(entry.key);
+    for await (const entry of this.#store.list<PendingEntry>("outbox")) {
+      if (!isUnsentEntryKey(entry.key)) ids.add(entry.key);
+    }
     return ids;
   }
 
@@ -42,7 +47,9 @@ export class PendingDeliveries {
    */
   async records(): Promise<StoredItem<DeliveryRecord>[]> {
     const entries: StoredItem<PendingEntry>[] = [];
-    for await (const entry of this.#store.list<PendingEntry>("outbox")) entries.push(entry);
+    for await (const entry of this.#store.list<PendingEntry>("outbox")) {
+      if (!isUnsentEntryKey(entry.key)) entries.push(entry);
+    }
     const pending: StoredItem<DeliveryRecord>[] = [];
     let next = 0;
     const reader = async (): Promise<void> => {

@@ -6,7 +6,7 @@
  * sinks that fail for a while (5xx, 429 with Retry-After, connection resets)
  * receive every alert exactly once after the sweeps re-drive them.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 const MINUTE_MS = 60_000;
 import { sweepGrants } from "../../lib/grants/grant-passes.js";
 import type { DeliveryRecord } from "../../lib/incidents/outbox.js";
@@ -32,6 +32,11 @@ afterAll(async () => {
 beforeEach(() => {
   w.sim.faults.clear();
   w.sim.sinks.clear();
+});
+
+// Delivery goes on after an answer: let it finish, so no test counts another's alerts.
+afterEach(async () => {
+  await (await w.deps.incidents()).backgroundIdle();
 });
 
 async function pending(): Promise<DeliveryRecord[]> {

@@ -182,14 +182,21 @@ describe("Outbox: independence and the deadline", () => {
     expect(bodies(PATHS.slack)).toHaveLength(2);
     expect(bodies(PATHS.pagerduty)).toHaveLength(2);
 
-    // Teams' records stay pending, free to be taken by the next pass at once.
+    // Teams' records stay pending and unleased. The one that was out when the deadline came may
+    // have been posted (Teams would post it twice), so it is held for the in-doubt window; the
+    // one never sent is free to be taken by the next pass at once.
     const teams = pending(w);
     expect(teams.map((r) => r.sink)).toEqual(["teams", "teams"]);
     expect(teams.every((r) => r.leaseUntil === null)).toBe(true);
+    const now = w.clock.now().getTime();
+    expect(teams.map((r) => Date.parse(r.nextAttemptAt) - now).sort((x, y) => x - y)).toEqual([0, 120_000]);
 
     server.behave(PATHS.teams, { okStatus: 202 });
     const next = await w.outbox.deliverPending({ deadlineMs: 5_000 });
-    expect(next.delivered).toBe(2);
+    expect(next.delivered).toBe(1);
+    w.clock.advance(120_000);
+    const after = await w.outbox.deliverPending({ deadlineMs: 5_000 });
+    expect(after.delivered).toBe(1);
     expect(bodies(PATHS.teams)).toHaveLength(2);
     // Nobody else was sent anything again.
     expect(bodies(PATHS.webhook)).toHaveLength(2);
