@@ -10,21 +10,21 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => new Date(),
-  sleep: (ms, signal) =>
+  sleep: (ms, abort) =>
     new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason as Error);
+      if (abort?.aborted) {
+        reject(abort.reason as Error);
         return;
       }
       const timer = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
+        abort?.removeEventListener("abort", onAbort);
         resolve();
       }, ms);
       const onAbort = () => {
         clearTimeout(timer);
-        reject(signal?.reason as Error);
+        reject(abort?.reason as Error);
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      abort?.addEventListener("abort", onAbort, { once: true });
     }),
 };
 

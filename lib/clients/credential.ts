@@ -36,7 +36,7 @@ export async function createGraphCredential(
   retry: Partial<WaitOptions> = {},
 ): Promise<TokenCredential> {
   const identity = await import("@azure/identity");
-  const wait: WaitOptions = { sleep: (ms, signal) => systemClock.sleep(ms, signal), ...retry };
+  const wait: WaitOptions = { sleep: (ms, abort) => systemClock.sleep(ms, abort), ...retry };
   const common = {
     authorityHost: azure.authorityHost,
     disableInstanceDiscovery: needsInstanceDiscoveryDisabled(azure.authorityHost),

@@ -105,7 +105,7 @@ export class GraphClient {
         idempotent: true,
         transient: isTransientGraph,
         policy: this.#policy,
-        sleep: (ms, signal) => this.#clock.sleep(ms, signal),
+        sleep: (ms, abort) => this.#clock.sleep(ms, abort),
         onRetry: ({ attempt, waitMs, error }) =>
           this.#logger.warn(
             `graph: ${what} failed (${error.statusCode || "no answer"}, attempt ${attempt}); retrying in ${Math.round(waitMs / 1000)} s`,
@@ -182,7 +182,7 @@ export class GraphClient {
     return readApplicationsByAppIds(appIds, select, {
       post: (body) =>
         this.#read("reading applications ($batch)", () => this.#client.api("/$batch").post(body)),
-      sleep: (ms, signal) => this.#clock.sleep(ms, signal),
+      sleep: (ms, abort) => this.#clock.sleep(ms, abort),
       logger: this.#logger,
       policy: this.#policy,
     });

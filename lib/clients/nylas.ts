@@ -71,7 +71,7 @@ export class NylasClient {
       {
         idempotent: true,
         transient: isTransientNylas,
-        sleep: (ms, signal) => this.#options.clock.sleep(ms, signal),
+        sleep: (ms, abort) => this.#options.clock.sleep(ms, abort),
       },
     );
   }

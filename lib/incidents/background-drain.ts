@@ -54,6 +54,7 @@ export class BackgroundDrain {
       this.#active = true;
       this.#idle = this.#run();
     }
+    // Not a back-off: the caller's answer waits at most waitMs for the drain, then goes on without it.
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, Math.max(0, waitMs));

@@ -86,7 +86,7 @@ function addOnce(
       idempotent: false,
       transient: isTransientGraph,
       policy: ADD_RETRY,
-      sleep: (ms, signal) => deps.clock.sleep(ms, signal),
+      sleep: (ms, abort) => deps.clock.sleep(ms, abort),
       onRetry: ({ attempt: n, error }) =>
         deps.logger.warn(
           error.ambiguous && !isTransientGraph(error, false)

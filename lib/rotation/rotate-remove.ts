@@ -50,7 +50,7 @@ export async function removeKeyWithRetry(
         idempotent: true,
         transient: isTransientGraph,
         policy: REMOVE_RETRY,
-        sleep: (ms, signal) => deps.clock.sleep(ms, signal),
+        sleep: (ms, abort) => deps.clock.sleep(ms, abort),
       },
     );
     return true;
