@@ -32,6 +32,10 @@ export async function bundleCli(outDir = resolve(ROOT, "dist/cli")) {
     outdir: outDir,
     entryNames: "[name]",
     ...SHARED_OPTIONS,
+    // @peculiar/x509 (the simulator's certificates, a devDependency) loads as Node loads it: bundled,
+    // its CommonJS build's exports come out undefined under esbuild's interop, and `watchdog sandbox`
+    // (npm start) needs the development dependencies anyway.
+    external: [...(SHARED_OPTIONS.external ?? []), "@peculiar/x509"],
     // Source maps cost only when asked for: stack traces are printed under --verbose alone.
     banner: {
       js: `${CREATE_REQUIRE}\nif (process.argv.includes("--verbose")) process.setSourceMapsEnabled(true);`,

@@ -1,20 +1,33 @@
 /**
  * `npm start` = `watchdog sandbox`: the story must run to the end on a fresh
- * machine and tell what the product did. Runs the same function in-process.
+ * machine and tell what the product did. Runs it as `npm start` does: the
+ * bundled CLI (dist/cli, built by `npm run build`) in a child process, so a
+ * bundling fault (a dependency whose exports esbuild's interop loses) fails here.
  */
+import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { runSandbox } from "../../lib/sandbox/story.js";
-import { loadTriggers } from "../../bin/triggers.js";
+import { runProcess } from "../helpers/run-process.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CLI = join(ROOT, "dist/cli/watchdog.js");
 
 describe("watchdog sandbox", () => {
   it("tells the whole story: scan, a broken grant alerted and resolved, two rotations, migration, retirement, a second installation, evidence", async () => {
-    let out = "";
-    let err = "";
-    const code = await runSandbox(
-      { out: (t) => void (out += t), err: (t) => void (err += t) },
-      { verbose: false, triggers: await loadTriggers() },
+    expect(existsSync(CLI), "dist/cli/watchdog.js is missing: run `npm run build` (npm test does)").toBe(
+      true,
     );
+    // Only what a user's shell would hold: no AZURE_ or NYLAS_ settings leak in from the runner.
+    const {
+      code,
+      stdout: out,
+      stderr: err,
+    } = await runProcess(process.execPath, [CLI, "sandbox"], {
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
+      cwd: ROOT,
+    });
     expect(code).toBe(0);
     expect(err).toBe("");
     expect(out).toMatch(/watchdog scan[\s\S]*Payroll sync .*CRITICAL/);
