@@ -16,6 +16,8 @@ export interface GraphFloorOptions {
   graphEndpoint: string;
   /** The product's `$select` (CREDENTIAL_SELECT). */
   select: readonly string[];
+  /** Each page's apps, as read (the whole-process floor writes them out). */
+  onPage?: (apps: unknown[]) => void;
 }
 
 /** One client-credentials token, then every `/applications` page ($select, $top=999) via @odata.nextLink. */
@@ -40,6 +42,7 @@ export async function pageApplicationsFloor(options: GraphFloorOptions): Promise
     if (!response.ok) throw new Error(`graph: ${response.status}`);
     const page = (await response.json()) as { value: unknown[]; "@odata.nextLink"?: string };
     count += page.value.length;
+    options.onPage?.(page.value);
     url = page["@odata.nextLink"];
   }
   return count;

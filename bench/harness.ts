@@ -7,20 +7,43 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import type { ChildReport } from "./report.js";
 import { median } from "./table.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const WATCHDOG = join(ROOT, "dist/bin/watchdog.js");
+/** The CLI as users run it: the esbuild bundle (scripts/bundle-cli.mjs). Whole-process figures run this. */
+export const CLI = join(ROOT, "dist/cli/watchdog.js");
+export const SCAN_FLOOR = join(ROOT, "dist/bench/scan-floor.js");
+const RSS_PROBE = join(ROOT, "dist/bench/rss-probe.js");
 export const FLOOR_CHILD = join(ROOT, "dist/bench/child.js");
 export const IMPORT_CHILD = join(ROOT, "dist/bench/import-child.js");
 const CLI_CHILD = join(ROOT, "dist/bench/cli-child.js");
 export const argv = new Set(process.argv.slice(2));
 export const QUICK = argv.has("--quick");
 export const SIZES = QUICK
-  ? { apps: [1_000, 5_000], grants: 5_000, runs: 1, serveSeconds: 2, imports: 3, propagationMs: 2_000 }
-  : { apps: [10_000, 50_000], grants: 50_000, runs: 5, serveSeconds: 10, imports: 7, propagationMs: 10_000 };
+  ? {
+      apps: [1_000, 5_000],
+      grants: 5_000,
+      runs: 1,
+      serveSeconds: 2,
+      imports: 3,
+      starts: 5,
+      propagationMs: 2_000,
+      alertSeconds: 2,
+    }
+  : {
+      apps: [10_000, 50_000],
+      grants: 50_000,
+      runs: 5,
+      serveSeconds: 10,
+      imports: 7,
+      starts: 21,
+      propagationMs: 10_000,
+      alertSeconds: 10,
+    };
 
 export const scratch = mkdtempSync(join(tmpdir(), "watchdog-bench-"));
 export const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -88,7 +111,7 @@ export async function startServerChild(
   args: string[],
   env: Record<string, string>,
   ready: RegExp,
-): Promise<{ url: string; stop(): Promise<void> }> {
+): Promise<{ url: string; output(): string; stop(): Promise<void> }> {
   const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -106,12 +129,72 @@ export async function startServerChild(
   });
   return {
     url,
+    output: () => output,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
       }),
   };
+}
+
+// ---------------------------------------------------------------- whole processes
+
+export interface ProcessRun {
+  /** From spawn to exit, seen from this process: everything the user waits for. */
+  ms: number;
+  /** Peak RSS (rss-probe), when asked for. */
+  maxRssKiB: number;
+  exitCode: number;
+  /** Bytes written to stdout ("count"; 0 when it went to /dev/null). */
+  stdoutBytes: number;
+  stderr: string;
+}
+
+/**
+ * Runs a program as a user would (`node <file> <args>`) and times it from the
+ * outside. `probe` preloads rss-probe for the peak RSS; stdout goes to
+ * /dev/null ("ignore") or is counted and dropped ("count").
+ */
+export function runProcess(
+  args: string[],
+  env: Record<string, string>,
+  options: { stdout: "ignore" | "count"; probe: boolean },
+): Promise<ProcessRun> {
+  const rssFile = join(scratch, `rss-${randomUUID()}`);
+  const argv = options.probe ? ["--import", RSS_PROBE, ...args] : args;
+  const started = performance.now();
+  const child = spawn(process.execPath, argv, {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      ...env,
+      ...(options.probe ? { BENCH_RSS_FILE: rssFile } : {}),
+    },
+    stdio: ["ignore", options.stdout === "ignore" ? "ignore" : "pipe", "pipe"],
+  });
+  let stdoutBytes = 0;
+  let stderr = "";
+  child.stdout?.on("data", (c: Buffer) => (stdoutBytes += c.length));
+  child.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => {
+      const ms = performance.now() - started;
+      let maxRssKiB = 0;
+      if (options.probe) {
+        try {
+          maxRssKiB = Number(readFileSync(rssFile, "utf8"));
+          rmSync(rssFile, { force: true });
+        } catch {
+          return reject(
+            new Error(`${args.join(" ")} exited ${code ?? "?"} before its peak RSS was read:\n${stderr}`),
+          );
+        }
+      }
+      resolve({ ms, maxRssKiB, exitCode: code ?? -1, stdoutBytes, stderr });
+    });
+  });
 }
 
 export const mib = (kib: number) => kib / 1024;

@@ -5,37 +5,55 @@
  *   npm run bench                 # prints the table, writes dist/bench/results.json
  *   npm run bench -- --write      # also rewrites bench/RESULTS.md (table + machine)
  *   npm run bench -- --quick      # small sizes, short runs: a smoke run, not figures
+ *   npm run bench -- --only=scan,alert   # some groups only (start, cold, serve, scan, sweep, alert, rotation)
  *
  * The simulator runs in this process; every measured side (product and floor)
  * runs in its own child process, so each peak RSS is that process's alone.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { startSimulator } from "../lib/sim/index.js";
+import { alertLatency } from "./figures/alert-latency.js";
+import { cliStart } from "./figures/cli-start.js";
 import { coldStart } from "./figures/cold-start.js";
 import { rotation } from "./figures/rotation.js";
 import { scans } from "./figures/scan.js";
 import { serve } from "./figures/serve.js";
 import { sweep } from "./figures/sweep.js";
-import { QUICK, ROOT, argv, log, scratch } from "./harness.js";
+import { CLI, QUICK, ROOT, argv, log, scratch } from "./harness.js";
 import { machine, resultsMarkdown } from "./results-markdown.js";
 import { formatTable, type Figure } from "./table.js";
 
+const ONLY = [...argv]
+  .find((a) => a.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",");
+
 async function main(): Promise<void> {
+  if (!existsSync(CLI)) {
+    throw new Error(
+      `${CLI} is missing: the whole-process figures run the bundled CLI. Run \`node scripts/bundle-cli.mjs\` (npm run build does).`,
+    );
+  }
   const started = performance.now();
   const figures: Figure[] = [];
-  figures.push(...(await coldStart()));
+  const take = async (group: string, measure: () => Promise<Figure[]>) => {
+    if (ONLY === undefined || ONLY.includes(group)) figures.push(...(await measure()));
+  };
+  await take("start", cliStart);
+  await take("cold", coldStart);
 
   const sim = await startSimulator({ recordRequests: false });
   try {
-    figures.push(...(await serve(sim)));
-    figures.push(...(await scans(sim)));
-    figures.push(...(await sweep(sim)));
+    await take("serve", () => serve(sim));
+    await take("scan", () => scans(sim));
+    await take("sweep", () => sweep(sim));
+    await take("alert", () => alertLatency(sim));
   } finally {
     await sim.close();
   }
-  figures.push(...(await rotation()));
+  await take("rotation", rotation);
 
   const seconds = (performance.now() - started) / 1000;
   const host = machine();
@@ -45,9 +63,15 @@ async function main(): Promise<void> {
   mkdirSync(join(ROOT, "dist/bench"), { recursive: true });
   writeFileSync(
     join(ROOT, "dist/bench/results.json"),
-    JSON.stringify({ machine: host, seconds, quick: QUICK, figures }, null, 2),
+    // JSON has no Infinity (an alert never received): it is written as the string "Infinity".
+    JSON.stringify(
+      { machine: host, seconds, quick: QUICK, figures },
+      (_k, v: unknown) => (v === Infinity ? "Infinity" : v),
+      2,
+    ),
   );
   if (argv.has("--write")) {
+    if (ONLY !== undefined) throw new Error("--write with --only: RESULTS.md holds every figure");
     if (QUICK) throw new Error("--write with --quick: quick runs are not figures");
     writeFileSync(join(ROOT, "bench/RESULTS.md"), resultsMarkdown(figures, host, seconds));
     log("wrote bench/RESULTS.md");

@@ -26,7 +26,10 @@ export interface Figure {
 }
 
 export function ratio(figure: Figure): number | null {
-  return figure.floor === null || figure.floor === 0 ? null : figure.measured / figure.floor;
+  if (figure.floor === null || figure.floor === 0) return null;
+  // An event that never arrived is measured as Infinity: no ratio means anything then.
+  if (!Number.isFinite(figure.measured) || !Number.isFinite(figure.floor)) return null;
+  return figure.measured / figure.floor;
 }
 
 /** True/false against the goal; null when the figure has none (or no floor for a ratio goal). */
@@ -34,12 +37,16 @@ export function met(figure: Figure): boolean | null {
   const goal = figure.goal;
   if (goal === null) return null;
   if (goal.kind === "max") return figure.measured <= goal.value;
+  // Never arrived: no ratio, but a ceiling is missed all the same.
+  if (goal.kind === "ratio-max" && figure.measured === Infinity) return false;
   const r = ratio(figure);
   if (r === null) return null;
   return goal.kind === "ratio-max" ? r <= goal.value : r >= goal.value;
 }
 
 export function formatValue(value: number, unit: Unit): string {
+  // A latency percentile that falls on an event never received.
+  if (value === Infinity) return "never";
   switch (unit) {
     case "ms":
       // autocannon reports latency in whole milliseconds: a 0 is "under one", not "none".
@@ -104,4 +111,11 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Nearest-rank percentile; Infinity for an event that never arrived. */
+export function percentile(values: readonly number[], q: number): number {
+  if (values.length === 0) throw new RangeError("percentile of nothing");
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }

@@ -9,9 +9,9 @@ import { FLOOR_CHILD, SIZES, WATCHDOG, log, scratch, startServerChild } from "..
 import type { Figure } from "../table.js";
 
 /** Never fires during a bench: `serve`'s timers must not run a pass under load. */
-const NEVER = "0 0 0 1 1 *";
+export const NEVER = "0 0 0 1 1 *";
 
-const WEBHOOK_SECRET = "bench-webhook-secret-0123456789abcdef";
+export const WEBHOOK_SECRET = "bench-webhook-secret-0123456789abcdef";
 
 interface LoadResult {
   rps: number;

@@ -2,7 +2,7 @@
  * `watchdog serve`: a local host for the Function App, because Azure Functions
  * Core Tools cannot be installed everywhere. It runs the very same handlers the
  * Functions host runs, through the official HttpRequest and InvocationContext
- * types, on the routes, methods, keys and schedules the triggers declare
+ * types (lib/host/lazy-request.ts), on the routes, methods, keys and schedules the triggers declare
  * (lib/host/trigger.ts). Like a host, it is handed the triggers (bin/triggers.ts
  * loads functions/*.ts); nothing in lib/ depends on them.
  */
@@ -10,7 +10,6 @@ import { trimTrailingSlashes } from "../util/trim-trailing-slashes.js";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
-import azureFunctions from "@azure/functions";
 import type { Logger } from "../logger.js";
 import { errorMessage } from "../errors.js";
 import { timingSafeEqual } from "../util/timing-safe-equal.js";
@@ -20,10 +19,9 @@ import { MAX_BODY_BYTES } from "../grants/handle-nylas-webhook.js";
 import { writeResponse } from "./write-response.js";
 import { readBody } from "./read-body.js";
 import { contextFor } from "./invocation-context.js";
+import { lazyHttpRequest } from "./lazy-request.js";
 import { startTimers, type RunningTimers } from "./serve-timers.js";
 import { ROUTE_PREFIX, type HttpTrigger, type TriggerDescriptor } from "./trigger.js";
-
-const { HttpRequest } = azureFunctions;
 
 /** Nylas waits 10 s at most: a sender slower than this has given up, and must not hold a socket. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
@@ -105,12 +103,7 @@ async function answer(
     return refuse(res, 401, "function key required (x-functions-key or ?code=)");
   }
   const body = method === "GET" || method === "HEAD" ? undefined : await readBody(req, MAX_BODY_BYTES);
-  const request = new HttpRequest({
-    method,
-    url: url.toString(),
-    headers: flatHeaders(req),
-    ...(body ? { body: { bytes: body } } : {}),
-  });
+  const request = lazyHttpRequest({ method, url, headers: flatHeaders(req), body });
   await writeResponse(res, await route.handler(request, contextFor(route.name, host.logger)));
 }
 

@@ -28,7 +28,9 @@ afterAll(async () => {
 describe("bench floors", () => {
   it("the scan floor pages /applications with the product's $select and $top=999, every app once", async () => {
     const from = sim.requests.length;
+    const handed: unknown[][] = [];
     const count = await pageApplicationsFloor({
+      onPage: (apps) => handed.push(apps),
       authorityHost: sim.urls.authorityHost,
       tenantId: sim.tenant.tenantId,
       clientId: sim.watchdog.appId,
@@ -40,6 +42,10 @@ describe("bench floors", () => {
     const pages = sim.requests.slice(from).filter((r) => r.service === "graph");
     expect(pages).toHaveLength(2);
     expect(pages[0]!.query).toMatchObject({ $select: CREDENTIAL_SELECT.join(","), $top: "999" });
+    // The whole-process floor writes what it is handed: every app once, as Graph returned it.
+    expect(handed.map((page) => page.length)).toEqual([999, count - 999]);
+    const ids = new Set(handed.flat().map((app) => (app as { id: string }).id));
+    expect(ids).toEqual(new Set([...sim.tenant.apps.values()].map((app) => app.id)));
   });
 
   it("the sweep floor pages /v3/grants by offset at the sweep's limit, as the product's client does", async () => {

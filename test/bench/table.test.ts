@@ -25,6 +25,19 @@ describe("a figure against its goal", () => {
     expect(ratio(figure({ floor: 0 }))).toBeNull();
   });
 
+  it("an event never received (Infinity) has no ratio, prints as never, and misses a ceiling", () => {
+    expect(ratio(figure({ unit: "ms", measured: Infinity, floor: 40 }))).toBeNull();
+    expect(ratio(figure({ unit: "ms", measured: 40, floor: Infinity }))).toBeNull();
+    expect(formatValue(Infinity, "ms")).toBe("never");
+    expect(met(figure({ unit: "ms", measured: Infinity, floor: 40 }))).toBe(false);
+    expect(
+      met(figure({ unit: "ms", measured: Infinity, floor: 40, goal: { kind: "max", value: 250 } })),
+    ).toBe(false);
+    expect(formatTable([figure({ unit: "ms", measured: Infinity, floor: Infinity })])).toContain(
+      "| never    | never | —     |",
+    );
+  });
+
   it("meets a ratio ceiling at or under it, a ratio floor at or over it, a maximum at or under it", () => {
     expect(met(figure({ measured: 1.3, floor: 1 }))).toBe(true);
     expect(met(figure({ measured: 1.31, floor: 1 }))).toBe(false);

@@ -1,0 +1,171 @@
+/**
+ * End-to-end alert latency: from a signed grant.expired POST leaving the bench
+ * to the PagerDuty event reaching the simulator's PagerDuty receiver, under a
+ * steady 200 notifications/s to `watchdog serve` (the bundled CLI), every one
+ * about a different grant, with Slack answering 2 s late and Teams, PagerDuty
+ * and the generic webhook healthy. The floor is the same run with no slow sink:
+ * a slow sink must not delay the others.
+ */
+import { mkdtempSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { grantIdOfIncidentKey } from "../../lib/grants/grant-signals.js";
+import type { SimGrant, Simulator, SinkName } from "../../lib/sim/index.js";
+import { CLI, SIZES, log, scratch, startServerChild } from "../harness.js";
+import { percentile, type Figure } from "../table.js";
+import { NEVER, WEBHOOK_SECRET } from "./serve.js";
+
+const RATE_PER_S = 200;
+const SLOW_SINK: SinkName = "slack";
+const SLOW_MS = 2_000;
+/** What arrives later than this after the last POST is counted as never delivered. */
+const DRAIN_MS = SLOW_MS + 8_000;
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/** The grant an alert is about: PagerDuty's dedup_key is the incident key; the others name the grant id. */
+function grantOf(sink: SinkName, body: string, sent: ReadonlyMap<string, number>): string | undefined {
+  if (sink === "pagerduty") {
+    const key = (JSON.parse(body) as { dedup_key?: string }).dedup_key;
+    return key === undefined ? undefined : grantIdOfIncidentKey(key);
+  }
+  return body.match(UUID)?.find((id) => sent.has(id));
+}
+
+type Latencies = Record<SinkName, number[]>;
+
+/** Per sink, each notification's time from its POST to the sink's receipt (Infinity: never received). */
+function latenciesOf(sim: Simulator, sent: ReadonlyMap<string, number>): Latencies {
+  const latencies: Latencies = { slack: [], teams: [], pagerduty: [], webhook: [] };
+  for (const sink of Object.keys(latencies) as SinkName[]) {
+    const arrived = new Map<string, number>();
+    for (const r of sim.sinks.of(sink)) {
+      const grant = r.status < 300 ? grantOf(sink, r.body, sent) : undefined;
+      if (grant !== undefined && !arrived.has(grant)) arrived.set(grant, r.at.getTime());
+    }
+    for (const [grant, at] of sent) latencies[sink].push((arrived.get(grant) ?? Infinity) - at);
+  }
+  return latencies;
+}
+
+async function run(sim: Simulator, all: SimGrant[], slow: boolean): Promise<Latencies> {
+  const [warm, ...grants] = all;
+  if (warm === undefined) throw new RangeError("no grants to notify about");
+  const fault = slow
+    ? sim.faults.add({
+        service: "sinks",
+        path: new RegExp(`^/${SLOW_SINK}/`),
+        times: Infinity,
+        response: { delayMs: SLOW_MS },
+      })
+    : undefined;
+  const host = await startServerChild(
+    [CLI, "serve", "--port", "0"],
+    sim.env({
+      NYLAS_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      WATCHDOG_STATE_DIR: mkdtempSync(join(scratch, "alert-state-")),
+      WATCHDOG_SCHEDULE: NEVER,
+      GRANT_SWEEP_SCHEDULE: NEVER,
+      SLACK_WEBHOOK_URL: sim.sinks.urls.slack,
+      TEAMS_WEBHOOK_URL: sim.sinks.urls.teams,
+      PAGERDUTY_EVENTS_URL: sim.sinks.urls.pagerduty,
+      PAGERDUTY_ROUTING_KEY: "R0UT1NGKEY0000000000000000000000",
+      ALERT_WEBHOOK_URL: sim.sinks.urls.webhook,
+      ALERT_WEBHOOK_SECRET: "bench-alert-webhook-secret",
+    }),
+    /listening on (http:\/\/\S+)/,
+  );
+  const sent = new Map<string, number>();
+  const answers: Promise<number>[] = [];
+  let firstRefusal: string | undefined;
+  try {
+    // One notification first, unmeasured: the first one loads the SDKs, opens the state store, gets a token.
+    const first = sim.nylas.buildNotification("grant.expired", warm, { webhookSecret: WEBHOOK_SECRET });
+    await fetch(`${host.url}/api/nylas/webhook`, {
+      method: "POST",
+      headers: first.headers,
+      body: first.body,
+    });
+    const ready = Date.now() + DRAIN_MS;
+    while (sim.sinks.of("pagerduty").length === 0) {
+      if (Date.now() > ready)
+        throw new Error(`serve sent no PagerDuty event:\n${host.output().slice(-2000)}`);
+      await sleep(20);
+    }
+    sim.sinks.clear();
+    const started = Date.now();
+    for (let i = 0; i < grants.length; i++) {
+      // A steady rate, not a burst: each POST at its slot, however long earlier ones take.
+      const wait = started + (i * 1000) / RATE_PER_S - Date.now();
+      if (wait > 0) await sleep(wait);
+      const grant = grants[i]!;
+      const built = sim.nylas.buildNotification("grant.expired", grant, { webhookSecret: WEBHOOK_SECRET });
+      sent.set(grant.id, Date.now());
+      answers.push(
+        fetch(`${host.url}/api/nylas/webhook`, {
+          method: "POST",
+          headers: built.headers,
+          body: built.body,
+        }).then(
+          async (r) => {
+            const text = await r.text();
+            if (r.status !== 200) firstRefusal ??= `${r.status} ${text}`;
+            return r.status;
+          },
+          (error: unknown) => {
+            firstRefusal ??= String(error);
+            return 0;
+          },
+        ),
+      );
+    }
+    const statuses = await Promise.all(answers);
+    const refused = statuses.filter((s) => s !== 200).length;
+    if (refused > 0)
+      log(
+        `alert latency: ${refused} of ${statuses.length} POSTs not answered 200, the first: ${firstRefusal ?? ""}; serve's last words:\n${host.output().slice(-600)}`,
+      );
+    const deadline = Date.now() + DRAIN_MS;
+    while (sim.sinks.of("pagerduty").length < grants.length && Date.now() < deadline) await sleep(50);
+  } finally {
+    await host.stop();
+    if (fault !== undefined) sim.faults.remove(fault);
+  }
+  return latenciesOf(sim, sent);
+}
+
+export async function alertLatency(sim: Simulator): Promise<Figure[]> {
+  const count = SIZES.alertSeconds * RATE_PER_S;
+  const valid = () => sim.tenant.nylas.grants.filter((g) => g.grant_status === "valid");
+  for (let i = valid().length; i <= count; i++)
+    sim.tenant.nylas.addGrant({ email: `alert.user${i}@contoso.com` });
+  const grants = valid().slice(0, count + 1);
+  log(
+    `alert latency: ${RATE_PER_S} grant.expired/s for ${SIZES.alertSeconds} s, all sinks healthy, then ${SLOW_SINK} ${SLOW_MS / 1000} s slow`,
+  );
+  const healthy = await run(sim, grants, false);
+  const slow = await run(sim, grants, true);
+  const lost = (l: number[]) => l.filter((v) => v === Infinity).length;
+  const note = `${count} signed grant.expired POSTs to \`watchdog serve\` (the bundle), ${RATE_PER_S}/s, each about another grant; from the POST leaving to the sink receiving the alert (simulator receipt time); ${lost(slow.pagerduty)} PagerDuty event(s) not received within ${DRAIN_MS / 1000} s; floor = the same run with every sink healthy`;
+  const row = (name: string, sink: SinkName, q: number, goal: Figure["goal"]): Figure => ({
+    name,
+    unit: "ms",
+    measured: percentile(slow[sink], q),
+    floor: percentile(healthy[sink], q),
+    goal,
+    note,
+  });
+  const slowSinkOnly = (q: number): Figure => ({
+    ...row(`alert latency, ${SLOW_SINK} (${SLOW_MS / 1000} s slow) itself: p${q * 100}`, SLOW_SINK, q, null),
+  });
+  return [
+    row(`alert latency, POST → PagerDuty, ${SLOW_SINK} 2 s slow: p50`, "pagerduty", 0.5, null),
+    row(`alert latency, POST → PagerDuty, ${SLOW_SINK} 2 s slow: p99`, "pagerduty", 0.99, {
+      kind: "max",
+      value: 250,
+    }),
+    row(`alert latency, POST → Teams, same run: p99`, "teams", 0.99, { kind: "max", value: 250 }),
+    row(`alert latency, POST → webhook, same run: p99`, "webhook", 0.99, { kind: "max", value: 250 }),
+    slowSinkOnly(0.5),
+  ];
+}

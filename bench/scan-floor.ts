@@ -1,0 +1,44 @@
+/**
+ * The whole-process floor of `watchdog scan --json`: a bare Node script, no
+ * SDK and nothing from lib/, that gets one client-credentials token, pages the
+ * same `/applications` ($select, $top=999) and writes a JSON document of the
+ * same size to stdout, one line per app as the scan does.
+ *
+ *   node dist/bench/scan-floor.js   (settings from the environment the product gets,
+ *                                    plus BENCH_SELECT and BENCH_JSON_BYTES)
+ *
+ * Its count goes to stderr, as `scan: N app(s)`, for the bench to check.
+ */
+import { pageApplicationsFloor } from "./floors.js";
+
+function env(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === "") throw new Error(`scan floor: ${name} is not set`);
+  return value;
+}
+
+const target = Number(env("BENCH_JSON_BYTES"));
+let written = 0;
+const write = (text: string) => {
+  // Never past the product's size: the two write the same number of bytes.
+  const part = written + text.length > target ? text.slice(0, target - written) : text;
+  if (part.length > 0) process.stdout.write(part);
+  written += part.length;
+};
+
+write("[\n");
+const count = await pageApplicationsFloor({
+  authorityHost: env("AZURE_AUTHORITY_HOST"),
+  tenantId: env("AZURE_TENANT_ID"),
+  clientId: env("AZURE_CLIENT_ID"),
+  clientSecret: env("AZURE_CLIENT_SECRET"),
+  graphEndpoint: env("GRAPH_ENDPOINT"),
+  select: env("BENCH_SELECT").split(","),
+  onPage: (apps) => {
+    for (const app of apps) write(`${JSON.stringify(app)}\n`);
+  },
+});
+// The rest, so the bytes match what the product writes (its lines carry more than the app).
+if (target > written + 2) write(" ".repeat(target - written - 2));
+write("]\n");
+process.stderr.write(`scan: ${count} app(s)\n`);
