@@ -77,6 +77,34 @@ export class ConfigError extends Error {
   }
 }
 
+/** Why the watchdog's own identity got no token: picks the fix the message gives. */
+export type CredentialProblem = "invalid-secret" | "expired-secret" | "unknown-app" | "no-credential";
+
+/**
+ * The watchdog's own identity (AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, the managed identity, an
+ * Azure CLI login) got no token: a setting to fix, not a service to wait for (CLI exit 2). Kept
+ * apart from HttpError so it is never retried and never read as Graph being unreachable, and
+ * apart from the connector's secret, which on-call would otherwise go and rotate.
+ */
+export class CredentialError extends Error {
+  override name = "CredentialError";
+  readonly problem: CredentialProblem;
+  /** Entra's AADSTS number, when Entra refused the request. */
+  readonly aadsts: string | undefined;
+  /** What the SDK said (the credential chain's reasons): for the debug log, not the user's first read. */
+  readonly detail: string;
+
+  constructor(
+    message: string,
+    options: { problem: CredentialProblem; aadsts?: string | undefined; detail: string; cause?: unknown },
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.problem = options.problem;
+    this.aadsts = options.aadsts;
+    this.detail = options.detail;
+  }
+}
+
 /** Bad command-line usage (CLI exit 2). */
 export class UsageError extends Error {
   override name = "UsageError";

@@ -4,7 +4,7 @@
  * (0 ok · 1 attention · 2 bad usage/config · 3 service unreachable or refusing).
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { ConfigError, HttpError, UsageError, errorMessage } from "../errors.js";
+import { ConfigError, CredentialError, HttpError, UsageError, errorMessage } from "../errors.js";
 import { streamLogger } from "../logger.js";
 import type { TriggerDescriptor } from "../host/trigger.js";
 import { EXIT, type CliIo, type ExitCode } from "./io.js";
@@ -105,7 +105,8 @@ export async function runCli(
       io.err(`watchdog ${command.name}: ${error.message}\nNothing was done.\n`);
       return EXIT.usage;
     }
-    if (error instanceof UsageError) {
+    // The watchdog's own identity got no token: a setting to fix, as a ConfigError is, not a service to wait for.
+    if (error instanceof UsageError || error instanceof CredentialError) {
       io.err(`watchdog ${command.name}: ${error.message}\n`);
       return EXIT.usage;
     }

@@ -1,9 +1,13 @@
 /**
  * Graph failures turned into the one HttpError, with what to do. A failure to
  * get the token for Graph is told apart (service "entra"): the credential
- * retries its own token calls, so Graph's retry must not repeat them.
+ * retries its own token calls, so Graph's retry must not repeat them. When that
+ * failure is the watchdog's own identity refused or missing, it is a CredentialError
+ * instead (credential-error.ts): a setting to fix, not a service to wait for.
  */
-import { HttpError } from "../errors.js";
+import { type CredentialError, HttpError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { TOKEN_ERRORS, credentialErrorOf } from "./credential-error.js";
 import { parseRetryAfter } from "./http.js";
 
 interface RawGraphError {
@@ -20,14 +24,6 @@ const REMEDIATION: Record<number, string> = {
   403: " The watchdog's identity lacks permission: grant it the Microsoft Graph application permission Application.ReadWrite.OwnedBy and add it as an owner of the app registration (README, 'Graph permission'), or grant Application.ReadWrite.All.",
   429: " Graph is throttling this tenant; the call was retried. Try again later.",
 };
-
-/** Errors @azure/identity throws when no token could be had; the Graph SDK keeps only their name. */
-const TOKEN_ERRORS = new Set([
-  "AuthenticationError",
-  "AggregateAuthenticationError",
-  "CredentialUnavailableError",
-  "AuthenticationRequiredError",
-]);
 
 /** The service's own words: Graph's `error.message` from a JSON body, else the client's message. */
 function detailOf(e: RawGraphError, error: unknown): string {
@@ -68,4 +64,16 @@ export function toGraphHttpError(error: unknown, what: string): HttpError {
       cause: error,
     },
   );
+}
+
+/**
+ * What a failed Graph call throws: a CredentialError when the watchdog's own identity got no token
+ * (the SDK's full text, a credential chain's every reason, goes to the debug log only), else the
+ * HttpError above.
+ */
+export function graphFailure(error: unknown, what: string, logger: Logger): CredentialError | HttpError {
+  const credential = credentialErrorOf(error);
+  if (credential === undefined) return toGraphHttpError(error, what);
+  logger.debug(`graph: ${what}: no token for the watchdog's own identity: ${credential.detail}`);
+  return credential;
 }

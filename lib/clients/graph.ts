@@ -18,7 +18,8 @@ import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import { graphScope } from "./credential.js";
 import { readApplicationsByAppIds, type BatchedRead } from "./graph-batch.js";
-import { toGraphHttpError } from "./graph-errors.js";
+import { graphFailure } from "./graph-errors.js";
+import { credentialErrorOf } from "./credential-error.js";
 import {
   CREDENTIAL_SELECT,
   MAX_APPLICATIONS_PAGE,
@@ -98,7 +99,7 @@ export class GraphClient {
         try {
           return (await send()) as T;
         } catch (error) {
-          throw toGraphHttpError(error, what);
+          throw graphFailure(error, what, this.#logger);
         }
       },
       {
@@ -127,7 +128,7 @@ export class GraphClient {
     try {
       return (await this.#client.api(path).post(body)) as T;
     } catch (error) {
-      throw toGraphHttpError(error, what);
+      throw graphFailure(error, what, this.#logger);
     }
   }
 
@@ -138,7 +139,9 @@ export class GraphClient {
    * verified — it came straight from Entra over TLS.
    */
   async tokenClaims(): Promise<Record<string, unknown>> {
-    const token = await this.#credential.getToken(graphScope(this.endpoint));
+    const token = await this.#credential.getToken(graphScope(this.endpoint)).catch((error: unknown) => {
+      throw credentialErrorOf(error) ?? error;
+    });
     if (token === null)
       throw new HttpError("graph: no token was issued for the watchdog's identity.", {
         service: "entra",

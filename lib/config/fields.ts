@@ -19,6 +19,30 @@ export function says(problem: (value: string) => string, fix: string) {
 }
 
 /**
+ * What App Service leaves in a setting whose Key Vault reference it could not resolve: the
+ * reference itself, which would otherwise reach Nylas or Entra as a key and come back as a 401
+ * blamed on the region or the network. Likeliest right after a first deployment (`azd up`).
+ */
+const KEY_VAULT_PREFIX = "@microsoft.keyvault(";
+
+function isKeyVaultReference(value: string): boolean {
+  return value.toLowerCase().startsWith(KEY_VAULT_PREFIX);
+}
+
+/** Quotes nothing past the prefix: the reference names the vault and the secret. */
+const KEY_VAULT_ISSUE = {
+  code: "custom",
+  message:
+    "Key Vault reference not resolved (the value is still @Microsoft.KeyVault(…)): the Function App's identity needs the Key Vault Secrets User role on the vault, or the secret is missing.",
+  params: {
+    fix:
+      "Grant the Function App's managed identity the Key Vault Secrets User role on the vault (Get on secrets, where the vault uses access policies), " +
+      "check that the secret the reference names exists and is enabled, then restart the app. See Microsoft's \"Use Key Vault references as app settings " +
+      'in Azure App Service and Azure Functions": https://learn.microsoft.com/azure/app-service/app-service-key-vault-references.',
+  },
+} as const;
+
+/**
  * One setting. `schema` sees the trimmed value, undefined when unset or blank. When it fails, its
  * problems are filed, each with `fix` unless its check named its own, and the setting reads as
  * `fallback(raw)`: the default where there is one, else the raw text, since the cross-checks only ask
@@ -35,6 +59,10 @@ export function setting<T>(
     .transform((value, ctx): T => {
       const trimmed = value?.trim();
       const raw = trimmed === "" ? undefined : trimmed;
+      if (raw !== undefined && isKeyVaultReference(raw)) {
+        ctx.issues.push({ ...KEY_VAULT_ISSUE, input: undefined, continue: true });
+        return options.fallback(raw);
+      }
       const result = schema.safeParse(raw);
       if (result.success) return result.data;
       for (const issue of result.error.issues) {
