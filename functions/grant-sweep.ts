@@ -1,5 +1,6 @@
 import type { InvocationContext, Timer } from "@azure/functions";
 import { runtimeDeps, withInvocationLogger } from "../lib/runtime.js";
+import { reportStaleness } from "../lib/health/stale-incident.js";
 import { sweepGrants } from "../lib/grants/grant-passes.js";
 import type { TimerTrigger } from "../lib/host/trigger.js";
 import { registerTrigger } from "../lib/host/register-trigger.js";
@@ -9,6 +10,8 @@ export async function grantSweep(timer: Timer, context: InvocationContext): Prom
   await withInvocationLogger(context, async () => {
     if (timer.isPastDue) context.warn("grantSweep: running late (the previous schedule was missed)");
     await sweepGrants(runtimeDeps());
+    // The other timer may have stopped: whichever function still runs says so (watchdog.stale).
+    await reportStaleness(runtimeDeps()).catch((e: unknown) => context.warn(`watchdog.stale: ${String(e)}`));
   });
 }
 

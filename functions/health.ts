@@ -1,16 +1,33 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { runtimeDeps, withInvocationLogger } from "../lib/runtime.js";
-import { readHealth } from "../lib/health.js";
+import { checkHealth } from "../lib/health.js";
 import type { HttpTrigger } from "../lib/host/trigger.js";
 import { registerTrigger } from "../lib/host/register-trigger.js";
 
-/** The health report (behind the function key): last runs, next expiry, open incidents. */
+/**
+ * This process's start, on the deps' clock (the one the run records are judged by): read at the
+ * first probe, which follows the worker's start. A later first probe only delays "never ran".
+ */
+let startedAt: Date | undefined;
+
+/** How long a probe waits for a `watchdog.stale` alert to go out; the delivery goes on after. */
+const ALERT_WAIT_MS = 2_000;
+
+/**
+ * The health report (behind the function key): last runs, next expiry, open incidents. A stopped
+ * timer answers 503 `degraded`, so any uptime monitor pages, and raises `watchdog.stale`.
+ */
 export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return withInvocationLogger(context, async () => ({
-    status: 200,
-    jsonBody: await readHealth(runtimeDeps()),
-    headers: { "cache-control": "no-store" },
-  }));
+  return withInvocationLogger(context, async () => {
+    const deps = runtimeDeps();
+    startedAt ??= deps.clock.now();
+    const report = await checkHealth({ ...deps, startedAt }, { background: true, deadlineMs: ALERT_WAIT_MS });
+    return {
+      status: report.status === "degraded" ? 503 : 200,
+      jsonBody: report,
+      headers: { "cache-control": "no-store" },
+    };
+  });
 }
 
 export const healthTrigger: HttpTrigger = {

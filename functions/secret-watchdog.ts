@@ -1,5 +1,6 @@
 import type { InvocationContext, Timer } from "@azure/functions";
 import { runtimeDeps, withInvocationLogger } from "../lib/runtime.js";
+import { reportStaleness } from "../lib/health/stale-incident.js";
 import { runWatchdogPass } from "../lib/watchdog-pass.js";
 import type { TimerTrigger } from "../lib/host/trigger.js";
 import { registerTrigger } from "../lib/host/register-trigger.js";
@@ -12,6 +13,8 @@ export async function secretWatchdog(timer: Timer, context: InvocationContext): 
     context.info(
       `secretWatchdog: ${result.scan.credentials} credential(s) in ${result.scan.apps} app(s); attention: ${result.attention}`,
     );
+    // The other timer may have stopped: whichever function still runs says so (watchdog.stale).
+    await reportStaleness(runtimeDeps()).catch((e: unknown) => context.warn(`watchdog.stale: ${String(e)}`));
   });
 }
 

@@ -1,15 +1,24 @@
 /**
  * `GET /api/health`: what on-call wants at a glance — when each pass last ran
- * and how it went, the next expiry, the open incidents. No secret, ever: run
- * records and incidents never hold one.
+ * and how it went, whether the timers still run, the next expiry, the open
+ * incidents. No secret, ever: run records and incidents never hold one.
  */
+import { errorMessage } from "./errors.js";
 import type { Deps } from "./deps.js";
 import type { WatchdogPassResult } from "./watchdog-pass.js";
 import type { SweepResult } from "./grants/sweep.js";
 import { SEVERITY_RANK, type Severity } from "./incidents/incident.js";
+import { judgeStaleness, type Staleness } from "./health/staleness.js";
+import {
+  STALE_KEY,
+  reportStaleness,
+  type ReportOptions,
+  type StalenessPorts,
+} from "./health/stale-incident.js";
 
 export interface HealthReport {
-  status: "ok" | "attention";
+  /** degraded (a timer stopped: health answers 503) outranks attention (a critical incident open). */
+  status: "ok" | "attention" | "degraded";
   checkedAt: string;
   lastRuns: {
     secretWatchdog: { finishedAt: string; attention: boolean } | null;
@@ -22,17 +31,62 @@ export interface HealthReport {
   evidence: { mode: string; reason: string } | null;
   openIncidents: { key: string; kind: string; severity: string; summary: string; firstSeen: string }[];
   openIncidentCount: number;
+  /** Each timer's last success against twice its schedule's interval, and why degraded. */
+  staleness: Staleness;
 }
+
+export type HealthPorts = StalenessPorts;
 
 /** At most this many incidents are listed (the count is always exact). */
 const MAX_LISTED = 50;
 
-export async function readHealth(deps: Pick<Deps, "store" | "incidents" | "clock">): Promise<HealthReport> {
-  const [state, incidents] = await Promise.all([deps.store(), deps.incidents()]);
+interface Runs {
+  watchdog: WatchdogPassResult | undefined;
+  sweep: SweepResult | undefined;
+  staleness: Staleness;
+}
+
+/** The report, read-only. */
+export async function readHealth(deps: HealthPorts): Promise<HealthReport> {
+  return assemble(deps, await readRuns(deps));
+}
+
+/**
+ * What a health probe runs: the `watchdog.stale` incident raised or resolved by the verdict of the
+ * report, before its incidents are listed (so a fresh raise is in it). A store that refuses the
+ * incident write still gets its report answered.
+ */
+export async function checkHealth(
+  deps: HealthPorts & Pick<Deps, "logger">,
+  options: ReportOptions = {},
+): Promise<HealthReport> {
+  const runs = await readRuns(deps);
+  try {
+    await reportStaleness(deps, runs.staleness, options);
+  } catch (error) {
+    deps.logger.warn(`health: could not update the ${STALE_KEY} incident: ${errorMessage(error)}`);
+  }
+  return assemble(deps, runs);
+}
+
+async function readRuns(deps: HealthPorts): Promise<Runs> {
+  const state = await deps.store();
   const [watchdog, sweep] = await Promise.all([
     state.get<WatchdogPassResult>("runs", "secretWatchdog"),
     state.get<SweepResult>("runs", "grantSweep"),
   ]);
+  const now = deps.clock.now();
+  const staleness = judgeStaleness({
+    runs: { secretWatchdog: watchdog?.value, grantSweep: sweep?.value },
+    schedules: deps.config.schedules,
+    now,
+    startedAt: deps.startedAt ?? now,
+  });
+  return { watchdog: watchdog?.value, sweep: sweep?.value, staleness };
+}
+
+async function assemble(deps: HealthPorts, { watchdog, sweep, staleness }: Runs): Promise<HealthReport> {
+  const incidents = await deps.incidents();
   const open: HealthReport["openIncidents"] = [];
   let count = 0;
   let critical = false;
@@ -49,22 +103,22 @@ export async function readHealth(deps: Pick<Deps, "store" | "incidents" | "clock
       firstSeen: incident.firstSeen,
     });
   }
+  const attention = critical || watchdog?.attention === true;
   return {
-    status: critical || watchdog?.value.attention === true ? "attention" : "ok",
+    status: staleness.status === "degraded" ? "degraded" : attention ? "attention" : "ok",
     checkedAt: deps.clock.now().toISOString(),
     lastRuns: {
-      secretWatchdog: watchdog
-        ? { finishedAt: watchdog.value.finishedAt, attention: watchdog.value.attention }
-        : null,
+      secretWatchdog: watchdog ? { finishedAt: watchdog.finishedAt, attention: watchdog.attention } : null,
       grantSweep: sweep
-        ? { finishedAt: sweep.value.finishedAt, grants: sweep.value.grants, invalid: sweep.value.invalid }
+        ? { finishedAt: sweep.finishedAt, grants: sweep.grants, invalid: sweep.invalid }
         : null,
     },
-    nextExpiry: watchdog?.value.nextExpiry ?? null,
-    connectorSecrets: watchdog?.value.connectorSecrets ?? [],
-    evidence: watchdog?.value.migration?.evidence ?? null,
+    nextExpiry: watchdog?.nextExpiry ?? null,
+    connectorSecrets: watchdog?.connectorSecrets ?? [],
+    evidence: watchdog?.migration?.evidence ?? null,
     openIncidents: open,
     openIncidentCount: count,
+    staleness,
   };
 }
 

@@ -4,6 +4,7 @@ import { scanCommand } from "./scan-command.js";
 import { runCommand } from "./run-command.js";
 import { grantsCommand } from "./grants-command.js";
 import { sweepCommand } from "./sweep-command.js";
+import { healthCommand } from "./health-command.js";
 import { serveCommand } from "./serve-command.js";
 import { sandboxCommand } from "./sandbox-command.js";
 import { doctorCommand } from "./doctor-command.js";
@@ -13,6 +14,7 @@ export const COMMANDS: readonly Command[] = [
   runCommand,
   grantsCommand,
   sweepCommand,
+  healthCommand,
   doctorCommand,
   serveCommand,
   sandboxCommand,

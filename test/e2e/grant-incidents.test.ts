@@ -36,7 +36,12 @@ const incidentOf = async (g: SimGrant): Promise<Incident> =>
   (await w.incidents()).find((i) => i.key === key(g))!;
 
 beforeAll(async () => {
-  w = await startWorld({ seed: { connectorSecretDaysLeft: 1 }, env: { ALERT_REPEAT_HOURS: "1" } });
+  // A weekly watch schedule: the test moves the clock days past its one pass, which a 6-hourly
+  // schedule would rightly call stale (/api/health 503 degraded; test/functions/health-stale.test.ts).
+  w = await startWorld({
+    seed: { connectorSecretDaysLeft: 1 },
+    env: { ALERT_REPEAT_HOURS: "1", WATCHDOG_SCHEDULE: "0 0 0 * * 0" },
+  });
   grants = [...w.grants];
   expect(grants).toHaveLength(3);
 });

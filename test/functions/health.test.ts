@@ -45,6 +45,14 @@ describe("health (function)", () => {
       evidence: null,
       openIncidents: [],
       openIncidentCount: 0,
+      staleness: {
+        status: "ok",
+        reasons: [],
+        timers: {
+          secretWatchdog: expect.objectContaining({ lastSuccess: null, state: "pending" }) as unknown,
+          grantSweep: expect.objectContaining({ lastSuccess: null, state: "pending" }) as unknown,
+        },
+      },
     });
   });
 

@@ -18,6 +18,7 @@ function world() {
   const incidents = new IncidentManager({ store, clock, logger, repeatHours: 24, outbox });
   const deps = {
     clock,
+    config: { schedules: { watchdog: "0 0 */6 * * *", grantSweep: "0 */30 * * * *" } },
     store: () => Promise.resolve(store),
     incidents: () => Promise.resolve(incidents),
   };
