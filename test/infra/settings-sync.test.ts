@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { SECRET_SETTINGS } from "../helpers/secret-settings.js";
 import { DEFAULTS, loadConfig, SETTING_NAMES } from "../../lib/config.js";
 import {
   appSettingLines,
@@ -17,19 +18,6 @@ import {
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const read = (path: string): string => readFileSync(`${ROOT}${path}`, "utf8");
-
-/** Settings whose values are credentials: Key Vault references in Azure, never values. */
-const SECRET_SETTINGS: ReadonlySet<string> = new Set([
-  "NYLAS_API_KEY",
-  "NYLAS_WEBHOOK_SECRET",
-  "AZURE_CLIENT_SECRET",
-  "ALERT_WEBHOOK_URL",
-  "ALERT_WEBHOOK_SECRET",
-  "SLACK_WEBHOOK_URL",
-  "TEAMS_WEBHOOK_URL",
-  "PAGERDUTY_ROUTING_KEY",
-  "AzureWebJobsStorage",
-]);
 
 const contract: SettingsContract = { names: SETTING_NAMES, defaults: DEFAULTS, secrets: SECRET_SETTINGS };
 const infra = loadInfraSources(ROOT);

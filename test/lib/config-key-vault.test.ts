@@ -4,26 +4,15 @@
  * the setting, and the reference is never echoed past its prefix.
  */
 import { describe, expect, it } from "vitest";
+import { SECRET_SETTINGS } from "../helpers/secret-settings.js";
 import { base, problemsOf } from "../helpers/config-problems.js";
 import { loadConfig } from "../../lib/config.js";
 
 const reference = (name: string) =>
   `@Microsoft.KeyVault(SecretUri=https://contoso-kv.vault.azure.net/secrets/${name}/0f1e2d3c4b5a)`;
 
-const SECRET_SETTINGS = [
-  "NYLAS_API_KEY",
-  "NYLAS_WEBHOOK_SECRET",
-  "AZURE_CLIENT_SECRET",
-  "ALERT_WEBHOOK_URL",
-  "ALERT_WEBHOOK_SECRET",
-  "SLACK_WEBHOOK_URL",
-  "TEAMS_WEBHOOK_URL",
-  "PAGERDUTY_ROUTING_KEY",
-  "AzureWebJobsStorage",
-] as const;
-
 describe("loadConfig: unresolved Key Vault references", () => {
-  it.each(SECRET_SETTINGS)(
+  it.each([...SECRET_SETTINGS])(
     "%s holding a reference is one problem that says why and links Microsoft's page",
     (name) => {
       const env: Record<string, string> = {

@@ -3,8 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FileStateStore, fileName } from "../../../lib/state/file-store.js";
-import type { Collection, WriteOptions, WriteResult } from "../../../lib/state/store.js";
-import { runQuarantineContract, type HarnessOptions } from "./quarantine-contract.js";
+import { hookQuarantineWrites, runQuarantineContract } from "./quarantine-contract.js";
 import { collect } from "./store-contract.js";
 
 const roots: string[] = [];
@@ -17,30 +16,13 @@ afterAll(async () => {
   await Promise.all(roots.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-/** A file store that lets a test act just before it writes a quarantine record. */
-class HookedFileStore extends FileStateStore {
-  readonly #before: HarnessOptions["beforeQuarantine"];
-
-  constructor(dir: string, options: HarnessOptions) {
-    super(dir, { logger: options.logger, clock: options.clock });
-    this.#before = options.beforeQuarantine;
-  }
-
-  override async put<T>(
-    collection: Collection,
-    key: string,
-    value: T,
-    options?: WriteOptions,
-  ): Promise<WriteResult> {
-    if (collection === "quarantine") await this.#before?.(this);
-    return super.put(collection, key, value, options);
-  }
-}
-
 runQuarantineContract("FileStateStore", async (options) => {
   const dir = path.join(await tempDir(), "state");
   return {
-    store: new HookedFileStore(dir, options),
+    store: hookQuarantineWrites(
+      new FileStateStore(dir, { logger: options.logger, clock: options.clock }),
+      options.beforeQuarantine,
+    ),
     corrupt: async (collection, key, raw) => {
       await mkdir(path.join(dir, collection), { recursive: true });
       await writeFile(path.join(dir, collection, fileName(key)), raw ?? '{"something":"else"}');

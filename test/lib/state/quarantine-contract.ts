@@ -27,6 +27,23 @@ export interface HarnessOptions {
   beforeQuarantine?: (store: StateStore) => Promise<void>;
 }
 
+/**
+ * Runs `before` just before the store writes a quarantine record. The store's own `put` is
+ * wrapped on the instance, so its internal `this.put(...)` of the quarantine copy goes through it.
+ */
+export function hookQuarantineWrites<S extends StateStore>(
+  store: S,
+  before: HarnessOptions["beforeQuarantine"],
+): S {
+  const put = store.put.bind(store);
+  const hooked: StateStore["put"] = async (collection, key, value, options) => {
+    if (collection === "quarantine") await before?.(store);
+    return put(collection, key, value, options);
+  };
+  Object.defineProperty(store, "put", { value: hooked });
+  return store;
+}
+
 /** Looks like something that must never reach a log. */
 const MARKER = "SENSITIVE-9f8e7d6c";
 const BAD_JSON = `{"key":"bad","etag":"x","value":{"token":"${MARKER}"`;

@@ -5,7 +5,6 @@ import { HttpError } from "../../../lib/errors.js";
 import { newDeliveryRecord } from "../../../lib/incidents/delivery-record.js";
 import { createStateStore } from "../../../lib/state/create-store.js";
 import { acquireLease } from "../../../lib/state/lease.js";
-import type { Collection, WriteOptions, WriteResult } from "../../../lib/state/store.js";
 import {
   MAX_VALUE_BYTES,
   TABLE_NAME,
@@ -16,7 +15,7 @@ import {
 import { DEV_ACCOUNT_KEY, devConnectionString, startAzurite, type Azurite } from "../../helpers/azurite.js";
 import { grantSignal, incidentOf, notificationOf } from "../incidents/fixtures.js";
 import { costWorld, recordWebhookAnswers } from "../incidents/outbox-cost.js";
-import { runQuarantineContract, type HarnessOptions } from "./quarantine-contract.js";
+import { hookQuarantineWrites, runQuarantineContract } from "./quarantine-contract.js";
 import { collect, runStoreContract } from "./store-contract.js";
 
 let azurite: Azurite | undefined;
@@ -42,35 +41,21 @@ function freshStore(): TableStateStore {
 
 runStoreContract("TableStateStore (Azurite)", freshStore);
 
-/** A table store that lets a test act just before it writes a quarantine record. */
-class HookedTableStore extends TableStateStore {
-  readonly #before: HarnessOptions["beforeQuarantine"];
-
-  constructor(client: TableClient, options: HarnessOptions) {
-    super(client, `table ${client.tableName}`, undefined, { logger: options.logger, clock: options.clock });
-    this.#before = options.beforeQuarantine;
-  }
-
-  override async put<T>(
-    collection: Collection,
-    key: string,
-    value: T,
-    options?: WriteOptions,
-  ): Promise<WriteResult> {
-    if (collection === "quarantine") await this.#before?.(this);
-    return super.put(collection, key, value, options);
-  }
-}
-
 function rawClient(tableName: string): TableClient {
   return TableClient.fromConnectionString(connectionString(), tableName, { allowInsecureConnection: true });
 }
 
 runQuarantineContract("TableStateStore (Azurite)", async (options) => {
   const tableName = `q${process.pid}n${++tables}`;
-  const store = new HookedTableStore(rawClient(tableName), options);
-  await store.put("runs", "seed", 1); // creates the table
   const client = rawClient(tableName);
+  const store = hookQuarantineWrites(
+    new TableStateStore(client, `table ${client.tableName}`, undefined, {
+      logger: options.logger,
+      clock: options.clock,
+    }),
+    options.beforeQuarantine,
+  );
+  await store.put("runs", "seed", 1); // creates the table
   return {
     store,
     corrupt: async (collection, key, raw) => {
