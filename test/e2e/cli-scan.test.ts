@@ -1,8 +1,10 @@
 /**
- * The CLI as a user runs it: `npx watchdog …` in a child process (the built
- * `dist/`, as `npm ci` leaves it), settings from the environment, pointed at a
+ * The CLI as a user runs it: `npx watchdog …` in a child process (the bundled
+ * `dist/cli`, as `npm ci` leaves it), settings from the environment, pointed at a
  * running simulator. Logs must stay on stderr so stdout is one JSON document.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../lib/sim/index.js";
@@ -11,9 +13,21 @@ import { runProcess, type ProcessResult } from "../helpers/run-process.js";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DAY_MS = 86_400_000;
 
-/** `npx watchdog <args>` with only what a user would set: no AZURE_ or NYLAS_ settings inherited from the test runner. */
+/** The `watchdog` bin package.json declares (the bundled CLI in dist/cli). */
+const BIN = join(
+  ROOT,
+  (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { bin: { watchdog: string } }).bin
+    .watchdog,
+);
+
+/**
+ * `watchdog <args>` as `npx watchdog` runs it (the declared bin, on Node 22), with only what a
+ * user would set: no AZURE_ or NYLAS_ settings inherited from the test runner. Not through npx
+ * itself: npx caches a link per project path, and a cache left from an older checkout at the
+ * same path would run a stale file.
+ */
 function watchdog(args: string[], env: Record<string, string>): Promise<ProcessResult> {
-  return runProcess("npx", ["--no-install", "watchdog", ...args], { env, cwd: ROOT });
+  return runProcess(process.execPath, [BIN, ...args], { env, cwd: ROOT });
 }
 
 let sim: Simulator;
