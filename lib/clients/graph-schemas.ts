@@ -42,7 +42,20 @@ const Key = z.object({
 const RedirectUris = z.optional(z.nullable(z.object({ redirectUris: z.array(z.string()) })));
 
 /** The application properties any caller reads; the credential lists are required when selected. */
+/**
+ * One schema per shape of `$select` (which credential lists must be present), built once: building
+ * a zod schema per application was most of a 10k-app scan's time and garbage (bench, 2026-12-01).
+ */
+const applicationSchemas = new Map<string, ReturnType<typeof buildApplicationSchema>>();
+
 function applicationSchema(select: readonly string[]) {
+  const key = `${select.includes("passwordCredentials")}|${select.includes("keyCredentials")}`;
+  let schema = applicationSchemas.get(key);
+  if (schema === undefined) applicationSchemas.set(key, (schema = buildApplicationSchema(select)));
+  return schema;
+}
+
+function buildApplicationSchema(select: readonly string[]) {
   const passwords = z.array(Password);
   const keys = z.array(Key);
   return z.looseObject({
