@@ -1,8 +1,6 @@
 import { UsageError } from "../errors.js";
+import { MIN_HEALTH_KEY_LENGTH } from "../host/trigger.js";
 import { commandLogger, type Command } from "./main.js";
-
-/** serve.ts's MIN_HEALTH_KEY_LENGTH, checked before the host (and @azure/functions) loads. */
-export const MIN_HEALTH_KEY_LENGTH = 16;
 
 export const serveCommand: Command = {
   name: "serve",

@@ -21,13 +21,12 @@ import { readBody } from "./read-body.js";
 import { contextFor } from "./invocation-context.js";
 import { lazyHttpRequest } from "./lazy-request.js";
 import { startTimers, type RunningTimers } from "./serve-timers.js";
-import { ROUTE_PREFIX, type HttpTrigger, type TriggerDescriptor } from "./trigger.js";
+import { MIN_HEALTH_KEY_LENGTH, ROUTE_PREFIX, type HttpTrigger, type TriggerDescriptor } from "./trigger.js";
 
 /** Nylas waits 10 s at most: a sender slower than this has given up, and must not hold a socket. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 
-/** A shorter function key could be guessed; an empty one would match an empty `?code=`. */
-export const MIN_HEALTH_KEY_LENGTH = 16;
+export { MIN_HEALTH_KEY_LENGTH };
 
 export interface ServeOptions {
   port: number;

@@ -41,3 +41,6 @@ export type TriggerDescriptor = HttpTrigger | TimerTrigger;
 
 /** The route prefix of host.json's default (`extensions.http.routePrefix`, not overridden). */
 export const ROUTE_PREFIX = "/api";
+
+/** A shorter function key for `/api/health` could be guessed; an empty one would match an empty `?code=`. */
+export const MIN_HEALTH_KEY_LENGTH = 16;
