@@ -6,7 +6,8 @@
  */
 import type { Config } from "./config.js";
 import { systemClock, type Clock } from "./clock.js";
-import { Redactor, redactingLogger, type Logger } from "./logger.js";
+import { redactingLogger, type Logger } from "./logger.js";
+import { outputRedactor, type Redactor } from "./redaction.js";
 import { NylasClient } from "./clients/nylas.js";
 import type { GraphClient } from "./clients/graph.js";
 import type { StateStore } from "./state/store.js";
@@ -49,7 +50,8 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
 }
 
 export function createDeps(config: Config, baseLogger: Logger, overrides: DepsOverrides = {}): Deps {
-  const redactor = new Redactor();
+  // The process's redactor, so every output path (not only this logger) knows these settings' values.
+  const redactor = outputRedactor;
   redactor.add(...config.secretValues);
   const logger = redactingLogger(baseLogger, redactor);
   const clock = overrides.clock ?? systemClock;

@@ -7,7 +7,11 @@
 /** Which remote a failure came from: picks the remediation text and the log field. */
 export type Service = "entra" | "graph" | "nylas" | "webhook" | "slack" | "teams" | "pagerduty" | "state";
 
+import { redact } from "./redaction.js";
+
 const MAX_BODY_CHARS = 500;
+/** The longest error message kept whole: a service's words are quoted, never embedded whole. */
+const MAX_MESSAGE_CHARS = 2_000;
 
 export interface HttpErrorOptions {
   service: Service;
@@ -41,12 +45,16 @@ export class HttpError extends Error {
   readonly ambiguous: boolean;
 
   constructor(message: string, options: HttpErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Redacted here as well as at every output: an HttpError's text travels (logs, state, alerts).
+    super(
+      redact(excerpt(message, MAX_MESSAGE_CHARS)),
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.service = options.service;
     this.statusCode = options.statusCode;
     this.code = options.code;
     this.requestId = options.requestId;
-    this.body = options.body === undefined ? undefined : trimBody(options.body);
+    this.body = options.body === undefined ? undefined : redact(trimBody(options.body));
     this.retryAfterMs = options.retryAfterMs;
     this.ambiguous = options.ambiguous ?? false;
   }
@@ -112,6 +120,18 @@ export class UsageError extends Error {
 
 export function trimBody(body: string): string {
   return body.length > MAX_BODY_CHARS ? `${body.slice(0, MAX_BODY_CHARS)}…` : body;
+}
+
+/**
+ * A bounded, one-line excerpt of a service's text (an HTML error page can be 200 KB): whitespace
+ * collapsed, cut at a word with "…" when longer than `max`.
+ */
+export function excerpt(text: string, max = 300): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  if (flat.length <= max) return flat;
+  const cut = flat.slice(0, max);
+  const space = cut.lastIndexOf(" ");
+  return `${space > max / 2 ? cut.slice(0, space) : cut}…`;
 }
 
 /** `error.message` for anything thrown, for logs. */

@@ -3,6 +3,11 @@
  * InvocationContext's methods, so a trigger passes its context straight in, and
  * the CLI passes a stderr logger. Nothing in `lib/` calls `console.*`.
  */
+import { oneLine, outputRedactor, type Redactor } from "./redaction.js";
+
+// The redactor lives with the other output choke points; logger users keep importing it from here.
+export { Redactor } from "./redaction.js";
+
 export interface Logger {
   debug(message: string, ...args: unknown[]): void;
   info(message: string, ...args: unknown[]): void;
@@ -18,26 +23,6 @@ export const silentLogger: Logger = {
   error: () => undefined,
 };
 
-/**
- * Replaces every known secret value in text with `[REDACTED]`. A second line of
- * defence: code never passes a secret to a logger on purpose, and tests scan the
- * output; this catches the secret that hides inside a URL or an error body.
- */
-export class Redactor {
-  readonly #values = new Set<string>();
-
-  /** Registers values that must never appear in output. Short values are ignored (they would redact noise). */
-  add(...values: (string | undefined)[]): void {
-    for (const value of values) if (value !== undefined && value.length >= 6) this.#values.add(value);
-  }
-
-  redact(text: string): string {
-    let out = text;
-    for (const value of this.#values) if (out.includes(value)) out = out.split(value).join("[REDACTED]");
-    return out;
-  }
-}
-
 function render(message: string, args: unknown[]): string {
   if (args.length === 0) return message;
   const rest = args.map((a) => {
@@ -52,12 +37,16 @@ function render(message: string, args: unknown[]): string {
   return `${message} ${rest.join(" ")}`;
 }
 
-/** Wraps a logger so every line passes through the redactor first. */
-export function redactingLogger(inner: Logger, redactor: Redactor): Logger {
+/**
+ * Wraps a logger so every line passes through the redactor first (the process's own by default,
+ * which knows every secret configured, obtained or issued), and stays one line: a caller-chosen
+ * id with a CR/LF in it cannot forge a log entry.
+ */
+export function redactingLogger(inner: Logger, redactor: Redactor = outputRedactor): Logger {
   const wrap =
     (fn: (m: string) => void) =>
     (message: string, ...args: unknown[]) =>
-      fn(redactor.redact(render(message, args)));
+      fn(oneLine(redactor.redact(render(message, args))));
   return {
     debug: wrap((m) => inner.debug(m)),
     info: wrap((m) => inner.info(m)),

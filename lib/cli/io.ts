@@ -3,6 +3,7 @@
  * read exactly what a user would see.
  */
 import type { Env } from "../config.js";
+import { outputRedactor } from "../redaction.js";
 
 export interface CliIo {
   /** stdout: results only (one JSON document with --json). */
@@ -26,5 +27,17 @@ export function processIo(): CliIo {
     stdin: process.stdin,
     stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,
+  };
+}
+
+/**
+ * The CLI's side of the redaction choke point: stdout and stderr pass the process's redactor, so
+ * a service error that echoed a credential, or a value a command did not expect, is never printed.
+ */
+export function redactedIo(io: CliIo): CliIo {
+  return {
+    ...io,
+    out: (text) => io.out(outputRedactor.redact(text)),
+    err: (text) => io.err(outputRedactor.redact(text)),
   };
 }

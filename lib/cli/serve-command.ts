@@ -1,5 +1,6 @@
 import { UsageError } from "../errors.js";
 import { MIN_HEALTH_KEY_LENGTH } from "../host/trigger.js";
+import { rememberSecret } from "../redaction.js";
 import { commandLogger, type Command } from "./main.js";
 
 export const serveCommand: Command = {
@@ -52,7 +53,8 @@ choose one, which is then not printed.`,
       ...(typeof healthKey === "string" ? { healthKey } : {}),
     });
     // A key the operator chose is not echoed: this output often ends up in a log.
-    const key = typeof healthKey === "string" ? "the --health-key given" : host.healthKey;
+    const given = typeof healthKey === "string";
+    const key = given ? "the --health-key given" : "the key below";
     const routes = triggers.flatMap((t) =>
       t.kind === "http"
         ? [
@@ -60,7 +62,11 @@ choose one, which is then not printed.`,
           ]
         : [],
     );
-    io.err(`watchdog serve: listening on ${host.url}\n${routes.join("")}Press Ctrl-C to stop.\n`);
+    // A generated key is shown once, here, on a line of its own: every output passes the redactor,
+    // which would hide it in the `x-functions-key: …` shape; after this line it is hidden everywhere.
+    const generated = given ? "" : `Generated health key: ${host.healthKey}\n`;
+    io.err(`watchdog serve: listening on ${host.url}\n${routes.join("")}${generated}Press Ctrl-C to stop.\n`);
+    rememberSecret(host.healthKey);
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         io.err(`\nwatchdog serve: ${signal}, shutting down…\n`);

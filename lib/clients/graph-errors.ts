@@ -5,7 +5,7 @@
  * failure is the watchdog's own identity refused or missing, it is a CredentialError
  * instead (credential-error.ts): a setting to fix, not a service to wait for.
  */
-import { type CredentialError, HttpError } from "../errors.js";
+import { type CredentialError, HttpError, excerpt } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { TOKEN_ERRORS, credentialErrorOf } from "./credential-error.js";
 import { parseRetryAfter } from "./http.js";
@@ -27,6 +27,10 @@ const REMEDIATION: Record<number, string> = {
 
 /** The service's own words: Graph's `error.message` from a JSON body, else the client's message. */
 function detailOf(e: RawGraphError, error: unknown): string {
+  return excerpt(rawDetailOf(e, error));
+}
+
+function rawDetailOf(e: RawGraphError, error: unknown): string {
   const fallback = e.message || (typeof e.body === "string" ? e.body : String(error));
   if (typeof e.body !== "string") return fallback;
   try {

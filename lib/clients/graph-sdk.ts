@@ -9,6 +9,7 @@
  * The middleware named here is the SDK's default chain minus RetryHandler:
  * Graph reads are retried by lib/clients/retry.ts, whose waits are capped.
  */
+import type { TokenCredential } from "@azure/identity";
 import {
   AuthenticationHandler,
   Client,
@@ -18,13 +19,35 @@ import {
   TelemetryHandler,
 } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js";
+import { rememberSecret } from "../redaction.js";
+import { graphScope } from "./credential.js";
 
-export {
-  AuthenticationHandler,
-  Client,
-  HTTPMessageHandler,
-  RedirectHandler,
-  RedirectHandlerOptions,
-  TelemetryHandler,
-  TokenCredentialAuthenticationProvider,
-};
+/**
+ * A Graph SDK client for `endpoint`, authenticated by `credential`. Every token
+ * it obtains is told to the redactor: a Graph error body that echoes the
+ * request's Authorization header must not carry the token into any output.
+ */
+export function createSdkClient(credential: TokenCredential, endpoint: string): Client {
+  const remembering: TokenCredential = {
+    getToken: async (scopes, options) => {
+      const token = await credential.getToken(scopes, options);
+      rememberSecret(token?.token);
+      return token;
+    },
+  };
+  const authProvider = new TokenCredentialAuthenticationProvider(remembering, {
+    scopes: [graphScope(endpoint)],
+  });
+  return Client.initWithMiddleware({
+    middleware: [
+      new AuthenticationHandler(authProvider),
+      new RedirectHandler(new RedirectHandlerOptions()),
+      new TelemetryHandler(),
+      new HTTPMessageHandler(),
+    ],
+    baseUrl: endpoint.replace(/\/+$/, "") + "/",
+    defaultVersion: "v1.0",
+    // The client sends the token only to hosts it knows; sovereign and test hosts must be named.
+    customHosts: new Set([new URL(endpoint).hostname]),
+  });
+}

@@ -14,9 +14,10 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { TokenCredential } from "@azure/identity";
 import { HttpError } from "../errors.js";
+import { rememberSecret } from "../redaction.js";
+import { graphScope } from "./credential.js";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
-import { graphScope } from "./credential.js";
 import { readApplicationsByAppIds, type BatchedRead } from "./graph-batch.js";
 import { graphFailure } from "./graph-errors.js";
 import { credentialErrorOf } from "./credential-error.js";
@@ -71,25 +72,8 @@ export class GraphClient {
 
   /** Loads the Graph SDK on demand (cold start: the webhook path never needs it). */
   static async create(options: GraphClientOptions): Promise<GraphClient> {
-    const sdk = await import("./graph-sdk.js");
-    const host = new URL(options.endpoint).hostname;
-    const authProvider = new sdk.TokenCredentialAuthenticationProvider(options.credential, {
-      scopes: [graphScope(options.endpoint)],
-    });
-    const client = sdk.Client.initWithMiddleware({
-      // The SDK's default chain minus its RetryHandler (see above).
-      middleware: [
-        new sdk.AuthenticationHandler(authProvider),
-        new sdk.RedirectHandler(new sdk.RedirectHandlerOptions()),
-        new sdk.TelemetryHandler(),
-        new sdk.HTTPMessageHandler(),
-      ],
-      baseUrl: options.endpoint.replace(/\/+$/, "") + "/",
-      defaultVersion: "v1.0",
-      // The client sends the token only to hosts it knows; sovereign and test hosts must be named.
-      customHosts: new Set([host]),
-    });
-    return new GraphClient(client, options);
+    const { createSdkClient } = await import("./graph-sdk.js");
+    return new GraphClient(createSdkClient(options.credential, options.endpoint), options);
   }
 
   /** A read (GET, or a `$batch` of GETs): retried with Graph's predicate, waits on the injected clock. */
@@ -142,6 +126,7 @@ export class GraphClient {
     const token = await this.#credential.getToken(graphScope(this.endpoint)).catch((error: unknown) => {
       throw credentialErrorOf(error) ?? error;
     });
+    rememberSecret(token?.token);
     if (token === null)
       throw new HttpError("graph: no token was issued for the watchdog's identity.", {
         service: "entra",
@@ -212,12 +197,17 @@ export class GraphClient {
   }
 
   /** Creates a secret. The returned `secretText` must go straight to its one consumer and nowhere else. */
-  addPassword(
+  async addPassword(
     objectId: string,
     credential: { displayName: string; endDateTime: string },
   ): Promise<NewPassword> {
     const path = `/applications/${encodeURIComponent(objectId)}/addPassword`;
-    return this.#postOnce("adding a client secret", path, { passwordCredential: credential });
+    const created = await this.#postOnce<NewPassword>("adding a client secret", path, {
+      passwordCredential: credential,
+    });
+    // From here on no output of this process may show it, whatever path it takes.
+    rememberSecret(created.secretText);
+    return created;
   }
 
   async removePassword(objectId: string, keyId: string): Promise<void> {

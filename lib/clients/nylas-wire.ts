@@ -5,7 +5,7 @@
  * Grants are checked in nylas-schemas.ts.
  */
 import type NylasModule from "nylas";
-import { HttpError } from "../errors.js";
+import { HttpError, excerpt } from "../errors.js";
 import { parseRetryAfter } from "./http.js";
 import { parseAnswer } from "./answer.js";
 import { WireConnector } from "./nylas-schemas.js";
@@ -27,7 +27,7 @@ export function listData(body: Buffer): unknown {
   try {
     parsed = JSON.parse(text) as { data?: unknown } | null;
   } catch {
-    throw new Error(`Could not parse response from the server: ${text}`);
+    throw new Error(`Could not parse response from the server: ${excerpt(text, 200)}`);
   }
   const data = parsed?.data;
   if (data !== null && typeof data === "object" && !Array.isArray(data)) {
@@ -43,7 +43,7 @@ export function envelopeData(body: Buffer): unknown {
   try {
     return (JSON.parse(text) as { data?: unknown } | null)?.data;
   } catch {
-    throw new Error(`Could not parse response from the server: ${text.slice(0, 200)}`);
+    throw new Error(`Could not parse response from the server: ${excerpt(text, 200)}`);
   }
 }
 
@@ -90,8 +90,12 @@ export function toNylasHttpError(error: unknown, what: string): HttpError {
     message?: string;
   };
   const status = typeof e.statusCode === "number" ? e.statusCode : 0;
-  const hint =
-    status === 401
+  // The SDK throws a plain Error, status lost, when an error answer is not Nylas's JSON (a gateway's
+  // HTML 502 page): that is the service failing, not an unreachable host.
+  const notJson = status === 0 && /could not parse response from the server/i.test(e.message ?? "");
+  const hint = notJson
+    ? " Nylas (or a gateway in front of it) answered with a page that is not its JSON API, as during an outage; the call was retried. If it persists, check https://status.nylas.com and that NYLAS_API_URI is the API host (https://api.us.nylas.com or https://api.eu.nylas.com)."
+    : status === 401
       ? " Check NYLAS_API_KEY, and that NYLAS_API_URI is your application's region (an EU application answers 401 on the US host and vice versa)."
       : status === 0
         ? " Check that NYLAS_API_URI is reachable."
@@ -99,11 +103,11 @@ export function toNylasHttpError(error: unknown, what: string): HttpError {
           ? " Nylas is rate limiting this application; the call was retried."
           : "";
   return new HttpError(
-    `nylas: ${what} failed${status ? ` (${status}${e.type ? ` ${e.type}` : ""})` : ""}: ${e.message ?? String(error)}.${hint}`,
+    `nylas: ${what} failed${status ? ` (${status}${e.type ? ` ${e.type}` : ""})` : ""}: ${excerpt(e.message ?? String(error))}.${hint}`,
     {
       service: "nylas",
       statusCode: status,
-      code: e.type,
+      code: notJson ? "non_json_answer" : e.type,
       requestId: e.requestId,
       retryAfterMs: parseRetryAfter(e.headers?.["retry-after"] ?? null, Date.now()),
       ambiguous: status === 0 || status >= 500,

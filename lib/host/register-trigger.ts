@@ -4,6 +4,7 @@
  * serve` reads from the same declaration.
  */
 import { app } from "@azure/functions";
+import { redactingHandler } from "./redact-answer.js";
 import type { TriggerDescriptor } from "./trigger.js";
 
 export function registerTrigger(trigger: TriggerDescriptor): void {
@@ -12,7 +13,7 @@ export function registerTrigger(trigger: TriggerDescriptor): void {
       route: trigger.route,
       methods: [...trigger.methods],
       authLevel: trigger.authLevel,
-      handler: trigger.handler,
+      handler: redactingHandler(trigger.handler),
     });
   } else {
     // `%NAME%`: the host reads the NCRONTAB expression from that app setting.

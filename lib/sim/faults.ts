@@ -15,7 +15,14 @@ export type FaultResponse =
   /** Handle normally, but answer `delayMs` (wall-clock) later. */
   | { delayMs: number }
   /** Drop the connection without an HTTP response. */
-  | { reset: true };
+  | { reset: true }
+  /**
+   * Answer `status` with a body that quotes the request back — its headers (the
+   * Authorization bearer token, the API key) and its body (a token request's
+   * client_secret) — as JSON or as an HTML error page. Some gateways and debug
+   * endpoints do this; the product must never pass the echo on to any output.
+   */
+  | { echo: "json" | "html"; status: number };
 
 /** A fault to inject: which requests it matches and what they get. */
 export interface FaultSpec {

@@ -166,6 +166,7 @@ function faultAnswer(
 ): SimResponse {
   if ("hang" in r) return { status: 0, abort: "hang" };
   if ("reset" in r) return { status: 0, abort: "reset" };
+  if ("echo" in r) return echoAnswer(r, req);
   if (r.body === undefined) {
     const base = handler.errorResponse(r.status, req);
     return { ...base, headers: { ...base.headers, ...r.headers } };
@@ -178,6 +179,41 @@ function faultAnswer(
       ...r.headers,
     },
     body: isText ? (r.body as string) : JSON.stringify(r.body),
+  };
+}
+
+/** The request quoted back, headers and body, in the shape the fault asks for. */
+function echoAnswer(r: { echo: "json" | "html"; status: number }, req: SimRequest): SimResponse {
+  const url = `${req.path}${req.query.size > 0 ? `?${req.query.toString()}` : ""}`;
+  // The echo is in the field each service's clients read as its message, so it reaches error texts.
+  // Credentials first, as "invalid token: …" answers put them: an excerpt of the start still holds them.
+  const quoted = `Authorization: ${req.headers.authorization ?? "-"}; body: ${req.body}; ${req.method} ${url}; headers: ${JSON.stringify(req.headers)}`;
+  if (r.echo === "json") {
+    return jsonResponse(
+      r.status,
+      req.service === "entra"
+        ? {
+            error: "invalid_request",
+            error_description: `AADSTS900144: Bad request: ${quoted}`,
+            error_codes: [900144],
+          }
+        : {
+            request_id: "echo",
+            error: {
+              code: "EchoedRequest",
+              type: "invalid_request_error",
+              message: `Bad request: ${quoted}`,
+            },
+          },
+    );
+  }
+  const headers = Object.entries(req.headers)
+    .map(([name, value]) => `<tr><td>${name}</td><td>${value}</td></tr>`)
+    .join("");
+  return {
+    status: r.status,
+    headers: { "content-type": "text/html; charset=utf-8" },
+    body: `<html><head><title>${r.status} Error</title></head><body><pre>${quoted}</pre><h1>Request failed</h1><table>${headers}</table></body></html>`,
   };
 }
 

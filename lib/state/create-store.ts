@@ -4,6 +4,7 @@
  */
 import type { StateConfig } from "../config.js";
 import { FileStateStore } from "./file-store.js";
+import { redactingStore } from "./redacting-store.js";
 import type { StateStore, StoreIo } from "./store.js";
 
 /**
@@ -13,6 +14,10 @@ import type { StateStore, StoreIo } from "./store.js";
  * `io` tells the store where to warn of the records it quarantines.
  */
 export async function createStateStore(config: StateConfig, io: StoreIo = {}): Promise<StateStore> {
+  return redactingStore(await createBareStore(config, io));
+}
+
+async function createBareStore(config: StateConfig, io: StoreIo): Promise<StateStore> {
   if (config.kind === "file") return new FileStateStore(config.dir, io);
   const { TableStateStore } = await import("./table-store.js");
   if (config.kind === "table") return TableStateStore.fromConnectionString(config.connectionString, io);

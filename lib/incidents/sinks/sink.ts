@@ -9,6 +9,7 @@ import { httpRequest, type HttpResponse } from "../../clients/http.js";
 import { isTransientSink, type RetryPolicy } from "../../clients/retry.js";
 import type { Clock } from "../../clock.js";
 import type { HttpError, Service } from "../../errors.js";
+import { outputRedactor } from "../../redaction.js";
 import type { Notification, SinkName } from "../incident.js";
 
 export interface FormatContext {
@@ -64,7 +65,9 @@ export async function sendToSink(
   context: FormatContext,
   options: SendOptions,
 ): Promise<HttpResponse> {
-  const request = sink.format(notification, context);
+  // The alert side of the redaction choke point: the incident's words, never the sink's own
+  // credential (PagerDuty's routing_key belongs in its body), so redact before formatting.
+  const request = sink.format(outputRedactor.redactValue(notification), context);
   return httpRequest(
     {
       service: sink.service,
@@ -86,7 +89,7 @@ export async function sendToSink(
 
 /** Removes every secret of `sink` from `text` (errors go to logs and to state). */
 export function scrub(sink: Sink, text: string): string {
-  let out = text;
+  let out = outputRedactor.redact(text);
   for (const secret of sink.secrets) if (secret.length >= 6) out = out.split(secret).join("[REDACTED]");
   return out;
 }

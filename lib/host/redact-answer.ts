@@ -1,0 +1,22 @@
+/**
+ * The HTTP side of the redaction choke point: a Function's answer passes the
+ * process's redactor before the host (Azure's, or `watchdog serve`) writes it.
+ * A handler answers with what it knows — an error text from a service, a health
+ * report — and a service that echoed a credential must not get it sent to
+ * whoever called the route.
+ */
+import type { HttpHandler, HttpResponseInit } from "@azure/functions";
+import { outputRedactor } from "../redaction.js";
+
+/** The answer with its string or JSON body redacted; streams and binary bodies pass as they are. */
+export function redactAnswer(init: HttpResponseInit): HttpResponseInit {
+  let out = init;
+  if (typeof init.body === "string") out = { ...out, body: outputRedactor.redact(init.body) };
+  if (init.jsonBody !== undefined) out = { ...out, jsonBody: outputRedactor.redactValue(init.jsonBody as unknown) };
+  return out;
+}
+
+/** The handler, answering through `redactAnswer`. */
+export function redactingHandler(handler: HttpHandler): HttpHandler {
+  return async (request, context) => redactAnswer(await handler(request, context));
+}

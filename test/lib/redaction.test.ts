@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import { Redactor, oneLine, outputRedactor, rememberSecret } from "../../lib/redaction.js";
+import { redactingLogger, type Logger } from "../../lib/logger.js";
+import { HttpError, excerpt } from "../../lib/errors.js";
+import { redactAnswer } from "../../lib/host/redact-answer.js";
+import { redactingStore } from "../../lib/state/redacting-store.js";
+import { MemoryStateStore } from "./incidents/memory-store.js";
+
+const JWT =
+  "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoIiwicm9sZXMiOltdfQ.c2lnbmF0dXJlLWJ5dGVz";
+
+describe("Redactor", () => {
+  it("replaces every registered value, longest first, and ignores short ones", () => {
+    const r = new Redactor();
+    r.add("abcdef123456", "abcdef123456789", "short", undefined, null);
+    expect(r.size).toBe(2);
+    expect(r.redact("a abcdef123456789 b abcdef123456 c short")).toBe("a [REDACTED] b [REDACTED] c short");
+  });
+
+  it("treats registered values literally, not as patterns", () => {
+    const r = new Redactor();
+    r.add("a.b*c+d?(e)");
+    expect(r.redact("x a.b*c+d?(e) y aXbbbcd")).toBe("x [REDACTED] y aXbbbcd");
+  });
+
+  it.each([
+    ["a bearer token", `Authorization: Bearer ${JWT}`, "Authorization: Bearer [REDACTED]"],
+    ["a bearer that is not a JWT", "got Bearer nyk_v0_0123456789abcdefXYZ", "got Bearer [REDACTED]"],
+    ["a bare JWT", `token ${JWT} end`, "token [REDACTED] end"],
+    [
+      "a functions key header, JSON",
+      `{"x-functions-key":"k3yk3yk3yk3y"}`,
+      `{"x-functions-key":"[REDACTED]"}`,
+    ],
+    [
+      "a client secret in a form body",
+      "grant_type=x&client_secret=Qx8~abc.DEF_123&scope=y",
+      "grant_type=x&client_secret=[REDACTED]&scope=y",
+    ],
+    [
+      "the health key in a query",
+      "GET /api/health?code=abcdefghijklmnop&x=1",
+      "GET /api/health?code=[REDACTED]&x=1",
+    ],
+    [
+      "a SAS signature",
+      "https://a.table.core.windows.net/t?sv=1&sig=AbC%2Bdef%3D",
+      "https://a.table.core.windows.net/t?sv=1&sig=[REDACTED]",
+    ],
+    ["an API key field", `{"api_key": "nyk_0123456789"}`, `{"api_key": "[REDACTED]"}`],
+  ])("removes %s it was never told about", (_what, input, expected) => {
+    expect(new Redactor().redact(input)).toBe(expected);
+  });
+
+  it.each([
+    "Set NYLAS_API_KEY: it is not set.",
+    "passwordCredentials: 2 secrets; keyId 3f1c…",
+    "Bearer authentication was refused",
+    "exit code 3; see https://learn.microsoft.com/en-us/graph/api/application-addpassword?view=graph-rest-1.0",
+  ])("leaves ordinary product text alone: %s", (text) => {
+    expect(new Redactor().redact(text)).toBe(text);
+  });
+
+  it("redacts every string of a JSON value, keeping keys, numbers and non-plain objects", () => {
+    const r = new Redactor();
+    r.add("s3cr3t-value");
+    const at = new Date(0);
+    const out = r.redactValue({ a: "x s3cr3t-value", b: [1, "s3cr3t-value"], s3cr3t: { c: at, d: null } });
+    expect(out).toEqual({ a: "x [REDACTED]", b: [1, "[REDACTED]"], s3cr3t: { c: at, d: null } });
+    expect(out.s3cr3t.c).toBe(at);
+  });
+});
+
+describe("the output choke points", () => {
+  it("log lines are redacted by the process's redactor and kept on one line", () => {
+    rememberSecret("logged-secret-123");
+    const lines: string[] = [];
+    const sink: Logger = {
+      debug: (m) => lines.push(m),
+      info: (m) => lines.push(m),
+      warn: (m) => lines.push(m),
+      error: (m) => lines.push(m),
+    };
+    redactingLogger(sink).warn("grant g1\r\nerror forged line", "logged-secret-123");
+    expect(lines).toEqual(["grant g1\\nerror forged line [REDACTED]"]);
+    expect(oneLine("a\rb\nc")).toBe("a\\nb\\nc");
+  });
+
+  it("an HttpError's message and body are redacted and bounded", () => {
+    rememberSecret("err-secret-456");
+    const html = `<html>${"x ".repeat(100_000)}</html>`;
+    const e = new HttpError(`nylas: failed: err-secret-456 ${html}`, {
+      service: "nylas",
+      statusCode: 502,
+      body: `err-secret-456 ${html}`,
+    });
+    expect(e.message).not.toContain("err-secret-456");
+    expect(e.message.length).toBeLessThanOrEqual(2_001);
+    expect(e.body).toMatch(/^\[REDACTED\] /);
+    expect(e.body!.length).toBeLessThanOrEqual(501);
+  });
+
+  it("excerpt collapses whitespace and cuts at a word", () => {
+    expect(excerpt("a\n\n b   c", 10)).toBe("a b c");
+    expect(excerpt("alpha beta gamma delta", 12)).toBe("alpha beta…");
+  });
+
+  it("a Function's answer is redacted, string and JSON bodies alike", () => {
+    rememberSecret("answer-secret-789");
+    expect(redactAnswer({ status: 500, body: "failed: answer-secret-789" }).body).toBe("failed: [REDACTED]");
+    expect(redactAnswer({ jsonBody: { error: "answer-secret-789" } }).jsonBody).toEqual({
+      error: "[REDACTED]",
+    });
+    expect(redactAnswer({ status: 204 })).toEqual({ status: 204 });
+  });
+
+  it("a state record is redacted on its way in; the store is still the store it was", async () => {
+    rememberSecret("state-secret-000");
+    const inner = new MemoryStateStore();
+    const store = redactingStore(inner);
+    expect(store).toBeInstanceOf(MemoryStateStore);
+    await store.put("runs", "r", { error: "refused state-secret-000" });
+    expect((await inner.get<{ error: string }>("runs", "r"))?.value.error).toBe("refused [REDACTED]");
+  });
+
+  it("the process redactor is one instance", () => {
+    expect(outputRedactor.redact("state-secret-000")).toBe("[REDACTED]");
+  });
+});
