@@ -111,9 +111,16 @@ export async function startServerChild(
   args: string[],
   env: Record<string, string>,
   ready: RegExp,
-): Promise<{ url: string; output(): string; stop(): Promise<void> }> {
+): Promise<{ url: string; output(): string; cpuMs(): number; stop(): Promise<void> }> {
+  // BENCH_SERVER_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): profile the server child.
+  const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS;
   const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      ...env,
+      ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }),
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -130,6 +137,7 @@ export async function startServerChild(
   return {
     url,
     output: () => output,
+    cpuMs: () => processCpuMs(child.pid),
     stop: () =>
       new Promise<void>((resolve) => {
         child.once("exit", () => resolve());
@@ -137,6 +145,24 @@ export async function startServerChild(
       }),
   };
 }
+
+/**
+ * CPU time (user + system) a child has used so far, from /proc (Linux; NaN elsewhere): what the
+ * server spent beside the bench's own process (simulator and load), which process.cpuUsage() gives.
+ */
+export function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined || process.platform !== "linux") return NaN;
+  try {
+    // Fields 14 and 15 (utime, stime) in clock ticks, counted after the ")" that ends the command name.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(")").at(-1)?.trim().split(" ") ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return NaN;
+  }
+}
+/** USER_HZ: 100 on every Linux Node supports. */
+const CLOCK_TICKS_PER_S = 100;
 
 // ---------------------------------------------------------------- whole processes
 

@@ -5,7 +5,7 @@
  *   npm run bench                 # prints the table, writes dist/bench/results.json
  *   npm run bench -- --write      # also rewrites bench/RESULTS.md (table + machine)
  *   npm run bench -- --quick      # small sizes, short runs: a smoke run, not figures
- *   npm run bench -- --only=scan,alert   # some groups only (start, cold, serve, scan, sweep, alert, rotation)
+ *   npm run bench -- --only=scan,alert   # some groups only (start, cold, serve, slash, scan, sweep, alert, rotation)
  *
  * The simulator runs in this process; every measured side (product and floor)
  * runs in its own child process, so each peak RSS is that process's alone.
@@ -20,6 +20,7 @@ import { coldStart } from "./figures/cold-start.js";
 import { rotation } from "./figures/rotation.js";
 import { scans } from "./figures/scan.js";
 import { serve } from "./figures/serve.js";
+import { slashStall } from "./figures/slash-stall.js";
 import { sweep } from "./figures/sweep.js";
 import { CLI, QUICK, ROOT, argv, log, scratch } from "./harness.js";
 import { machine, resultsMarkdown } from "./results-markdown.js";
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
   const sim = await startSimulator({ recordRequests: false });
   try {
     await take("serve", () => serve(sim));
+    await take("slash", () => slashStall(sim));
     await take("scan", () => scans(sim));
     await take("sweep", () => sweep(sim));
     await take("alert", () => alertLatency(sim));

@@ -140,14 +140,16 @@ export function oneOf<const V extends string>(
 
 /**
  * A 6-field NCRONTAB expression. Hand-written: no zod check knows cron, and the problem says which
- * mistake was made (a TimeSpan, a 5-field Unix cron, a date that never comes).
+ * mistake was made (a TimeSpan, a 5-field Unix cron, a date that never comes, a pass every few seconds).
  */
 export function schedule(fallback: string) {
   const schema = z
     .string()
     .superRefine((value, ctx) => {
       const problem = scheduleProblem(value);
-      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+      // Only a schedule that parses and fires has runs to compare.
+      const issue = problem === undefined ? tooOften(value) : { message: problem };
+      if (issue !== undefined) ctx.addIssue({ code: "custom", ...issue });
     })
     .default(fallback);
   return setting(schema, {
@@ -175,6 +177,36 @@ function scheduleProblem(value: string): string | undefined {
     return `"${value}" does not parse: ${(error as Error).message.replace(/^CronPattern: /, "")}.`;
   }
   return undefined;
+}
+
+/**
+ * The fewest runs that always show a gap under a minute when there is one: a schedule fires more
+ * often than once a minute exactly when its seconds field holds two values or more, and of three
+ * runs in a row, two then fall in the same minute (the first run may be its minute's last).
+ */
+const RUNS_TO_COMPARE = 3;
+
+/**
+ * A schedule that fires more than once a minute ("* * * * * *", "0,30 * * * * *", also "* 0 * * * *"
+ * for a minute each hour). A watch pass reads every app on Graph, a sweep lists every grant on Nylas,
+ * and both write the state store: a pass a second would hammer both APIs into throttling and the
+ * store with writes, and Azure Functions timers are meant for minutes, not seconds. Judged from croner's next runs, in
+ * UTC as serve runs them, rather than from the text: ranges, steps and lists all spell the same.
+ */
+function tooOften(value: string): { message: string; params: { fix: string } } | undefined {
+  const runs = new Cron(value, { paused: true, timezone: "UTC" }).nextRuns(RUNS_TO_COMPARE);
+  const gaps = runs.slice(1).map((run, i) => run.getTime() - runs[i]!.getTime());
+  const gapMs = Math.min(...gaps);
+  if (!(gapMs < 60_000)) return undefined;
+  return {
+    message: `"${value}" fires more often than once a minute (runs ${gapMs / 1000} s apart).`,
+    params: {
+      fix:
+        'Put one value in the seconds field (the first), e.g. "0 */5 * * * *" for every 5 minutes. ' +
+        'See Microsoft\'s "Timer trigger for Azure Functions", NCRONTAB expressions: ' +
+        "https://learn.microsoft.com/azure/azure-functions/functions-bindings-timer#ncrontab-expressions.",
+    },
+  };
 }
 
 export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

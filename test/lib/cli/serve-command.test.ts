@@ -2,13 +2,16 @@
  * `watchdog serve` as a user runs it: the CLI (bundled from bin/watchdog.ts
  * with esbuild, so the test runs the current sources without `npm run
  * build`) in a child process against the simulator. It serves the Azure
- * routes, runs both timers on their schedules, and stops cleanly — exit 0,
- * port freed — on SIGTERM and on SIGINT.
+ * routes, schedules both timers on the schedules their settings hold, and
+ * stops cleanly — exit 0, port freed — on SIGTERM and on SIGINT. The timers
+ * firing is test/lib/host/serve.test.ts's part: a schedule here may fire at
+ * most once a minute, too slow to wait for.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Cron } from "croner";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runWatchdog } from "../../helpers/cli.js";
@@ -77,14 +80,6 @@ async function serve(env: Record<string, string>): Promise<Served> {
   return { child, url, stderr: () => stderr, stdout: () => stdout, exit };
 }
 
-async function until(condition: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("watchdog serve", () => {
   it("rejects a bad --port with exit 2", async () => {
     const r = await runWatchdog(["serve", "--port", "http"], w.env);
@@ -92,11 +87,25 @@ describe("watchdog serve", () => {
     expect(r.stderr).toContain("--port must be a port number");
   });
 
-  it("serves the routes, runs both timers on their schedules, and stops cleanly on SIGTERM", async () => {
+  it("refuses a schedule that fires more often than once a minute, before listening (exit 2)", async () => {
+    const r = await runWatchdog(["serve", "--port", "0"], {
+      ...w.env,
+      GRANT_SWEEP_SCHEDULE: "*/10 * * * * *",
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("GRANT_SWEEP_SCHEDULE");
+    expect(r.stderr).toContain("fires more often than once a minute");
+    expect(r.stderr).not.toContain("listening on");
+  });
+
+  it("serves the routes, schedules both timers from their settings, and stops cleanly on SIGTERM", async () => {
+    // Not the defaults ("0 */30 * * * *", "0 0 */6 * * *"): the log must show the settings were read.
+    const schedules = { grantSweep: "0 */15 * * * *", watchdog: "0 0 */4 * * *" };
+    const started = new Date();
     const s = await serve({
       ...w.env,
-      GRANT_SWEEP_SCHEDULE: "* * * * * *",
-      WATCHDOG_SCHEDULE: "*/2 * * * * *",
+      GRANT_SWEEP_SCHEDULE: schedules.grantSweep,
+      WATCHDOG_SCHEDULE: schedules.watchdog,
     });
     const challenge = await fetch(`${s.url}/api/nylas/webhook?challenge=from-nylas`);
     expect(challenge.status).toBe(200);
@@ -117,12 +126,19 @@ describe("watchdog serve", () => {
     const health = await fetch(`${s.url}/api/health`, { headers: { "x-functions-key": HEALTH_KEY } });
     expect(health.status).toBe(200);
 
-    // Both timers fire in the child: the sweep lists grants, the watch pass reads Graph.
-    await until(
-      () =>
-        w.sim.requests.some((r) => r.service === "nylas" && r.path === "/v3/grants") &&
-        w.sim.requests.some((r) => r.service === "graph"),
-    );
+    // Both timers are scheduled in the child, each next run one its setting's schedule makes, in UTC.
+    for (const [name, schedule] of [
+      ["grantSweep", schedules.grantSweep],
+      ["secretWatchdog", schedules.watchdog],
+    ] as const) {
+      const logged = new RegExp(
+        `serve: ${name} on "${schedule.replaceAll("*", "\\*")}", next run (\\S+)`,
+      ).exec(s.stderr());
+      expect(logged, `${name} scheduled in:\n${s.stderr()}`).not.toBeNull();
+      const next = new Date(logged![1]!);
+      expect(next.getTime()).toBeGreaterThan(started.getTime());
+      expect(new Cron(schedule, { paused: true, timezone: "UTC" }).match(next)).toBe(true);
+    }
 
     s.child.kill("SIGTERM");
     expect(await s.exit).toBe(0);

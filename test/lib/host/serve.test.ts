@@ -13,16 +13,18 @@ import { startWorld, type World } from "../../helpers/watchdog-world.js";
 let w: World;
 let host: RunningHost;
 let closed = false;
+/**
+ * loadConfig refuses a schedule faster than once a minute (lib/config/fields.ts). These tests are
+ * about serve's timer loop, not the settings, so they hand it per-second schedules past loadConfig:
+ * a minute-long wait per run would make the suite crawl.
+ */
+const FAST_SCHEDULES = { grantSweep: "* * * * * *", watchdog: "*/2 * * * * *" };
 beforeAll(async () => {
-  w = await startWorld({
-    clock: "system",
-    host: false,
-    env: { GRANT_SWEEP_SCHEDULE: "* * * * * *", WATCHDOG_SCHEDULE: "*/2 * * * * *" },
-  });
+  w = await startWorld({ clock: "system", host: false });
   // What `watchdog serve` is handed: the triggers functions/*.ts declare.
   host = await startHost({
     port: 0,
-    deps: w.deps,
+    deps: { ...w.deps, config: { ...w.deps.config, schedules: FAST_SCHEDULES } },
     logger: w.logs,
     timers: true,
     triggers: await loadTriggers(),
