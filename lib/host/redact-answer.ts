@@ -12,11 +12,22 @@ import { outputRedactor } from "../redaction.js";
 export function redactAnswer(init: HttpResponseInit): HttpResponseInit {
   let out = init;
   if (typeof init.body === "string") out = { ...out, body: outputRedactor.redact(init.body) };
-  if (init.jsonBody !== undefined) out = { ...out, jsonBody: outputRedactor.redactValue(init.jsonBody as unknown) };
+  if (init.jsonBody !== undefined)
+    out = { ...out, jsonBody: outputRedactor.redactValue(init.jsonBody as unknown) };
   return out;
 }
 
-/** The handler, answering through `redactAnswer`. */
+const wrapped = new WeakMap<HttpHandler, HttpHandler>();
+
+/**
+ * The handler, answering through `redactAnswer`. One wrapper per handler, so the Functions host
+ * and `watchdog serve` are given the very same function for a route.
+ */
 export function redactingHandler(handler: HttpHandler): HttpHandler {
-  return async (request, context) => redactAnswer(await handler(request, context));
+  let out = wrapped.get(handler);
+  if (out === undefined) {
+    out = async (request, context) => redactAnswer(await handler(request, context));
+    wrapped.set(handler, out);
+  }
+  return out;
 }

@@ -17,7 +17,7 @@ import { setRuntimeDeps } from "../runtime.js";
 import type { Deps } from "../deps.js";
 import { MAX_BODY_BYTES } from "../grants/handle-nylas-webhook.js";
 import { writeResponse } from "./write-response.js";
-import { redactAnswer } from "./redact-answer.js";
+import { redactingHandler } from "./redact-answer.js";
 import { readBody } from "./read-body.js";
 import { contextFor } from "./invocation-context.js";
 import { lazyHttpRequest } from "./lazy-request.js";
@@ -104,7 +104,8 @@ async function answer(
   }
   const body = method === "GET" || method === "HEAD" ? undefined : await readBody(req, MAX_BODY_BYTES);
   const request = lazyHttpRequest({ method, url, headers: flatHeaders(req), body });
-  await writeResponse(res, redactAnswer(await route.handler(request, contextFor(route.name, host.logger))));
+  const handler = redactingHandler(route.handler);
+  await writeResponse(res, await handler(request, contextFor(route.name, host.logger)));
 }
 
 export async function startHost(options: ServeOptions): Promise<RunningHost> {
