@@ -14,8 +14,10 @@ let startedAt: Date | undefined;
 const ALERT_WAIT_MS = 2_000;
 
 /**
- * The health report (behind the function key): last runs, next expiry, open incidents. A stopped
- * timer answers 503 `degraded`, so any uptime monitor pages, and raises `watchdog.stale`.
+ * The health report (behind the function key): last runs, the last self-check, next expiry, open
+ * incidents. A stopped timer, or a self-check that found the watchdog cannot read or rotate the
+ * connector's secret, answers 503 `degraded`, so any uptime monitor pages; a stopped timer also
+ * raises `watchdog.stale` here (`setup.broken` is raised by the self-check itself, on the timer).
  */
 export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return withInvocationLogger(context, async () => {

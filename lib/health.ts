@@ -1,7 +1,8 @@
 /**
  * `GET /api/health`: what on-call wants at a glance — when each pass last ran
- * and how it went, whether the timers still run, the next expiry, the open
- * incidents. No secret, ever: run records and incidents never hold one.
+ * and how it went, whether the timers still run, what the deployed identity's
+ * last self-check found, the next expiry, the open incidents. No secret, ever:
+ * run records and incidents never hold one.
  */
 import { errorMessage } from "./errors.js";
 import type { Deps } from "./deps.js";
@@ -15,9 +16,14 @@ import {
   type ReportOptions,
   type StalenessPorts,
 } from "./health/stale-incident.js";
+import { readSelfCheck, type SelfCheckRecord } from "./health/self-check-record.js";
 
 export interface HealthReport {
-  /** degraded (a timer stopped: health answers 503) outranks attention (a critical incident open). */
+  /**
+   * degraded (health answers 503): a timer stopped, or the self-check found the watchdog cannot read
+   * or rotate the connector's secret (a critical `setup.broken`). It outranks attention: a critical
+   * incident open, or any other failing self-check.
+   */
   status: "ok" | "attention" | "degraded";
   checkedAt: string;
   lastRuns: {
@@ -33,6 +39,21 @@ export interface HealthReport {
   openIncidentCount: number;
   /** Each timer's last success against twice its schedule's interval, and why degraded. */
   staleness: Staleness;
+  /** The deployed identity's last self-check; absent until the first has run. */
+  selfCheck?: SelfCheckView;
+}
+
+/** What health shows of the last self-check. */
+export interface SelfCheckView {
+  checkedAt: string;
+  deployment: string;
+  identity: SelfCheckRecord["identity"];
+  /** Its `setup.broken:<check>` incidents open, most severe first. */
+  failing: SelfCheckRecord["failing"];
+  /** Checks that warned (no incident: doctor's "look at this"). */
+  warnings: string[];
+  /** Checks that could not run (a service did not answer): tried again at the next pass. */
+  unknown: string[];
 }
 
 export type HealthPorts = StalenessPorts;
@@ -44,6 +65,7 @@ interface Runs {
   watchdog: WatchdogPassResult | undefined;
   sweep: SweepResult | undefined;
   staleness: Staleness;
+  selfCheck: SelfCheckRecord | undefined;
 }
 
 /** The report, read-only. */
@@ -71,9 +93,10 @@ export async function checkHealth(
 
 async function readRuns(deps: HealthPorts): Promise<Runs> {
   const state = await deps.store();
-  const [watchdog, sweep] = await Promise.all([
+  const [watchdog, sweep, selfCheck] = await Promise.all([
     state.get<WatchdogPassResult>("runs", "secretWatchdog"),
     state.get<SweepResult>("runs", "grantSweep"),
+    readSelfCheck(state),
   ]);
   const now = deps.clock.now();
   const staleness = judgeStaleness({
@@ -82,10 +105,39 @@ async function readRuns(deps: HealthPorts): Promise<Runs> {
     now,
     startedAt: deps.startedAt ?? now,
   });
-  return { watchdog: watchdog?.value, sweep: sweep?.value, staleness };
+  return { watchdog: watchdog?.value, sweep: sweep?.value, staleness, selfCheck };
 }
 
-async function assemble(deps: HealthPorts, { watchdog, sweep, staleness }: Runs): Promise<HealthReport> {
+function selfCheckView(record: SelfCheckRecord | undefined): SelfCheckView | undefined {
+  if (record === undefined) return undefined;
+  const ids = (status: string) => record.checks.filter((c) => c.status === status).map((c) => c.id);
+  return {
+    checkedAt: record.checkedAt,
+    deployment: record.deployment,
+    identity: record.identity,
+    failing: [...record.failing].sort((a, b) => rankOf(b.severity) - rankOf(a.severity)),
+    warnings: ids("warn"),
+    unknown: ids("unknown"),
+  };
+}
+
+/** The one rule: what makes health degraded, attention or ok. */
+function statusOf(
+  staleness: Staleness,
+  selfCheck: SelfCheckView | undefined,
+  attention: boolean,
+): HealthReport["status"] {
+  const failing = selfCheck?.failing ?? [];
+  // The contract: health turns degraded when the timers stop or the setup breaks — here, when the
+  // watchdog can no longer read or rotate the secret it is there to keep.
+  if (staleness.status === "degraded" || failing.some((f) => f.severity === "critical")) return "degraded";
+  return attention || failing.length > 0 ? "attention" : "ok";
+}
+
+async function assemble(
+  deps: HealthPorts,
+  { watchdog, sweep, staleness, selfCheck }: Runs,
+): Promise<HealthReport> {
   const incidents = await deps.incidents();
   const open: HealthReport["openIncidents"] = [];
   let count = 0;
@@ -103,9 +155,9 @@ async function assemble(deps: HealthPorts, { watchdog, sweep, staleness }: Runs)
       firstSeen: incident.firstSeen,
     });
   }
-  const attention = critical || watchdog?.attention === true;
+  const view = selfCheckView(selfCheck);
   return {
-    status: staleness.status === "degraded" ? "degraded" : attention ? "attention" : "ok",
+    status: statusOf(staleness, view, critical || watchdog?.attention === true),
     checkedAt: deps.clock.now().toISOString(),
     lastRuns: {
       secretWatchdog: watchdog ? { finishedAt: watchdog.finishedAt, attention: watchdog.attention } : null,
@@ -119,6 +171,7 @@ async function assemble(deps: HealthPorts, { watchdog, sweep, staleness }: Runs)
     openIncidents: open,
     openIncidentCount: count,
     staleness,
+    ...(view !== undefined ? { selfCheck: view } : {}),
   };
 }
 
