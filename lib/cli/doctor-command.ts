@@ -41,9 +41,13 @@ concrete fix and the support thread or documentation it comes from.
             AADSTS7000222, 65001, 700016, 50011, 54005/invalid_grant, 401,
             403, grant.not_found). Needs no configuration.
 
+With --json every mode and every exit path prints one document with
+"schema", "problems" and "exitCode".
+
 Exit: doctor 0 all pass · 1 any warn or fail; --secret 0 accepted · 1 not;
---explain 0 recognised · 1 not; 2 bad usage or configuration; 3 Nylas or
-Microsoft unreachable or refusing.`,
+--explain 0 recognised · 1 not; 2 bad usage or configuration, or the
+watchdog's own credential (AZURE_CLIENT_ID/AZURE_CLIENT_SECRET) refused;
+3 Nylas or Microsoft unreachable or refusing.`,
     options: {
       json: { type: "boolean" },
       secret: { type: "boolean" },

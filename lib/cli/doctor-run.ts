@@ -8,10 +8,11 @@ import { UsageError } from "../errors.js";
 import { DOCTOR_SCHEMA, runDoctor } from "../doctor/run-doctor.js";
 import { formatDoctorJson, formatDoctorText } from "../doctor/format-doctor.js";
 import { explainError, formatExplanations, formatNotRecognised } from "../doctor/explain.js";
-import { checkCandidateSecret } from "../doctor/secret-check.js";
+import { checkCandidateSecret, type SecretCheckResult } from "../doctor/secret-check.js";
 import { readSecret } from "../doctor/read-secret.js";
 import { commandLogger, type CommandContext } from "./main.js";
 import type { ExitCode } from "./io.js";
+import type { Problem } from "./failure.js";
 import type { DoctorCommandOptions } from "./doctor-command.js";
 
 export async function runDoctorCommand(
@@ -40,7 +41,7 @@ export async function runDoctorCommand(
     const code: ExitCode = explanations.length > 0 ? 0 : 1;
     if (json) {
       io.out(
-        `${JSON.stringify({ schema: DOCTOR_SCHEMA, mode: "explain", recognised: code === 0, explanations, exitCode: code }, null, 2)}\n`,
+        `${JSON.stringify({ schema: DOCTOR_SCHEMA, mode: "explain", recognised: code === 0, explanations, problems: code === 0 ? [] : [NOT_RECOGNISED], exitCode: code }, null, 2)}\n`,
       );
     } else io.out(code === 0 ? formatExplanations(explanations) : formatNotRecognised());
     return code;
@@ -59,14 +60,7 @@ export async function runDoctorCommand(
       ...doctorOptions,
       ...(options.checkClientSecret ? { checkClientSecret: options.checkClientSecret } : {}),
     });
-    if (json) {
-      out(`${JSON.stringify({ schema: DOCTOR_SCHEMA, mode: "secret", ...result }, null, 2)}\n`);
-    } else {
-      const lines = [`${result.accepted ? "ACCEPTED" : "REFUSED"}  ${result.summary}`];
-      if (result.fix !== undefined) lines.push(...indent("Fix:", result.fix));
-      if (result.source !== undefined) lines.push(...indent("Source:", result.source));
-      out(`${lines.join("\n")}\n`);
-    }
+    out(json ? secretJson(result) : secretText(result));
     return result.exitCode;
   }
 
@@ -74,6 +68,32 @@ export async function runDoctorCommand(
   io.out(json ? formatDoctorJson(report) : formatDoctorText(report));
   return report.exitCode;
 }
+
+function secretJson(result: SecretCheckResult): string {
+  const problems: Problem[] = result.accepted
+    ? []
+    : [
+        {
+          code: "secret.refused",
+          message: result.summary,
+          fix: result.fix ?? "Fix what the summary names, then check again.",
+        },
+      ];
+  return `${JSON.stringify({ schema: DOCTOR_SCHEMA, mode: "secret", ...result, problems, exitCode: result.exitCode }, null, 2)}\n`;
+}
+
+function secretText(result: SecretCheckResult): string {
+  const lines = [`${result.accepted ? "ACCEPTED" : "REFUSED"}  ${result.summary}`];
+  if (result.fix !== undefined) lines.push(...indent("Fix:", result.fix));
+  if (result.source !== undefined) lines.push(...indent("Source:", result.source));
+  return `${lines.join("\n")}\n`;
+}
+
+const NOT_RECOGNISED: Problem = {
+  code: "explain.not-recognised",
+  message: "The error text matches none of the errors doctor knows.",
+  fix: "Paste the error code or the full error text (e.g. AADSTS7000215, 45001); 'watchdog doctor --help' lists them.",
+};
 
 function indent(label: string, text: string): string[] {
   const [first, ...rest] = text.split("\n");

@@ -4,10 +4,11 @@
  * (0 ok · 1 attention · 2 bad usage/config · 3 service unreachable or refusing).
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { ConfigError, CredentialError, HttpError, UsageError, errorMessage } from "../errors.js";
+import { errorMessage } from "../errors.js";
 import { streamLogger } from "../logger.js";
 import type { TriggerDescriptor } from "../host/trigger.js";
-import { EXIT, type CliIo, type ExitCode } from "./io.js";
+import { EXIT, redactedIo, type CliIo, type ExitCode } from "./io.js";
+import { failureDocument, failureOf, failureText, schemaOf } from "./failure.js";
 
 export interface CommandContext {
   io: CliIo;
@@ -64,10 +65,12 @@ function commandHelp(command: Command): string {
 
 export async function runCli(
   argv: readonly string[],
-  io: CliIo,
+  rawIo: CliIo,
   commands: readonly Command[],
   loadTriggers: () => Promise<readonly TriggerDescriptor[]> = () => Promise.resolve([]),
 ): Promise<ExitCode> {
+  // Every byte a command prints passes the redactor: the CLI's side of the one choke point.
+  const io = redactedIo(rawIo);
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     const topic = name === "help" ? commands.find((c) => c.name === rest[0]) : undefined;
@@ -80,6 +83,8 @@ export async function runCli(
     return EXIT.usage;
   }
 
+  // A --json command prints exactly one JSON document on every exit path, its errors included.
+  const takesJson = "json" in command.options;
   let parsed: { values: CommandContext["values"]; positionals: string[] };
   try {
     const result = parseArgs({
@@ -91,6 +96,14 @@ export async function runCli(
     parsed = { values: result.values, positionals: result.positionals };
   } catch (error) {
     io.err(`watchdog ${command.name}: ${errorMessage(error)}\n\n${commandHelp(command)}`);
+    if (takesJson && rest.includes("--json")) {
+      const problem = {
+        code: "usage",
+        message: errorMessage(error),
+        fix: `Run 'watchdog ${command.name} --help'.`,
+      };
+      io.out(failureDocument(schemaOf(command.name), { exitCode: EXIT.usage, problems: [problem] }));
+    }
     return EXIT.usage;
   }
   if (parsed.values.help === true) {
@@ -98,40 +111,27 @@ export async function runCli(
     return EXIT.ok;
   }
 
+  // A command that streams its document (scan, grants) closes it itself when it fails part-way.
+  let printed = false;
+  const commandIo: CliIo = {
+    ...io,
+    out: (text) => {
+      printed = true;
+      io.out(text);
+    },
+  };
   try {
-    return await command.run({ io, values: parsed.values, positionals: parsed.positionals, loadTriggers });
+    return await command.run({
+      io: commandIo,
+      values: parsed.values,
+      positionals: parsed.positionals,
+      loadTriggers,
+    });
   } catch (error) {
-    if (error instanceof ConfigError) {
-      io.err(`watchdog ${command.name}: ${error.message}\nNothing was done.\n`);
-      return EXIT.usage;
-    }
-    // The watchdog's own identity got no token: a setting to fix, as a ConfigError is, not a service to wait for.
-    if (error instanceof UsageError || error instanceof CredentialError) {
-      io.err(`watchdog ${command.name}: ${error.message}\n`);
-      return EXIT.usage;
-    }
-    if (error instanceof HttpError) {
-      io.err(
-        `watchdog ${command.name}: ${error.message}${error.requestId ? ` (request id ${error.requestId})` : ""}\n`,
-      );
-      return EXIT.service;
-    }
-    return unexpected(io, command.name, error, parsed.values.verbose === true);
+    const failure = failureOf(command.name, error);
+    io.err(failureText(command.name, error, parsed.values.verbose === true));
+    if (takesJson && parsed.values.json === true && !printed)
+      io.out(failureDocument(schemaOf(command.name), failure));
+    return failure.exitCode;
   }
-}
-
-/**
- * A failure no rule foresaw (a bug, a corrupt file, a library's own error): one line and what to
- * do, the stack only under --verbose, and exit 3, never 1, which means "a secret needs attention"
- * and would send on-call looking at Entra for a fault in the watchdog itself.
- */
-function unexpected(io: CliIo, name: string, error: unknown, verbose: boolean): ExitCode {
-  const stack = error instanceof Error && error.stack !== undefined ? `${error.stack}\n` : "";
-  io.err(
-    `watchdog ${name}: unexpected error: ${errorMessage(error)}\n` +
-      (verbose
-        ? stack
-        : "Run again with --verbose for the stack trace, and report it with that output if it persists.\n"),
-  );
-  return EXIT.service;
 }

@@ -1,5 +1,6 @@
 // What the command runs is imported inside run(), so other commands never load it.
 import type { WatchdogPassResult } from "../watchdog-pass.js";
+import type { Problem } from "./failure.js";
 import { commandLogger, type Command } from "./main.js";
 
 function describeRotation(result: WatchdogPassResult): string[] {
@@ -29,7 +30,8 @@ function describeMigration(result: WatchdogPassResult): string[] {
 
 function describePlan(result: WatchdogPassResult): string[] {
   if (result.plan.length === 0) return [];
-  const heading = result.dryRun ? "Plan:" : result.rotation.decision === "failed" ? "Attempted:" : "Done:";
+  // A pass that ends in exit 3 did not do what it set out to: its steps were attempted, not done.
+  const heading = result.dryRun ? "Plan:" : result.exitCode === 3 ? "Attempted:" : "Done:";
   return [heading, ...result.plan.map((p) => `  - ${p}`)];
 }
 
@@ -48,6 +50,36 @@ function describe(result: WatchdogPassResult): string {
 
 /** The `--json` document's schema: versioned, so automation can tell a shape change. */
 export const RUN_SCHEMA = "secret-watchdog.run/v1";
+
+/** Why the pass ends with its exit code, for automation: empty exactly when it is 0. */
+export function runProblems(result: WatchdogPassResult): Problem[] {
+  const r = result.rotation;
+  const problems: Problem[] = [];
+  if (r.decision === "failed")
+    problems.push({
+      code: "rotation.failed",
+      message: `Rotation failed: ${r.reason}`,
+      fix:
+        r.outcome?.status === "failed" && r.outcome.instructions
+          ? r.outcome.instructions
+          : "Run 'watchdog doctor' and fix what it names, then run again.",
+    });
+  if (r.decision === "other-installation")
+    problems.push({
+      code: "rotation.other-installation",
+      message: r.reason,
+      fix: "Run the installation that manages the connector, or take it over with 'watchdog run --adopt'.",
+    });
+  problems.push(...result.scan.problems.map(({ code, message, fix }) => ({ code, message, fix })));
+  if (result.attention)
+    problems.push({
+      code: "secret.attention",
+      message:
+        "A secret something depends on is expired or within ALERT_BEFORE_DAYS; its incident says which.",
+      fix: "Follow the incident's remediation (rotate or replace the secret), or run 'watchdog scan' to see each secret's days left.",
+    });
+  return problems;
+}
 
 export const runCommand: Command = {
   name: "run",
@@ -90,11 +122,14 @@ installation manages the connector, or a service could not be reached.`,
       forceRotate: values["force-rotate"] === true,
       adopt: values.adopt === true,
     });
-    io.out(
-      values.json === true ? `${JSON.stringify({ schema: RUN_SCHEMA, ...result })}\n` : describe(result),
-    );
+    // Closed before anything is printed: a failure here ends as main's one error document, not a second one.
     const store = await deps.store();
     await store.close?.();
+    io.out(
+      values.json === true
+        ? `${JSON.stringify({ schema: RUN_SCHEMA, ...result, problems: runProblems(result), exitCode: result.exitCode })}\n`
+        : describe(result),
+    );
     return result.exitCode;
   },
 };

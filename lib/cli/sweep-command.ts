@@ -13,7 +13,11 @@ Runs one grantSweep pass, exactly as the timer does: pages every Nylas grant,
 opens an incident for each invalid one, resolves incidents of grants valid
 again, re-drives interrupted notifications and re-sends pending alerts.
 
-Exit: 0 done · 2 bad configuration · 3 Nylas or the state store unreachable.`,
+--json prints one JSON document (schema secret-watchdog.sweep/v1) on stdout,
+also when the pass stops on an error ("problems" and "exitCode" say why).
+
+Exit: 0 the pass completed (invalid grants alert as incidents) · 2 bad
+configuration · 3 Nylas or the state store unreachable.`,
   options: { json: { type: "boolean" } },
   async run({ io, values }) {
     const [{ loadConfig }, { createDeps }, { sweepGrants }] = await Promise.all([
@@ -23,7 +27,8 @@ Exit: 0 done · 2 bad configuration · 3 Nylas or the state store unreachable.`,
     ]);
     const deps = createDeps(loadConfig(io.env), commandLogger(io, values));
     const result = await sweepGrants(deps);
-    if (values.json === true) io.out(`${JSON.stringify({ schema: SWEEP_SCHEMA, ...result })}\n`);
+    if (values.json === true)
+      io.out(`${JSON.stringify({ schema: SWEEP_SCHEMA, ...result, problems: [], exitCode: 0 })}\n`);
     else {
       io.out(
         `Swept ${result.grants} grant(s): ${result.invalid} invalid (${result.raised} new incident(s)), ${result.resolved} resolved, ${result.redriven} notification(s) re-driven.\n`,

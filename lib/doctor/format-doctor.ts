@@ -32,7 +32,12 @@ export function formatDoctorText(report: DoctorReport): string {
           `Could not reach: ${report.unreachable.map((s) => (s === "nylas" ? "Nylas" : "Microsoft Entra/Graph")).join(", ")}.`,
         ]
       : [];
-  return [...report.checks.map(formatCheck), "", tally, ...unreachable, ""].join("\n");
+  // Said once at the end, whichever checks it stopped: the fix is one setting, not one per check.
+  const own =
+    report.ownCredential === undefined
+      ? []
+      : [`The watchdog's own credential was refused: ${report.ownCredential}`];
+  return [...report.checks.map(formatCheck), "", tally, ...unreachable, ...own, ""].join("\n");
 }
 
 export function formatDoctorJson(report: DoctorReport): string {

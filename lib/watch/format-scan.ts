@@ -8,6 +8,15 @@ import type { Thresholds } from "./classify.js";
 
 export const SCAN_SCHEMA = "secret-watchdog.scan/v1";
 
+/** Expired secrets of the connector's app nothing depends on (keyIds): reported, never a failure. */
+export type UnusedExpired = ReadonlySet<string>;
+
+/** A `problems` entry: what stopped the scan and what to do. */
+export interface ScanFailure {
+  exitCode: number;
+  problems: readonly { code: string; message: string; fix: string }[];
+}
+
 /**
  * Text is handed to `write` in pieces of about this many characters. Writing
  * each credential on its own costs a system call apiece when stdout is a file
@@ -16,7 +25,10 @@ export const SCAN_SCHEMA = "secret-watchdog.scan/v1";
  */
 const CHUNK_CHARS = 64 * 1024;
 
-/** Writes `{"schema":…,"credentials":[ … ], "summary":…}` piece by piece. */
+/**
+ * Writes `{"schema":…,"credentials":[ … ], "summary":…}` piece by piece; a scan that stops part-way
+ * still ends it as one complete document (`fail`), with the credentials it had read.
+ */
 export class ScanJsonWriter {
   #count = 0;
   #pending = "";
@@ -24,6 +36,7 @@ export class ScanJsonWriter {
     private readonly write: (text: string) => void,
     generatedAt: Date,
     thresholds: Thresholds,
+    private readonly unused: UnusedExpired = new Set(),
   ) {
     this.#add(
       `{"schema":"${SCAN_SCHEMA}","generatedAt":${JSON.stringify(generatedAt.toISOString())},"thresholds":${JSON.stringify(thresholds)},"credentials":[`,
@@ -31,22 +44,32 @@ export class ScanJsonWriter {
   }
 
   credential(report: CredentialReport): void {
-    this.#add(`${this.#count++ === 0 ? "\n" : ",\n"}${JSON.stringify(report)}`);
+    const row = isUnused(report, this.unused) ? { ...report, use: "unused" } : report;
+    this.#add(`${this.#count++ === 0 ? "\n" : ",\n"}${JSON.stringify(row)}`);
   }
 
   finish(summary: ScanSummary, exitCode: number): void {
     const { connector, apps, credentials, counts, problems, signIns } = summary;
     this.#add(
-      `\n],"connector":${JSON.stringify(connector)},"signIns":${JSON.stringify(signIns)},"summary":${JSON.stringify(
+      `\n],"complete":true,"connector":${JSON.stringify(connector)},"signIns":${JSON.stringify(signIns)},"summary":${JSON.stringify(
         {
           apps,
           credentials,
           expired: counts.expired,
+          expiredUnused: this.unused.size,
           critical: counts.critical,
           rotationDue: counts["rotation-due"],
           ok: counts.ok,
         },
-      )},"problems":${JSON.stringify(problems)},"exitCode":${exitCode}}\n`,
+      )},"problems":${JSON.stringify([...problems, ...attentionProblems(summary, this.unused.size)])},"exitCode":${exitCode}}\n`,
+    );
+    this.flush();
+  }
+
+  /** Ends the document of a scan that stopped part-way: what it read, why it stopped, its exit code. */
+  fail(failure: ScanFailure): void {
+    this.#add(
+      `\n],"complete":false,"summary":{"credentials":${this.#count}},"problems":${JSON.stringify(failure.problems)},"exitCode":${failure.exitCode}}\n`,
     );
     this.flush();
   }
@@ -80,7 +103,30 @@ const STATUS_LABEL = {
   ok: "ok",
 } as const;
 
-export function formatScanTable(summary: ScanSummary, thresholds: Thresholds): string {
+/** The secrets that make the exit 1, as one `problems` entry (the credentials list says which). */
+function attentionProblems(summary: ScanSummary, unused: number): ScanFailure["problems"] {
+  const expired = summary.counts.expired - unused;
+  const { critical } = summary.counts;
+  if (expired + critical === 0) return [];
+  return [
+    {
+      code: "secret.attention",
+      message: `${expired} secret(s) in use expired and ${critical} within ALERT_BEFORE_DAYS (their status in "credentials" says which).`,
+      fix: "Create a new secret for each, move what uses the old one to it, then delete the old one; for the connector's app, 'watchdog run' rotates it.",
+    },
+  ];
+}
+
+/** Only the connector app's secrets are judged for use: a watched app's expired secret is always reported. */
+function isUnused(r: CredentialReport, unused: UnusedExpired): boolean {
+  return r.source === "connector" && r.status === "expired" && unused.has(r.keyId);
+}
+
+export function formatScanTable(
+  summary: ScanSummary,
+  thresholds: Thresholds,
+  unused: UnusedExpired = new Set(),
+): string {
   const lines: string[] = [];
   const c = summary.connector;
   lines.push(
@@ -89,13 +135,13 @@ export function formatScanTable(summary: ScanSummary, thresholds: Thresholds): s
       : `Nylas Microsoft connector: client_id ${c.clientId ?? "(none)"}, tenant ${c.tenant ?? "(none)"}, ${c.scope.length} scope(s)`,
   );
   lines.push("");
-  const header = `${pad("APP", 34)} ${pad("SOURCE", 10)} ${pad("TYPE", 7)} ${pad("KEY ID", 9)} ${pad("HINT", 5)} ${pad("EXPIRES (UTC)", 17)} ${"DAYS".padStart(5)}  ${pad("STATUS", 12)} LAST SIGN-IN (UTC)`;
+  const header = `${pad("APP", 34)} ${pad("SOURCE", 10)} ${pad("TYPE", 7)} ${pad("KEY ID", 9)} ${pad("HINT", 5)} ${pad("EXPIRES (UTC)", 17)} ${"DAYS".padStart(5)}  ${pad("STATUS", 17)} LAST SIGN-IN (UTC)`;
   lines.push(header);
   lines.push("-".repeat(header.length));
   for (const r of summary.soonest) {
     const app = `${r.appDisplayName ?? "(no name)"} (${r.appId.slice(0, 8)})`;
     lines.push(
-      `${pad(app, 34)} ${pad(r.source, 10)} ${pad(r.type === "password" ? "secret" : "cert", 7)} ${pad(r.keyId.slice(0, 8), 9)} ${pad(r.hint ?? "", 5)} ${pad(shortDate(r.endDateTime), 17)} ${(r.daysLeft === null ? "-" : String(r.daysLeft)).padStart(5)}  ${pad(STATUS_LABEL[r.status], 12)} ${r.lastSignIn === undefined ? "-" : r.lastSignIn === null ? "none reported" : shortDate(r.lastSignIn)}`.trimEnd(),
+      `${pad(app, 34)} ${pad(r.source, 10)} ${pad(r.type === "password" ? "secret" : "cert", 7)} ${pad(r.keyId.slice(0, 8), 9)} ${pad(r.hint ?? "", 5)} ${pad(shortDate(r.endDateTime), 17)} ${(r.daysLeft === null ? "-" : String(r.daysLeft)).padStart(5)}  ${pad(isUnused(r, unused) ? "expired (unused)" : STATUS_LABEL[r.status], 17)} ${r.lastSignIn === undefined ? "-" : r.lastSignIn === null ? "none reported" : shortDate(r.lastSignIn)}`.trimEnd(),
     );
   }
   if (summary.credentials > summary.soonest.length) {
@@ -105,7 +151,7 @@ export function formatScanTable(summary: ScanSummary, thresholds: Thresholds): s
   lines.push("");
   const k = summary.counts;
   lines.push(
-    `${summary.credentials} credential(s) in ${summary.apps} app(s): ${k.expired} expired, ${k.critical} critical (≤ ${thresholds.alertBeforeDays} days), ${k["rotation-due"]} rotation due (≤ ${thresholds.rotateBeforeDays} days), ${k.ok} ok.`,
+    `${summary.credentials} credential(s) in ${summary.apps} app(s): ${k.expired} expired${unused.size > 0 ? ` (${unused.size} unused: nothing depends on it, not a failure)` : ""}, ${k.critical} critical (≤ ${thresholds.alertBeforeDays} days), ${k["rotation-due"]} rotation due (≤ ${thresholds.rotateBeforeDays} days), ${k.ok} ok.`,
   );
   if (c !== null && !summary.signIns.readable)
     lines.push(

@@ -146,9 +146,13 @@ describe("bad configuration", () => {
     const before = sim.requests.length;
     const { code, stdout, stderr } = await watchdog(["scan", "--json"], env);
     expect(code).toBe(2);
-    expect(stdout).toBe("");
+    // Even a refusal is one JSON document on stdout: automation reads why, not an empty string.
+    const doc = JSON.parse(stdout) as { schema: string; exitCode: number; problems: { message: string }[] };
+    expect(doc.schema).toBe("secret-watchdog.scan/v1");
+    expect(doc.exitCode).toBe(2);
     for (const setting of ["NYLAS_API_KEY", "GRAPH_ENDPOINT", "ROTATE_BEFORE_DAYS", "WATCHDOG_SCHEDULE"]) {
       expect(stderr).toMatch(new RegExp(`- ${setting}: .* Fix: `));
+      expect(doc.problems.some((p) => p.message.startsWith(`${setting}:`))).toBe(true);
     }
     expect(stderr).toMatch(/Nothing was done/);
     expect(sim.requests.length).toBe(before);

@@ -153,6 +153,20 @@ describe("watchdog doctor against the simulator", () => {
     expect(doc.checks.find((c) => c.id === "connector.present")!.status).toBe("pass");
   });
 
+  it("exit 2 when Entra refuses the watchdog's own credential: names it, and says it is not the connector's", async () => {
+    const run = await w.cli([], { env: { AZURE_CLIENT_SECRET: "4f1f6a0e-3c2b-4d7e-9a1b-2c3d4e5f6a7b" } });
+    expect(run.code).toBe(2);
+    expect(run.out).toMatch(
+      /^FAIL {2}app\.found\s+Could not check: Entra refused the watchdog's own sign-in \(AADSTS7000215/m,
+    );
+    expect(run.out).toMatch(
+      /^The watchdog's own credential was refused: .*AZURE_CLIENT_ID\/AZURE_CLIENT_SECRET: this is the watchdog's own credential, not the connector's\./m,
+    );
+    // Nylas answered: this is not an unreachable service (3), and the connector's checks still ran.
+    expect(run.out).not.toContain("Could not reach");
+    expect(run.out).toMatch(/^PASS {2}connector\.present/m);
+  });
+
   it("a Graph refusal inside one check fails that check, not the run", async () => {
     w.sim.faults.add({
       service: "graph",

@@ -35,7 +35,10 @@ describe("watchdog grants", () => {
       schema: "secret-watchdog.grants/v1",
       grants: [],
       count: 0,
+      complete: true,
       connector: { activeCredentialId: w.sim.tenant.nylas.connector!.active_credential_id },
+      problems: [],
+      exitCode: 0,
     });
   });
 
