@@ -70,7 +70,10 @@ export function createDeps(config: Config, baseLogger: Logger, overrides: DepsOv
         import("./clients/graph.js"),
       ]);
       return GraphClient.create({
-        credential: await createGraphCredential(config.azure),
+        // Token waits on the pass's clock, like every other wait (tests move it; a pass deadline reads it).
+        credential: await createGraphCredential(config.azure, {
+          sleep: (ms, abort) => clock.sleep(ms, abort),
+        }),
         endpoint: config.azure.graphEndpoint,
         clock,
         logger,

@@ -160,7 +160,10 @@ async function assemble(
     status: statusOf(staleness, view, critical || watchdog?.attention === true),
     checkedAt: deps.clock.now().toISOString(),
     lastRuns: {
-      secretWatchdog: watchdog ? { finishedAt: watchdog.finishedAt, attention: watchdog.attention } : null,
+      // A first pass that stopped early leaves a record with no finish: that is no run yet.
+      secretWatchdog: watchdog?.finishedAt
+        ? { finishedAt: watchdog.finishedAt, attention: watchdog.attention }
+        : null,
       grantSweep: sweep
         ? { finishedAt: sweep.finishedAt, grants: sweep.grants, invalid: sweep.invalid }
         : null,

@@ -38,6 +38,7 @@ function describePlan(result: WatchdogPassResult): string[] {
 function describe(result: WatchdogPassResult): string {
   const { scan } = result;
   const lines = [
+    ...(result.stopped ? [`STOPPED at ${result.stopped.step}: ${result.stopped.reason}`] : []),
     ...describeRotation(result),
     ...describeMigration(result),
     ...(result.retired.length > 0 ? [`Retired: ${result.retired.join(", ")}`] : []),
@@ -69,6 +70,12 @@ export function runProblems(result: WatchdogPassResult): Problem[] {
       code: "rotation.other-installation",
       message: r.reason,
       fix: "Run the installation that manages the connector, or take it over with 'watchdog run --adopt'.",
+    });
+  if (result.stopped)
+    problems.push({
+      code: "pass.stopped",
+      message: result.stopped.reason,
+      fix: "Nothing to do if it does not repeat: the next pass resumes. If every pass stops, the named service is throttling or unreachable: check its status page and this tenant's request volume.",
     });
   problems.push(...result.scan.problems.map(({ code, message, fix }) => ({ code, message, fix })));
   if (result.attention)
@@ -103,7 +110,8 @@ removes superseded secrets nothing depends on, and alerts.
 
 Exit: 0 ok · 1 a secret something depends on is expired or within
 ALERT_BEFORE_DAYS · 2 bad configuration · 3 rotation failed, another
-installation manages the connector, or a service could not be reached.`,
+installation manages the connector, a service could not be reached, or
+the pass stopped early (a service kept throttling, or its time ran out).`,
   options: {
     "dry-run": { type: "boolean" },
     "force-rotate": { type: "boolean" },

@@ -59,7 +59,7 @@ export function entraRetryPolicy(options: WaitOptions & { now?: () => number }):
             if (isTransientEntra(error, true)) throw error;
             return response;
           },
-          { ...options, ...TOKEN_RETRY, ...(signal ? { signal } : {}) },
+          { ...options, ...TOKEN_RETRY, ...(signal ? { abort: signal } : {}) },
         );
       } catch (error) {
         if (!(error instanceof HttpError) || error.cause === undefined) throw error;

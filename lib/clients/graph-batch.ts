@@ -132,6 +132,7 @@ export async function* readApplicationsByAppIds(
       if (round.retry.length > 0) {
         const count = round.retry.length;
         await waitToRetry(attempt, round.retryAfterMs, {
+          service: "graph",
           sleep: deps.sleep,
           policy: deps.policy,
           onWait: (waitMs) =>

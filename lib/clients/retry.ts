@@ -12,8 +12,16 @@
  *
  * Every back-off wait of the product goes through `sleep` here, injected (a
  * Clock's), so tests assert the wait requested, never wall time.
+ *
+ * Within a pass, waits also obey the pass's deadline (`PassDeadline`): the host
+ * kills a pass at its functionTimeout however short each wait was, so a wait
+ * that would end past the deadline is not started, and the call gives up at
+ * once with its last error, as if its attempts had run out.
  */
-import { HttpError } from "../errors.js";
+import { HttpError, type Service } from "../errors.js";
+import { currentDeadline, type Throttle } from "./pass-deadline.js";
+
+export { PassDeadline, currentDeadline, type GaveUp, type Throttle } from "./pass-deadline.js";
 
 /** A Clock's sleep: waits `ms`, or rejects when `abort` fires. */
 export type Sleep = (ms: number, abort?: AbortSignal) => Promise<void>;
@@ -79,6 +87,14 @@ export function isTransient(error: HttpError): boolean {
   return isTransientNylas(error, true);
 }
 
+function throttleOf(error: HttpError | undefined, cause: WaitCause, retryAfterMs?: number): Throttle {
+  return {
+    service: error?.service ?? cause.service,
+    statusCode: error?.statusCode,
+    retryAfterMs: error?.retryAfterMs ?? retryAfterMs,
+  };
+}
+
 export interface WaitOptions {
   sleep: Sleep;
   policy?: Partial<RetryPolicy>;
@@ -119,14 +135,37 @@ export function retryDelayMs(
   return exp / 2 + random() * (exp / 2);
 }
 
-/** Waits before the next attempt as the policy says; returns the wait (for callers that report it). */
+/** What the wait is for: the failure it follows, or at least the service that failed. */
+export interface WaitCause {
+  /** Thrown as is when the pass's deadline refuses the wait: the caller sees its last answer. */
+  error?: HttpError;
+  service?: Service;
+}
+
+/**
+ * Waits before the next attempt as the policy says; returns the wait (for
+ * callers that report it). Within a pass, a wait that would end past its
+ * deadline is refused: `cause.error` (or a plain Error) is thrown instead.
+ */
 export async function waitToRetry(
   attempt: number,
   retryAfterMs: number | undefined,
-  options: WaitOptions & { onWait?: (waitMs: number) => void },
+  options: WaitOptions & WaitCause & { onWait?: (waitMs: number) => void },
 ): Promise<number> {
   const waitMs = retryDelayMs(attempt, retryAfterMs, policyOf(options), options.random);
+  const deadline = currentDeadline();
+  const throttle = throttleOf(options.error, options, retryAfterMs);
+  if (deadline !== undefined && waitMs > deadline.remainingMs()) {
+    deadline.noteGaveUp({ ...throttle, refusedWaitMs: waitMs });
+    throw (
+      options.error ??
+      new Error(
+        `${options.service ?? "a service"}: no time left in this pass to wait ${Math.ceil(waitMs / 1000)} s before trying again; the next pass does.`,
+      )
+    );
+  }
   options.onWait?.(waitMs);
+  deadline?.noteWait(throttle, waitMs);
   await options.sleep(waitMs, options.abort);
   return waitMs;
 }
@@ -164,10 +203,15 @@ export async function withRetry<T>(call: (attempt: number) => Promise<T>, option
       return await call(attempt);
     } catch (error) {
       const step = nextStep(error, options);
-      if (step === "throw" || attempt >= policy.maxAttempts) throw error;
+      if (step === "throw") throw error;
       const httpError = error as HttpError;
+      if (attempt >= policy.maxAttempts) {
+        if (step === "repeat") currentDeadline()?.noteGaveUp(throttleOf(httpError, {}));
+        throw error;
+      }
       await waitToRetry(attempt, httpError.retryAfterMs, {
         ...options,
+        error: httpError,
         onWait: (waitMs) => options.onRetry?.({ attempt, waitMs, error: httpError }),
       });
       if (step === "reconcile") await options.reconcile?.(httpError);

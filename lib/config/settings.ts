@@ -18,6 +18,7 @@ import {
   wholeNumber,
 } from "./fields.js";
 import { optionalUrl, urlOr } from "./url.js";
+import { MAX_PROPAGATION_TIMEOUT_SECONDS } from "./function-timeout.js";
 
 /** Entra also accepts a verified domain as tenant ("contoso.onmicrosoft.com"). */
 const TENANT = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]+(\.[a-z0-9-]+)+)$/i;
@@ -60,7 +61,13 @@ const shape = {
   // Nylas: a new connector secret "can take up to an hour" to be used everywhere.
   SWITCH_MARGIN_MINUTES: wholeNumber(DEFAULTS.SWITCH_MARGIN_MINUTES, 1, 1440, "minutes"),
   ALERT_BEFORE_DAYS: wholeNumber(DEFAULTS.ALERT_BEFORE_DAYS, 0, 365, "days"),
-  PROPAGATION_TIMEOUT_SECONDS: wholeNumber(DEFAULTS.PROPAGATION_TIMEOUT_SECONDS, 1, 3600, "seconds"),
+  // A proof must fit inside one pass, which the host stops at host.json's functionTimeout.
+  PROPAGATION_TIMEOUT_SECONDS: wholeNumber(
+    DEFAULTS.PROPAGATION_TIMEOUT_SECONDS,
+    1,
+    MAX_PROPAGATION_TIMEOUT_SECONDS,
+    "seconds",
+  ),
   ALERT_REPEAT_HOURS: wholeNumber(DEFAULTS.ALERT_REPEAT_HOURS, 1, 8760, "hours"),
   // PagerDuty pages a person: by default only incidents a human must act on now (critical).
   PAGERDUTY_MIN_SEVERITY: oneOf(

@@ -12,15 +12,17 @@
  */
 import { randomUUID } from "node:crypto";
 import { acquireLease, type Lease } from "../state/lease.js";
+import { currentDeadline } from "../clients/retry.js";
 import type { GraphApplication } from "../clients/graph.js";
 import type { MicrosoftConnector } from "../clients/nylas.js";
 import { needsAttention, thresholdsOf } from "../watch/classify.js";
-import { keyStatus } from "./connector-keys.js";
+import { connectorKeys, keyStatus, type ConnectorKey } from "./connector-keys.js";
 import type { SignInReport } from "./evidence.js";
 import { runMigrationStep, type MigrationOutcome, type MigrationPorts } from "./migration-step.js";
 import { claimConnector } from "./ownership-step.js";
 import { loadKeyRecordValues } from "./records.js";
-import { readPassRecord } from "./pass-record.js";
+import { readPassRecord, type PassStop } from "./pass-record.js";
+import { PassStopped, timeStop } from "./pass-stop.js";
 import { recoverRotation, type RecoveryReport } from "./recover.js";
 import {
   rotateIfDue,
@@ -58,6 +60,8 @@ export interface ConnectorStepResult {
   /** Absent when the step stopped before migrating (another pass holds the lease, another installation). */
   migration?: ConnectorMigration;
   retired: string[];
+  /** The pass's deadline stopped the step before rotating or migrating: the pass ends here. */
+  stopped?: PassStop;
 }
 
 export async function runConnectorStep(
@@ -152,18 +156,31 @@ async function underLease(ports: ConnectorPorts, input: ConnectorStepInput): Pro
     records = await loadKeyRecordValues(store, appId);
   }
 
-  // Rotation re-reads the app through `refresh`, so `app` is what the migration must see afterwards.
-  const rotation = await rotateIfDue(ports, rotateInput, { app, records, installation, refresh });
-  const keys = rotation.connectorKeys;
-
   // The connector's own secret close to expiry and not fixed by rotation.
-  for (const k of keys) {
-    const status = keyStatus(k, clock.now(), thresholds);
-    if (needsAttention(status))
-      alerts.raise(connectorExpiringSignal(appId, k, status, clock.now(), config.rotation.mode));
+  const raiseExpiring = (keys: readonly ConnectorKey[]) => {
+    for (const k of keys) {
+      const status = keyStatus(k, clock.now(), thresholds);
+      if (needsAttention(status))
+        alerts.raise(connectorExpiringSignal(appId, k, status, clock.now(), config.rotation.mode));
+    }
+  };
+  // Rotation re-reads the app through `refresh`, so `app` is what the migration must see afterwards.
+  let rotation: RotationSummary;
+  try {
+    rotation = await rotateIfDue(ports, rotateInput, { app, records, installation, refresh });
+  } catch (error) {
+    if (!(error instanceof PassStopped)) throw error;
+    // Stopped before rotating: on-call still hears of a secret close to expiry.
+    const keys = connectorKeys(app, records, clock.now());
+    raiseExpiring(keys);
+    const stopped = { decision: "stopped", reason: error.stop.reason, connectorKeys: keys } as const;
+    return { rotation: stopped, recovery, retired: [], stopped: error.stop };
   }
+  raiseExpiring(rotation.connectorKeys);
 
   // 3. Migration and 4. retirement: who still depends on superseded secrets, who is asked, what may go.
+  const stopped = timeStop("migrate", currentDeadline(), 0, clock.now());
+  if (stopped !== undefined) return { rotation, recovery, retired: [], stopped };
   const migration = await runMigrationStep(app, report, ports, {
     dryRun,
     note,

@@ -7,6 +7,7 @@
  * because neither the connector step nor the grant passes may import the pass.
  */
 import { DAY_MS } from "../clock.js";
+import type { Service } from "../errors.js";
 import type { StateStore } from "../state/store.js";
 
 /** One of the connector app's secrets as the pass last saw it. */
@@ -25,6 +26,21 @@ export interface PassRecord {
     /** Valid Microsoft grants read (null: none needed reading). */
     validGrants?: number | null;
   };
+  /** Set when the pass stopped before its end: where, and why (it exits 3). */
+  stopped?: PassStop;
+}
+
+/** Where a pass stopped early, and the service that kept it waiting, when one did. */
+export interface PassStop {
+  /** The step the pass did not start, or did not finish. */
+  step: string;
+  at: string;
+  /** One line for on-call: what happened and that the next pass resumes. */
+  reason: string;
+  service?: Service;
+  /** The service's last answer (0: none came). */
+  statusCode?: number;
+  retryAfterSeconds?: number;
 }
 
 /** As read back: a record written by an older pass may lack what later passes added. */
@@ -34,6 +50,18 @@ const KEY = "secretWatchdog";
 
 export async function writePassRecord<T extends PassRecord>(store: StateStore, record: T): Promise<void> {
   await store.put("runs", KEY, record);
+}
+
+/**
+ * What a pass that stopped early records: only where and why. What it read may
+ * be partial (a scan cut short misses keys, and recovery takes a key two reads
+ * missed for one deleted outside the watchdog), so the last complete pass's
+ * record stays as it was, exactly as after a crash, and health still counts
+ * from that pass's finish. The next complete pass replaces the whole record.
+ */
+export async function writePassStop(store: StateStore, startedAt: string, stop: PassStop): Promise<void> {
+  const previous = await readPassRecord(store);
+  await store.put("runs", KEY, { ...(previous ?? { startedAt }), stopped: stop });
 }
 
 export async function readPassRecord(store: StateStore): Promise<StoredPassRecord | undefined> {

@@ -4,6 +4,8 @@
  * (rotate.ts) and reports the outcome to on-call (signals.ts).
  */
 import { errorMessage } from "../errors.js";
+import { currentDeadline } from "../clients/retry.js";
+import { ROTATION_OVERHEAD_MS } from "../config/function-timeout.js";
 import type { GraphApplication } from "../clients/graph.js";
 import type { MicrosoftConnector } from "../clients/nylas.js";
 import type { SecretCheck, SecretCheckInput } from "../clients/entra-token.js";
@@ -12,6 +14,7 @@ import { thresholdsOf } from "../watch/classify.js";
 import { connectorKeys, judgeDue, type ConnectorKey } from "./connector-keys.js";
 import type { InstallationRecord } from "./installation.js";
 import type { RotationPorts } from "./ports.js";
+import { stopUnlessTimeFor } from "./pass-stop.js";
 import { loadKeyRecordValues, type KeyRecord } from "./records.js";
 import { rotateConnectorSecret, type RotationOutcome, type RotationStep } from "./rotate.js";
 import { rotationFailedSignal, rotationRecovered, rotationSucceededAnnouncement } from "./signals.js";
@@ -28,7 +31,9 @@ export interface RotationSummary {
     | "off"
     | "no-connector"
     | "would-rotate"
-    | "other-installation";
+    | "other-installation"
+    /** The pass stopped (its deadline, a throttling service) before it judged or started a rotation. */
+    | "stopped";
   reason: string;
   outcome?: RotationOutcome;
   /** The key(s) the connector may hold after this pass; the earliest expiry governs. */
@@ -92,6 +97,14 @@ export async function rotateIfDue(
     return { decision: "would-rotate", reason: why, connectorKeys: keys };
   }
 
+  // Cut off midway, a rotation leaves a secret for the next pass to clean up: start one only when it can
+  // finish (its proof included) before the pass's deadline.
+  stopUnlessTimeFor(
+    "rotate",
+    currentDeadline(),
+    config.rotation.propagationTimeoutSeconds * 1000 + ROTATION_OVERHEAD_MS,
+    clock.now(),
+  );
   note(`rotate the connector's secret: ${why}`);
   const { checkClientSecret } = await import("../clients/entra-token.js");
   let outcome: RotationOutcome;
