@@ -48,6 +48,16 @@ function latenciesOf(sim: Simulator, sent: ReadonlyMap<string, number>): Latenci
   return latencies;
 }
 
+/** Where the run's CPU went: serve, or this process (the simulator's Nylas and sinks, and the load itself). */
+function logCpuShare(wallMs: number, bench: NodeJS.CpuUsage, serveMs: number): void {
+  const benchMs = (bench.user + bench.system) / 1000;
+  const share = (ms: number) =>
+    `${(ms / 1000).toFixed(1)} s (${Math.round((100 * ms) / (benchMs + serveMs))} %)`;
+  log(
+    `alert latency: CPU over ${(wallMs / 1000).toFixed(1)} s of load and drain: serve ${share(serveMs)}, the bench process (simulator + load) ${share(benchMs)}`,
+  );
+}
+
 async function run(sim: Simulator, all: SimGrant[], slow: boolean): Promise<Latencies> {
   const [warm, ...grants] = all;
   if (warm === undefined) throw new RangeError("no grants to notify about");
@@ -93,6 +103,7 @@ async function run(sim: Simulator, all: SimGrant[], slow: boolean): Promise<Late
       await sleep(20);
     }
     sim.sinks.clear();
+    const cpuBefore = { bench: process.cpuUsage(), serve: host.cpuMs() };
     const started = Date.now();
     for (let i = 0; i < grants.length; i++) {
       // A steady rate, not a burst: each POST at its slot, however long earlier ones take.
@@ -127,6 +138,7 @@ async function run(sim: Simulator, all: SimGrant[], slow: boolean): Promise<Late
       );
     const deadline = Date.now() + DRAIN_MS;
     while (sim.sinks.of("pagerduty").length < grants.length && Date.now() < deadline) await sleep(50);
+    logCpuShare(Date.now() - started, process.cpuUsage(cpuBefore.bench), host.cpuMs() - cpuBefore.serve);
   } finally {
     await host.stop();
     if (fault !== undefined) sim.faults.remove(fault);

@@ -156,14 +156,18 @@ async function accept(event: GrantEvent, deps: WebhookDeps, startedMs: number): 
   }
 
   try {
-    const outcome = await withinBudget(processGrantEvent(event, { ...deps, store: state }), (error) =>
-      deps.logger.warn(
-        `nylasWebhook: ${event.type} ${event.id} finished after its answer: ${errorMessage(error)}; the next sweep re-drives it.`,
-      ),
-    );
+    const work = processGrantEvent(event, { ...deps, store: state });
+    const outcome = await withinBudget(work);
     if (outcome === OVERTIME) {
+      // The work goes on after the 503. Its alerts must not wait for Nylas's retry (minutes, under load):
+      // finished, the event is marked processed and the background drain asked for, as an answer in time does.
+      finishLate(work, state, record, event, deps).catch((error: unknown) =>
+        deps.logger.warn(
+          `nylasWebhook: ${event.type} ${event.id} failed after its answer: ${errorMessage(error)}; the next sweep re-drives it.`,
+        ),
+      );
       deps.logger.warn(
-        `nylasWebhook: ${event.type} ${event.id} took longer than ${PROCESS_BUDGET_MS} ms (is Nylas slow?); answering 503 so Nylas retries it, and the next sweep re-drives it.`,
+        `nylasWebhook: ${event.type} ${event.id} took longer than ${PROCESS_BUDGET_MS} ms (is Nylas slow?); answering 503 so Nylas retries it; its alerts go out once it finishes.`,
       );
       return json(503, { error: "temporarily unable to process; will be retried" });
     }
@@ -183,24 +187,32 @@ async function accept(event: GrantEvent, deps: WebhookDeps, startedMs: number): 
   }
 }
 
+/** After a 503 for overtime: the work's end, recorded and its alerts sent (the drain goes on in the background). */
+async function finishLate(
+  work: Promise<unknown>,
+  state: StateStore,
+  record: EventRecord,
+  event: GrantEvent,
+  deps: WebhookDeps,
+): Promise<void> {
+  await work;
+  await state.put("events", event.id, { ...record, status: "processed" });
+  await deps.deliverPending(0);
+}
+
 const OVERTIME = Symbol("overtime");
 
 /**
  * `work`, or OVERTIME after PROCESS_BUDGET_MS. Work that overruns keeps going
- * (the Nylas client cannot be cancelled); `late` hears if it fails afterwards.
+ * (the Nylas client cannot be cancelled); the caller follows it then.
  */
-async function withinBudget<T>(
-  work: Promise<T>,
-  late: (error: unknown) => void,
-): Promise<T | typeof OVERTIME> {
+async function withinBudget<T>(work: Promise<T>): Promise<T | typeof OVERTIME> {
   let timer: NodeJS.Timeout | undefined;
   const overtime = new Promise<typeof OVERTIME>((resolve) => {
     timer = setTimeout(() => resolve(OVERTIME), PROCESS_BUDGET_MS);
   });
   try {
-    const result = await Promise.race([work, overtime]);
-    if (result === OVERTIME) work.catch(late);
-    return result;
+    return await Promise.race([work, overtime]);
   } finally {
     clearTimeout(timer);
   }

@@ -77,6 +77,8 @@ export class IncidentManager {
   readonly #pageFrom: number;
   readonly #unsent: UnsentIncidents;
   readonly #background: BackgroundDrain;
+  /** Background deliveries asked for: a sink done with its round reads again when this moved. */
+  #asked = 0;
 
   constructor(deps: IncidentManagerDeps) {
     if (!(deps.repeatHours > 0)) throw new RangeError("repeatHours must be a positive number of hours.");
@@ -87,7 +89,8 @@ export class IncidentManager {
     this.#outbox = deps.outbox;
     this.#pageFrom = SEVERITY_RANK[deps.pagerDutyMinSeverity ?? "info"];
     this.#unsent = new UnsentIncidents(deps.store, deps.clock);
-    this.#background = new BackgroundDrain((deadlineMs) => this.deliver({ deadlineMs }), deps.logger);
+    const asked = () => this.#asked;
+    this.#background = new BackgroundDrain((deadlineMs) => this.deliver({ deadlineMs, asked }), deps.logger);
   }
 
   /** Whether PagerDuty hears of this notification: pages at or above the minimum, and the resolve of a page. */
@@ -232,14 +235,14 @@ export class IncidentManager {
 
   /**
    * `flushUnsent`, then `outbox.deliverPending`: what a pass calls at its end.
-   * With `background` (what a webhook answer asks): starts or joins the
-   * process's background drain (`background-drain.ts`) and waits for it at
-   * most `deadlineMs`; the drain goes on after that. Never rejects then.
+   * With `background` (a webhook answer): starts or joins the background drain
+   * (`background-drain.ts`), waits at most `deadlineMs`; it goes on. Never rejects then.
    */
   deliver(options: BackgroundDeliverOptions): Promise<undefined>;
   deliver(options?: DeliverOptions): Promise<DeliverReport>;
   async deliver(options: DeliverOptions | BackgroundDeliverOptions = {}): Promise<DeliverReport | undefined> {
     if ("background" in options) {
+      this.#asked++;
       await this.#background.request(options.deadlineMs);
       return undefined;
     }

@@ -22,14 +22,14 @@
  * pass never notifies twice.
  */
 import type { Clock } from "../clock.js";
-import { HOUR_MS } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { StateStore, StoredItem } from "../state/store.js";
 import { attemptDelivery, type AttemptContext } from "./delivery-attempt.js";
-import { byOrder, newDeliveryRecord, type DeliveryRecord } from "./delivery-record.js";
+import { newDeliveryRecord, type DeliveryRecord } from "./delivery-record.js";
 import type { Notification, SinkName } from "./incident.js";
 import { OUTBOX_DEFAULTS, type OutboxOptions } from "./outbox-options.js";
 import { claimUpkeep, runUpkeep, type UpkeepClaim } from "./outbox-upkeep.js";
+import { orphaned } from "./outbox-orphaned.js";
 import { PendingDeliveries } from "./pending-deliveries.js";
 import type { Sink } from "./sinks/sink.js";
 
@@ -49,6 +49,21 @@ export interface DeliverOptions {
   /** Wall-clock budget for the whole drain. Default 60 s. */
   deadlineMs?: number;
   abort?: AbortSignal;
+  /** Only these sinks' records; default every sink. */
+  sinks?: readonly SinkName[] | undefined;
+  /**
+   * How many times delivery was asked for so far (the webhook's background drain). A sink that has
+   * sent what it read and sees this changed reads its pending records again, until the deadline.
+   */
+  asked?: (() => number) | undefined;
+}
+
+interface SinkDrain {
+  abort: AbortSignal;
+  report: DeliverReport;
+  asked: (() => number) | undefined;
+  /** `asked()` when the records were read. */
+  seen: number | undefined;
 }
 
 export interface SinkReport {
@@ -115,20 +130,27 @@ export class Outbox {
       );
     }
     const now = this.#clock.now().toISOString();
-    let created = 0;
-    for (const sink of targets) {
-      const record = newDeliveryRecord(notification, sink.name, now);
-      const result = await this.#store.put("deliveries", record.id, record, { ifNotExists: true });
-      if (result.ok) {
-        created++;
-        await this.#pending.add(record);
-        continue;
-      }
-      // Enqueued before: if a crash came between its record and its listing, list it now.
-      const existing = await this.#store.get<DeliveryRecord>("deliveries", record.id);
-      if (existing?.value.state === "pending") await this.#pending.add(existing.value);
+    // Sinks at once: each record is its own durable write (an fsync per file on the file store), and
+    // the incident's answer waits for all of them. Per sink, the record still precedes its listing.
+    const results = await Promise.allSettled(
+      targets.map((sink) => this.#enqueueOne(newDeliveryRecord(notification, sink.name, now))),
+    );
+    // Every write has settled before a failure is reported: none goes on behind the caller's retry.
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
+    return results.filter((r) => r.status === "fulfilled" && r.value).length;
+  }
+
+  async #enqueueOne(record: DeliveryRecord): Promise<boolean> {
+    const result = await this.#store.put("deliveries", record.id, record, { ifNotExists: true });
+    if (result.ok) {
+      await this.#pending.add(record);
+      return true;
     }
-    return created;
+    // Enqueued before: if a crash came between its record and its listing, list it now.
+    const existing = await this.#store.get<DeliveryRecord>("deliveries", record.id);
+    if (existing?.value.state === "pending") await this.#pending.add(existing.value);
+    return false;
   }
 
   /**
@@ -152,21 +174,13 @@ export class Outbox {
     // State from before the `outbox` index: list its pending records before draining, once.
     if (upkeep?.first === true) await this.#upkeep(upkeep, abort);
 
-    const queues = new Map<SinkName, Map<string, StoredItem<DeliveryRecord>[]>>();
-    for (const item of await this.#pending.records()) {
-      const bySink = queues.get(item.value.sink) ?? new Map<string, StoredItem<DeliveryRecord>[]>();
-      queues.set(item.value.sink, bySink);
-      const queue = bySink.get(item.value.orderKey) ?? [];
-      bySink.set(item.value.orderKey, queue);
-      queue.push(item);
-    }
-
     const work: Promise<void>[] = [];
-    for (const [name, bySink] of queues) {
+    // Read before the records: what is asked for after this may not be in them.
+    const seen = options.asked?.();
+    for (const [name, queues] of await this.#pending.queues(options.sinks)) {
       const sink = this.#sinks.find((s) => s.name === name);
-      const ordered = [...bySink.values()].map((q) => q.sort(byOrder)).sort((a, b) => byOrder(a[0]!, b[0]!));
-      if (sink === undefined) work.push(this.#orphaned(name, ordered, report));
-      else work.push(this.#drainSink(sink, ordered, abort, report));
+      if (sink === undefined) work.push(orphaned(this.#attempt, name, queues, report));
+      else work.push(this.#drainSink(sink, queues, { abort, report, asked: options.asked, seen }));
     }
     const results = await Promise.allSettled(work);
 
@@ -206,14 +220,42 @@ export class Outbox {
     }
   }
 
-  /** One sink: its queues (one per incident) drained by up to `maxConcurrency` runners. */
-  async #drainSink(sink: Sink, queues: Queues, abort: AbortSignal, report: DeliverReport): Promise<void> {
+  /**
+   * One sink: its queues (one per incident) drained by up to `maxConcurrency` runners. With `asked`,
+   * when more was asked for since it read its queues, it reads its own again at once instead of
+   * waiting for the other sinks to finish theirs (a slow sink would hold the others' new alerts).
+   */
+  async #drainSink(sink: Sink, first: Queues, drain: SinkDrain): Promise<void> {
     const stats: SinkReport = { delivered: 0, failed: 0, gaveUp: 0 };
-    report.sinks[sink.name] = stats;
-    const state = { next: 0, resting: false };
+    drain.report.sinks[sink.name] = stats;
+    const state = { resting: false };
+    let queues = first;
+    for (let seen = drain.seen; ;) {
+      const waiting = await this.#drainQueues(sink, queues, drain, stats, state);
+      const now = drain.asked?.();
+      if (now === seen || drain.abort.aborted || state.resting) {
+        drain.report.waiting += waiting;
+        return;
+      }
+      seen = now;
+      // Read again, so whatever was asked for before this read is in it.
+      queues = (await this.#pending.queues([sink.name])).get(sink.name) ?? [];
+    }
+  }
+
+  /** Sends what `queues` hold, in order per incident; returns how many records were left waiting. */
+  async #drainQueues(
+    sink: Sink,
+    queues: Queues,
+    { abort, report }: SinkDrain,
+    stats: SinkReport,
+    state: { resting: boolean },
+  ): Promise<number> {
+    let waiting = 0;
+    let next = 0;
     const runner = async (): Promise<void> => {
       for (;;) {
-        const queue = queues[state.next++];
+        const queue = queues[next++];
         if (queue === undefined) return;
         let i = 0;
         for (; i < queue.length; i++) {
@@ -241,39 +283,10 @@ export class Outbox {
           // the rest of this incident's notifications wait, so they never overtake it.
           break;
         }
-        report.waiting += queue.length - i;
+        waiting += queue.length - i;
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, sink.maxConcurrency) }, runner));
-  }
-
-  /** Records for a sink that is no longer configured: kept until the give-up age, in case it comes back. */
-  async #orphaned(name: SinkName, queues: Queues, report: DeliverReport): Promise<void> {
-    const now = this.#clock.now();
-    const giveUpHours = this.#attempt.options.giveUpAfterHours;
-    let waiting = 0;
-    for (const item of queues.flat()) {
-      const age = now.getTime() - Date.parse(item.value.createdAt);
-      if (age < giveUpHours * HOUR_MS) {
-        waiting++;
-        continue;
-      }
-      const lastError = `the ${name} sink is no longer configured`;
-      const dead: DeliveryRecord = { ...item.value, state: "dead", lastError, settledAt: now.toISOString() };
-      const ok = await this.#store.put("deliveries", item.key, dead, { ifMatch: item.etag });
-      if (ok.ok) {
-        await this.#pending.remove(item.key);
-        report.gaveUp++;
-        this.#logger.error(
-          `Alert given up: ${item.value.notification.event} ${item.value.orderKey} → ${name}: ${lastError}.`,
-        );
-      }
-    }
-    report.waiting += waiting;
-    if (waiting > 0) {
-      this.#logger.warn(
-        `${waiting} alert(s) wait for the ${name} sink, which is not configured any more; they are given up after ${giveUpHours} h.`,
-      );
-    }
+    return waiting;
   }
 }

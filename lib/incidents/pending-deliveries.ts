@@ -8,7 +8,8 @@
  * and are not read here.
  */
 import type { StateStore, StoredItem } from "../state/store.js";
-import type { DeliveryRecord, PendingEntry } from "./delivery-record.js";
+import { byOrder, type DeliveryRecord, type PendingEntry } from "./delivery-record.js";
+import type { SinkName } from "./incident.js";
 import { isUnsentEntryKey } from "./unsent-incidents.js";
 
 /** Records read at once while following the entries (one round trip each). */
@@ -42,13 +43,15 @@ export class PendingDeliveries {
   }
 
   /**
-   * Every pending record, read through the entries. Entries whose record
+   * Every pending record (of `sinks`, if given), read through the entries. Entries whose record
    * settled or is gone (a crash between settling and removing) are dropped.
    */
-  async records(): Promise<StoredItem<DeliveryRecord>[]> {
+  async records(sinks?: readonly SinkName[]): Promise<StoredItem<DeliveryRecord>[]> {
     const entries: StoredItem<PendingEntry>[] = [];
     for await (const entry of this.#store.list<PendingEntry>("outbox")) {
-      if (!isUnsentEntryKey(entry.key)) entries.push(entry);
+      // The entry names its sink: another sink's record is not read at all.
+      if (isUnsentEntryKey(entry.key) || (sinks !== undefined && !sinks.includes(entry.value.sink))) continue;
+      entries.push(entry);
     }
     const pending: StoredItem<DeliveryRecord>[] = [];
     let next = 0;
@@ -61,5 +64,23 @@ export class PendingDeliveries {
     };
     await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, entries.length) }, reader));
     return pending;
+  }
+
+  /**
+   * The pending records per sink, as queues: one per incident (`orderKey`), each in order, the
+   * queues ordered by their first record. A sink drains its queues so none overtakes its own.
+   */
+  async queues(sinks?: readonly SinkName[]): Promise<Map<SinkName, StoredItem<DeliveryRecord>[][]>> {
+    const bySink = new Map<SinkName, Map<string, StoredItem<DeliveryRecord>[]>>();
+    for (const item of await this.records(sinks)) {
+      const byIncident = bySink.get(item.value.sink) ?? new Map<string, StoredItem<DeliveryRecord>[]>();
+      bySink.set(item.value.sink, byIncident);
+      const queue = byIncident.get(item.value.orderKey) ?? [];
+      byIncident.set(item.value.orderKey, queue);
+      queue.push(item);
+    }
+    const ordered = (queues: Iterable<StoredItem<DeliveryRecord>[]>) =>
+      [...queues].map((q) => q.sort(byOrder)).sort((a, b) => byOrder(a[0]!, b[0]!));
+    return new Map([...bySink].map(([sink, byIncident]) => [sink, ordered(byIncident.values())]));
   }
 }

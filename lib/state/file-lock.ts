@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { errorCode } from "./file-record.js";
+import { errorCode, removeIfThere } from "./file-record.js";
 
 /** Takes the lock file `lock`, waiting (short, growing, jittered waits) up to `lockTimeoutMs`. Returns the token for `unlockFile`. */
 export async function takeFileLock(
@@ -72,5 +72,5 @@ async function breakIfStale(lock: string, staleMs: number): Promise<boolean> {
 export async function unlockFile(lock: string, token: string): Promise<void> {
   // Only remove our own lock: if we stalled past the stale period, it may be someone else's now.
   const content = await fs.readFile(lock, "utf8").catch(() => undefined);
-  if (content === token) await fs.rm(lock, { force: true });
+  if (content === token) await removeIfThere(lock);
 }

@@ -128,6 +128,15 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** Unlinks `file`; already gone is fine. (`fs.rm` with `force` stats it first: one more trip through libuv's pool.) */
+export async function removeIfThere(file: string): Promise<void> {
+  try {
+    await fs.unlink(file);
+  } catch (error) {
+    if (errorCode(error) !== "ENOENT") throw error;
+  }
+}
+
 export async function exists(file: string): Promise<boolean> {
   try {
     await fs.access(file);

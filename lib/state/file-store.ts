@@ -11,6 +11,7 @@
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { DirSyncs } from "./dir-sync.js";
 import { takeFileLock, unlockFile } from "./file-lock.js";
 import {
   SUFFIX,
@@ -21,7 +22,7 @@ import {
   keyOfFileName,
   newEtag,
   readRecord,
-  syncDir,
+  removeIfThere,
   toJsonValue,
   writeTemp,
   type UnreadableFile,
@@ -64,6 +65,8 @@ export class FileStateStore implements StateStore {
   readonly #io: QuarantineIo;
   /** In-process queue per file, so one process's writers wait in line instead of spinning on the lock file. */
   readonly #queues = new Map<string, Promise<void>>();
+  /** One directory fsync for the writers that wait at the same time (`dir-sync.ts`). */
+  readonly #dirSyncs = new DirSyncs();
 
   constructor(dir: string, options: FileStateStoreOptions = {}) {
     if (dir === "") throw new TypeError("FileStateStore needs a directory; set WATCHDOG_STATE_DIR.");
@@ -104,23 +107,26 @@ export class FileStateStore implements StateStore {
     // The temp file is written (and fsynced) before taking the lock, so the lock
     // is held only for read-compare-rename.
     const temp = await writeTemp(file, { key, etag, value: toJsonValue(value) });
+    // After a rename the temp name is gone: no call to remove it (each is one more trip through libuv's pool).
+    const moved = { renamed: false };
     try {
       if (options.ifNotExists) {
-        const created = await this.#create(temp, file);
+        const created = await this.#create(temp, file, moved);
         if (!created) return { ok: false };
       } else {
         const done = await this.#withLock(file, async () => {
           if (options.ifMatch !== undefined && !(await this.#matches(file, options.ifMatch))) return false;
           await fs.rename(temp, file);
+          moved.renamed = true;
           return true;
         });
         if (!done) return { ok: false };
       }
-      await syncDir(path.dirname(file));
+      await this.#dirSyncs.sync(path.dirname(file));
       return { ok: true, etag };
     } finally {
-      // Gone after a rename; a second name for the file after a link; unused otherwise.
-      await fs.rm(temp, { force: true });
+      // A second name for the file after a link; unused after a refusal.
+      if (!moved.renamed) await removeIfThere(temp);
     }
   }
 
@@ -138,7 +144,7 @@ export class FileStateStore implements StateStore {
         throw error;
       }
     });
-    if (deleted) await syncDir(path.dirname(file));
+    if (deleted) await this.#dirSyncs.sync(path.dirname(file));
     return deleted;
   }
 
@@ -190,13 +196,13 @@ export class FileStateStore implements StateStore {
         await fs.unlink(file);
         return true;
       });
-      if (removed) await syncDir(path.dirname(file));
+      if (removed) await this.#dirSyncs.sync(path.dirname(file));
       return removed;
     });
   }
 
   /** Creates `file` from `temp` only if it does not exist: atomic across processes. */
-  async #create(temp: string, file: string): Promise<boolean> {
+  async #create(temp: string, file: string, moved: { renamed: boolean }): Promise<boolean> {
     try {
       await fs.link(temp, file);
       return true;
@@ -209,6 +215,7 @@ export class FileStateStore implements StateStore {
     return this.#withLock(file, async () => {
       if (await exists(file)) return false;
       await fs.rename(temp, file);
+      moved.renamed = true;
       return true;
     });
   }
