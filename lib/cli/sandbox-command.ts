@@ -8,8 +8,11 @@ export const sandboxCommand: Command = {
 Starts the built-in simulator — Entra ID, Microsoft Graph, Nylas v3 and four
 alert sinks as HTTPS servers on 127.0.0.1 — and runs the real code against
 it: a scan, a grant that breaks and the alerts it raises, a rotation with its
-propagation wait, users moving to the new secret, escalation, retirement, and
-the health endpoint, and doctor on a healthy and a broken tenant. Time is simulated; nothing leaves this machine.
+propagation wait (it pages nobody), users moving to the new secret, the
+migration paging once it turns critical, retirement, doctor on a healthy and a
+broken tenant, and health finding a timer that stopped (503, watchdog.stale).
+Alerts are grouped per incident in a stable order, so two runs differ only in
+ids, ports and dates. Time is simulated; nothing leaves this machine.
 
 --verbose also shows the product's own log lines.
 

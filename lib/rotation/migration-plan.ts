@@ -117,7 +117,8 @@ export function pendingKeys(plans: readonly KeyPlan[]): Set<string> {
 
 /** The resolve notes say what is true now. */
 export const NOTHING_SUPERSEDED_NOTE = "No superseded secret is depended on.";
-export const MIGRATION_COMPLETE_NOTE = "Migration complete: no valid grant depends on a superseded secret.";
+export const MIGRATION_COMPLETE_NOTE =
+  "Migration complete: 0 users left on the old secret; every valid grant uses the current one.";
 
 export function movedNote(moved: readonly KeyPlan[]): string {
   const n = moved.reduce((sum, p) => sum + p.inferred, 0);

@@ -44,7 +44,10 @@ export function rotationBlockedSignal(problem: ScanProblem, mode: RotationMode):
 }
 
 export function rotationUnblocked(): Resolution {
-  return { key: ROTATION_BLOCKED_KEY, note: "The connector and its app registration are readable again." };
+  return {
+    key: ROTATION_BLOCKED_KEY,
+    note: "The connector and its app registration are readable again: the connector's secret can be rotated.",
+  };
 }
 
 /** Another installation's keys are on the app and this one was not told `--adopt`: it changed nothing. */
@@ -77,7 +80,7 @@ export function installationConflictSignal(
 export function installationSettled(appId: string, installationId: string): Resolution {
   return {
     key: installationConflictKey(appId),
-    note: `Installation ${installationId} manages the connector.`,
+    note: `Installation ${installationId} manages the connector's secret now; another installation is refused and changes nothing.`,
   };
 }
 
@@ -104,7 +107,10 @@ export function rotationSucceededAnnouncement(
 
 /** A rotation that succeeded resolves the failure before it. */
 export function rotationRecovered(appId: string, rotationId: string): Resolution {
-  return { key: rotationFailedKey(appId), note: `Rotation ${rotationId} succeeded.` };
+  return {
+    key: rotationFailedKey(appId),
+    note: `Rotation ${rotationId} succeeded: the connector holds a new secret that Entra accepts.`,
+  };
 }
 
 /** A failed rotation: critical when what the connector holds is expired or within ALERT_BEFORE_DAYS. */

@@ -2,7 +2,7 @@
  * Day 0 on Contoso: the tenant, what `watchdog scan` sees, `watchdog serve`
  * receiving Nylas' webhooks, and a user's grant that breaks and is alerted.
  */
-import { scanCredentials } from "../watch/scan.js";
+import { scanCredentials, scanExitCode, type ScanSummary } from "../watch/scan.js";
 import { formatScanTable } from "../watch/format-scan.js";
 import { describeAlerts, indent } from "./describe.js";
 import { GOOGLE_USERS, MICROSOFT_USERS, type Contoso } from "./contoso.js";
@@ -36,11 +36,16 @@ export async function scanChapter({ heading, say, deps, config }: Contoso): Prom
       }),
     ),
   );
-  say(
-    indent(
-      "→ exit 1: Payroll sync's secret is within ALERT_BEFORE_DAYS (14); the connector's is due for rotation (≤ 60).",
-    ),
-  );
+  say(indent(`→ ${scanExit(summary, config.alerts.alertBeforeDays)}`));
+}
+
+/** The scan's exit code and the credentials that set it (the table above holds the rest). */
+function scanExit(summary: ScanSummary, alertBeforeDays: number): string {
+  const code = scanExitCode(summary);
+  const urgent = summary.soonest.filter((r) => r.status === "expired" || r.status === "critical");
+  const names = urgent.map((r) => `${r.appDisplayName ?? r.appId}'s ${r.keyId.slice(0, 8)}`).join(", ");
+  if (code === 0) return "exit 0: nothing is expired or within ALERT_BEFORE_DAYS";
+  return `exit ${code}: ${names || "a credential could not be checked"} expires within ALERT_BEFORE_DAYS (${alertBeforeDays}); a secret only due for rotation does not set it.`;
 }
 
 export function serveChapter({ heading, say, hostUrl, webhook }: Contoso): void {

@@ -18,6 +18,13 @@ function indent(text: string): string {
     .join("\n");
 }
 
+/** Doctor's exit code and what set it. */
+function doctorExit(report: Awaited<ReturnType<typeof runDoctor>>): string {
+  if (report.exitCode === 0) return "exit 0: every check passed";
+  const names = report.problems.map((p) => p.code.replace(/^check\./, "")).join(", ");
+  return `exit ${report.exitCode}: ${report.problems.length} problem(s) — ${names}`;
+}
+
 export async function doctorChapter(ctx: StoryContext): Promise<void> {
   const { sim, say, heading } = ctx;
   const regions = { us: sim.urls.nylasApiUri, eu: sim.urls.nylasEuApiUri };
@@ -25,7 +32,7 @@ export async function doctorChapter(ctx: StoryContext): Promise<void> {
   heading("watchdog doctor: a healthy tenant");
   const healthy = await runDoctor(ctx.deps(), { nylasRegions: regions });
   say(indent(formatDoctorText(healthy)));
-  say(indent(`→ exit ${healthy.exitCode}`));
+  say(indent(`→ ${doctorExit(healthy)}`));
 
   heading("watchdog doctor: the tenants of the support threads");
   const connector = sim.tenant.nylas.connector!;
@@ -46,7 +53,7 @@ export async function doctorChapter(ctx: StoryContext): Promise<void> {
       `${broken.checks.length} checks: ${c.pass} pass · ${c.warn} warn · ${c.fail} fail · ${c.skip} skip (passing checks not shown)`,
     ),
   );
-  say(indent(`→ exit ${broken.exitCode}`));
+  say(indent(`→ ${doctorExit(broken)}`));
 
   heading("watchdog doctor --secret");
   const app = sim.tenant.appByAppId(connector.settings.client_id ?? "")!;

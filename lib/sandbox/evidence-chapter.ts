@@ -118,9 +118,8 @@ async function decisionPart({ ctx, t, live }: Woodgrove, first: WatchdogPassResu
     ),
   );
   ctx.say(indent((decided?.plan ?? []).map((line) => `- ${line}`).join("\n"), "     "));
+  // The resolve's note (what is true now) heads its alerts.
   ctx.say(indent(describeAlerts(resolved)));
-  const note = resolveNote(resolved);
-  if (note !== undefined) ctx.say(indent(`Resolution note: "${note}"`));
   ctx.say(
     indent(
       `grant.reauth_requested events sent: ${reauthCount(t.sim.sinks.received)}. The original secret was made by hand, so the watchdog never\n` +
@@ -139,11 +138,13 @@ async function retirementPart(w: Woodgrove, first: WatchdogPassResult): Promise<
   ctx.clock.set(new Date(start + 121 * DAY_MS - 6 * HOUR_MS));
   w.restartSchedule();
   const second = (await live(() => true))!;
-  ctx.heading("Woodgrove, four months later: the watchdog's secret is due");
+  ctx.heading(
+    `Woodgrove, ${Math.round((Date.parse(second.startedAt) - start) / DAY_MS)} days later: the watchdog's secret is due`,
+  );
   const w1Waiting = planFor(second, w1);
   ctx.say(
     indent(
-      `Meanwhile ${NEW_USERS} new users signed up, with the watchdog's secret ${w1.slice(0, 8)}. watchdog run → exit ${second.exitCode}.\n` +
+      `Meanwhile ${NEW_USERS} new users signed up, with the watchdog's secret ${w1.slice(0, 8)}. watchdog run → exit ${second.exitCode} (${second.rotation.decision}):\n` +
         `Decision: ${second.rotation.decision} — ${second.rotation.reason}.\n` +
         `${w1.slice(0, 8)}: ${w1Waiting?.verdict} (${w1Waiting?.inferred} grants inferred to depend on it); re-authentication requests sent: ${second.migration.reauthRequested}.`,
     ),
@@ -185,14 +186,4 @@ async function afterRetirement({ ctx, t }: Woodgrove): Promise<void> {
 
 function reauthCount(receipts: readonly { body: string }[]): number {
   return receipts.filter((r) => r.body.includes('"grant.reauth_requested"')).length;
-}
-
-/** The generic webhook's resolve_note of the first resolved incident among the receipts. */
-function resolveNote(receipts: readonly { sink: string; body: string }[]): string | undefined {
-  for (const r of receipts) {
-    if (r.sink !== "webhook") continue;
-    const body = JSON.parse(r.body) as { event?: string; incident?: { resolve_note?: string | null } };
-    if (body.event === "incident.resolved" && body.incident?.resolve_note) return body.incident.resolve_note;
-  }
-  return undefined;
 }

@@ -11,6 +11,9 @@ import { listAttentionGrants } from "../grants/list-attention-grants.js";
 import { rotationIdOf } from "../rotation/marker.js";
 import { describeAlerts, indent } from "./describe.js";
 import { describeRotation } from "./describe-rotation.js";
+import { explainPassExit } from "./describe-exit.js";
+import { daysLeft } from "../watch/classify.js";
+import type { SinkReceipt } from "../sim/index.js";
 import { MICROSOFT_USERS, signInAll, type Contoso } from "./contoso.js";
 
 export async function rotationChapter({ heading, say, sim, deps, newAlerts }: Contoso): Promise<void> {
@@ -24,9 +27,28 @@ export async function rotationChapter({ heading, say, sim, deps, newAlerts }: Co
       `${requests.length} grant.reauth_requested events went to the application's webhook, one per user, e.g.:`,
     ),
   );
-  const example = JSON.parse(requests[0]?.body ?? "{}") as { grant?: unknown };
+  // Deliveries run concurrently: the example is the first by email, not the first to arrive.
+  const example = requests
+    .map((r) => JSON.parse(r.body) as { grant?: { email: string } })
+    .sort((a, b) => (a.grant?.email ?? "").localeCompare(b.grant?.email ?? ""))[0] ?? { grant: {} };
   say(indent(JSON.stringify(example.grant ?? {}, null, 2), "     "));
   say(indent(describeAlerts(reauth.filter((r) => !r.body.includes('"grant.reauth_requested"')))));
+  say(indent(pagingNote(reauth)));
+}
+
+/** The paging rule as this pass applied it: PagerDuty hears only of what is at or above PAGERDUTY_MIN_SEVERITY. */
+function pagingNote(receipts: readonly SinkReceipt[]): string {
+  const bodies = receipts.map((r) => ({ sink: r.sink, body: JSON.parse(r.body) as Record<string, unknown> }));
+  const paged = new Set(
+    bodies.filter((r) => r.sink === "pagerduty").map((r) => String(r.body.dedup_key).split(":")[0]),
+  );
+  const migration = bodies
+    .map((r) => r.body.incident as { kind?: string; severity?: string } | undefined)
+    .find((i) => i?.kind === "secret.migration");
+  return (
+    `PagerDuty (PAGERDUTY_MIN_SEVERITY critical) was paged for: ${[...paged].sort().join(", ") || "nothing"}.\n` +
+    `The rotation and the migration incident (${migration?.severity ?? "?"}) reached the other sinks${paged.has("secret.migration") ? " and PagerDuty" : " only: a routine rotation pages nobody"}.`
+  );
 }
 
 /** Adele follows her link; the application's callback must exchange the code before Nylas acts. */
@@ -36,7 +58,7 @@ async function adeleSignsIn({ say, sim, newAlerts }: Contoso, adeleLink: string)
   const code = callback.searchParams.get("code") ?? "";
   say(
     indent(
-      `Adele opens her link (GET /v3/connect/auth?…login_hint=adele…) → ${click.status} to the app's callback ${callback.origin}${callback.pathname}?code=…; Nylas has re-authenticated nothing yet.`,
+      `Adele opens her link (GET /v3/connect/auth?…login_hint=adele…) → ${click.status} to the app's callback ${callback.origin}${callback.pathname} with a one-time code in the query; Nylas has re-authenticated nothing yet.`,
     ),
   );
   // What REAUTH_REDIRECT_URI's handler does (docs/reauth-callback.md): exchange the code.
@@ -70,14 +92,23 @@ export async function reauthChapter(c: Contoso, adeleLink: string | undefined): 
   newAlerts();
 }
 
+/** The connector's secret on day 0 (made by hand): the one the first migration moves users off. */
+function originalSecretEnd({ app }: Contoso): string {
+  return app.passwordCredentials.find((p) => rotationIdOf(p.displayName) === undefined)?.endDateTime ?? "";
+}
+
+const dayOf = ({ clock, day0 }: Contoso) => Math.floor((clock.now().getTime() - day0) / DAY_MS);
+
 export async function escalationChapter(c: Contoso): Promise<void> {
-  const { heading, say, sim, clock, deps, emails, payroll, day0, newAlerts } = c;
+  const { heading, say, sim, clock, deps, emails, payroll, day0, config, newAlerts } = c;
   clock.set(new Date(day0 + 7 * DAY_MS));
-  heading("Seven days before the old secret expires");
+  const left = daysLeft(originalSecretEnd(c), clock.now());
+  heading(`${left} days before the old secret expires`);
   const escalate = await runWatchdogPass(deps());
   say(
     indent(
-      `watchdog run: ${escalate.migration.dependents} users still on the old secret, which now expires within ALERT_BEFORE_DAYS → the migration incident escalates.`,
+      `watchdog run: ${escalate.migration.dependents} users still on the old secret, which now expires within ALERT_BEFORE_DAYS (${config.alerts.alertBeforeDays})\n` +
+        `→ the migration incident turns critical, and only now pages PagerDuty.`,
     ),
   );
   say(indent(describeAlerts(newAlerts())));
@@ -97,17 +128,17 @@ export async function escalationChapter(c: Contoso): Promise<void> {
   const fixed = await runWatchdogPass(deps());
   say(
     indent(
-      `Day 8: Payroll sync's owners (paged on day 0) create a new secret and delete the old one. watchdog run → exit ${fixed.exitCode}:`,
+      `Day ${dayOf(c)}: Payroll sync's owners (paged on day 0) create a new secret and delete the old one. watchdog run → ${await explainPassExit(fixed, deps().incidents)}`,
     ),
   );
-  say(indent(describeAlerts(newAlerts().filter((r) => !r.body.includes("secret.migration")))));
+  say(indent(describeAlerts(newAlerts())));
 
   clock.advance(DAY_MS);
   await signInAll(sim, emails.slice(151));
   const done = await sweepGrants(deps());
   say(
     indent(
-      `The last ${MICROSOFT_USERS - 151} users sign in again. watchdog sweep: ${done.onSupersededSecrets} left on the old secret.`,
+      `Day ${dayOf(c)}: the last ${MICROSOFT_USERS - 151} users sign in again. watchdog sweep: ${done.onSupersededSecrets} left on the old secret.`,
     ),
   );
   say(indent(describeAlerts(newAlerts())));
@@ -143,7 +174,8 @@ export async function expiryChapter({
 export async function secondRotationChapter(c: Contoso): Promise<void> {
   const { heading, say, sim, clock, deps, emails, app, day0, newAlerts } = c;
   clock.set(new Date(day0 + 141 * DAY_MS));
-  heading("Four months later: the watchdog's own secret is due");
+  const own = app.passwordCredentials.find((p) => rotationIdOf(p.displayName) !== undefined);
+  heading(`The watchdog's own secret is due: ${daysLeft(own?.endDateTime, clock.now())} days left`);
   const second = await runWatchdogPass(deps());
   say(indent(describeRotation(second, sim)));
   newAlerts();

@@ -19,10 +19,10 @@ import { streamLogger, type Logger } from "../logger.js";
 import { startSimulator } from "../sim/index.js";
 import { startHost, type RunningHost } from "../host/serve.js";
 import type { TriggerDescriptor } from "../host/trigger.js";
-import { readHealth } from "../health.js";
 import { indent } from "./describe.js";
 import { installationsChapter } from "./installations-chapter.js";
 import { evidenceChapter } from "./evidence-chapter.js";
+import { healthChapter } from "./health-chapter.js";
 import { contosoEmails, contosoEnv, freePort, seedContoso, type Contoso } from "./contoso.js";
 import { grantBreaksChapter, scanChapter, serveChapter, tenantChapter } from "./contoso-chapters.js";
 import {
@@ -121,7 +121,12 @@ export async function runSandbox(io: StoryIo, options: SandboxOptions): Promise<
     await secondRotationChapter(contoso);
 
     for (const chapter of options.chapters ?? []) await chapter(ctx);
-    await healthChapter(ctx);
+    await healthChapter(ctx, { day0, host, newAlerts: contoso.newAlerts });
+    // ── SELF-CHECK CHAPTER GOES HERE (issue 12) ──────────────────────────────────────────────
+    // When lib/selfcheck/ lands: the daily self-check runs doctor's checks as the deployed
+    // identity; break one (e.g. remove the watchdog's ownership of the app) and show the
+    // setup.broken:<check> incident it opens, then fix it and show the resolve. Contoso's
+    // tenant and `contoso.newAlerts` are what it needs, as healthChapter above.
     await installationsChapter(ctx);
     await evidenceChapter(ctx);
     totals(ctx);
@@ -131,25 +136,6 @@ export async function runSandbox(io: StoryIo, options: SandboxOptions): Promise<
     await sim.close();
     rmSync(stateDir, { recursive: true, force: true });
   }
-}
-
-async function healthChapter({ heading, say, deps }: StoryContext): Promise<void> {
-  heading("GET /api/health");
-  const health = await readHealth(deps());
-  say(
-    indent(
-      JSON.stringify(
-        {
-          status: health.status,
-          lastRuns: health.lastRuns,
-          nextExpiry: health.nextExpiry,
-          openIncidentCount: health.openIncidentCount,
-        },
-        null,
-        2,
-      ),
-    ),
-  );
 }
 
 function totals({ heading, say, sim }: StoryContext): void {

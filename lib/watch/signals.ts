@@ -5,10 +5,13 @@
 import type { Signal } from "../incidents/incident.js";
 import type { CredentialReport, ScanProblem } from "./scan.js";
 
-/** Expiry incidents this pass no longer raised (a rotated secret, a removed one) are resolved with this note. */
+/**
+ * Expiry incidents this pass no longer raised (a rotated secret, a removed one) are resolved with
+ * this note: what this pass found, not a guess at what someone did.
+ */
 export const STALE_EXPIRY = {
   kind: "secret.expiring",
-  note: "The secret was rotated, removed, or is no longer close to expiry.",
+  note: "This pass finds the secret no longer on the app, or no longer expiring within ALERT_BEFORE_DAYS: nothing is about to expire.",
 } as const;
 
 export function expiringSignal(r: CredentialReport, role: "watched"): Signal {
@@ -48,5 +51,5 @@ export function unreadableSignal(problem: ScanProblem & { appId: string }): Sign
 
 export const READABLE_AGAIN = {
   kind: "watch.unreadable",
-  note: "The watched app can be read again.",
+  note: "The watched app can be read again: its secrets are watched again.",
 } as const;

@@ -38,11 +38,13 @@ export function valueOf(value: Details[string]): string {
   return String(value);
 }
 
-/** Cuts `text` to at most `max` characters, ending with "…" when it had to. */
+/**
+ * Cuts `text` to at most `max` characters, ending with "…" when it had to: at a
+ * word boundary (`truncateAtWord`), so a summary cut for a chat header never
+ * ends mid-word ("…is invalid: the us").
+ */
 export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  if (max <= 1) return text.slice(0, Math.max(0, max));
-  return `${text.slice(0, max - 1)}…`;
+  return truncateAtWord(text, max);
 }
 
 /**
@@ -84,6 +86,8 @@ export function viewOf(notification: Notification): NotificationView {
   if (notification.type === "incident") {
     const incident = notification.incident;
     const resolved = notification.event === "incident.resolved";
+    // A resolve leads with what is true now; the problem it was stays, as "Was", for context.
+    const note = resolved ? incident.resolveNote : undefined;
     const context = [
       `secret-watchdog · ${incident.key}`,
       `first seen ${incident.firstSeen}`,
@@ -94,12 +98,15 @@ export function viewOf(notification: Notification): NotificationView {
     return {
       tone: resolved ? "resolved" : "firing",
       severity: incident.severity,
-      title: `${EVENT_PREFIX[notification.event] ?? ""}${incident.summary}`,
-      facts: Object.entries(incident.details).map(([k, v]) => ({ label: labelOf(k), value: valueOf(v) })),
+      title: `${EVENT_PREFIX[notification.event] ?? ""}${note ?? incident.summary}`,
+      facts: [
+        ...(note !== undefined ? [{ label: "Was", value: incident.summary }] : []),
+        ...Object.entries(incident.details).map(([k, v]) => ({ label: labelOf(k), value: valueOf(v) })),
+      ],
       remediation: resolved ? [] : incident.remediation,
       links: resolved ? [] : incident.links,
       context,
-      note: resolved ? incident.resolveNote : undefined,
+      note,
     };
   }
   const a = notification.announcement;

@@ -186,7 +186,8 @@ describe("the migration incident: waiting → done", () => {
   it("the sweep and the pass resolve it with the same record and note", () => {
     expect(after.get("sweep")).toMatchObject({
       status: "resolved",
-      resolveNote: "Migration complete: no valid grant depends on a superseded secret.",
+      resolveNote:
+        "Migration complete: 0 users left on the old secret; every valid grant uses the current one.",
     });
     expect(after.get("pass")).toEqual(after.get("sweep"));
   });

@@ -110,8 +110,10 @@ describe("Slack Block Kit message", () => {
     const message = formatSlackMessage(resolved);
     assertValidBlockKit(message);
     expect(message.blocks[0]).toMatchObject({
-      text: { text: "✅ Resolved: Grant for <alice> & bob is invalid" },
+      text: { text: "✅ Resolved: valid <again>" },
     });
+    // The header says what is true now; the problem it was follows as "Was".
+    expect(JSON.stringify(message)).toContain("Grant for &lt;alice&gt; &amp; bob is invalid");
     expect(message.blocks.map((b) => b.type)).not.toContain("actions");
     expect(JSON.stringify(message)).toContain("valid &lt;again&gt;");
     expect(JSON.stringify(message)).not.toContain("Remediation");

@@ -88,7 +88,9 @@ describe("Teams Workflows message (Adaptive Card)", () => {
     );
     assertValidCard(message);
     const card = message.attachments[0].content;
-    expect(card.body[0]).toMatchObject({ text: `Resolved: ${incident.summary}`, color: "Good" });
+    expect(card.body[0]).toMatchObject({ text: "Resolved: valid again", color: "Good" });
+    // The problem it was follows as "Was".
+    expect(JSON.stringify(card)).toContain(incident.summary);
     expect(JSON.stringify(card)).not.toContain("Remediation");
     expect(JSON.stringify(card)).toContain("valid again");
     expect(card.actions).toEqual([]);
