@@ -22,6 +22,7 @@ import type { TriggerDescriptor } from "../host/trigger.js";
 import { indent } from "./describe.js";
 import { installationsChapter } from "./installations-chapter.js";
 import { evidenceChapter } from "./evidence-chapter.js";
+import { selfCheckChapter } from "./self-check-chapter.js";
 import { healthChapter } from "./health-chapter.js";
 import { contosoEmails, contosoEnv, freePort, seedContoso, type Contoso } from "./contoso.js";
 import { grantBreaksChapter, scanChapter, serveChapter, tenantChapter } from "./contoso-chapters.js";
@@ -122,11 +123,7 @@ export async function runSandbox(io: StoryIo, options: SandboxOptions): Promise<
 
     for (const chapter of options.chapters ?? []) await chapter(ctx);
     await healthChapter(ctx, { day0, host, newAlerts: contoso.newAlerts });
-    // ── SELF-CHECK CHAPTER GOES HERE (issue 12) ──────────────────────────────────────────────
-    // When lib/selfcheck/ lands: the daily self-check runs doctor's checks as the deployed
-    // identity; break one (e.g. remove the watchdog's ownership of the app) and show the
-    // setup.broken:<check> incident it opens, then fix it and show the resolve. Contoso's
-    // tenant and `contoso.newAlerts` are what it needs, as healthChapter above.
+    await selfCheckChapter(ctx, { newAlerts: contoso.newAlerts });
     await installationsChapter(ctx);
     await evidenceChapter(ctx);
     totals(ctx);

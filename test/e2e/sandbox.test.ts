@@ -185,5 +185,20 @@ describe("watchdog sandbox", () => {
       /• watchdog\.stale resolved, critical: "Every timer has finished a pass recently again\."/,
     );
     expect(health).toMatch(/GET \/api\/health → 200 \{"status":"ok"/);
+
+    // Self-check: doctor's checks as the deployed identity raise setup.broken:app.permission (it
+    // pages: rotation cannot work), health is degraded; granted and restarted, it resolves.
+    const selfCheck = out.slice(
+      out.indexOf("The self-check: a redeploy without the Graph permission"),
+      out.indexOf("A second installation"),
+    );
+    expect(selfCheck).toMatch(/open: setup\.broken:app\.permission/);
+    expect(selfCheck).toMatch(
+      /• setup\.broken:app\.permission triggered, critical[\s\S]*?PagerDuty {2}trigger dedup_key=setup\.broken:app\.permission/,
+    );
+    expect(selfCheck).toMatch(/Health: DEGRADED[\s\S]*?→ exit 1: degraded — the setup is broken/);
+    expect(selfCheck).toMatch(
+      /• setup\.broken:app\.permission resolved, critical: "The self-check passes app\.permission again/,
+    );
   });
 });
