@@ -177,6 +177,7 @@ afterAll(async () => {
   await w?.close();
 });
 
+// fidelity: F1
 describe("credentials echoed in error bodies reach no output", () => {
   it("the scenario exercised the paths: echoes were answered, alerts sent, state written, errors reported", () => {
     expect(w.sim.requests.some((r) => r.service === "entra" && r.status === 400)).toBe(true);
