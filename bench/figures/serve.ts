@@ -36,7 +36,7 @@ async function load(
 }
 
 /** A notification type the watchdog does not handle (answered 200 "ignored" after verification). */
-function unknownTypeDelivery(): RawRequest {
+export function unknownTypeDelivery(): RawRequest {
   const body = JSON.stringify({
     specversion: "1.0",
     type: "message.created",

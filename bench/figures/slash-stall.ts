@@ -7,17 +7,15 @@
  * unloaded value. A second, harsher figure repeats the wave every second (shown, no goal): what is
  * left there is the cost of receiving and parsing 16 KB URLs at all, which any server pays.
  */
-import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { signNylasBody } from "../../lib/grants/verify-nylas-signature.js";
 import type { Simulator } from "../../lib/sim/index.js";
 import { CLI, SIZES, log, scratch, startServerChild } from "../harness.js";
 import { percentile, type Figure } from "../table.js";
-import { NEVER, WEBHOOK_SECRET } from "./serve.js";
+import { NEVER, WEBHOOK_SECRET, unknownTypeDelivery } from "./serve.js";
 
 const ATTACKERS = 60;
 /**
@@ -60,23 +58,8 @@ function send(agent: Agent, url: URL, method: string, path: string, headers = {}
 
 /** A notification type the watchdog does not handle, freshly signed: verified, then answered 200 "ignored". */
 function delivery(agent: Agent, url: URL): Promise<Answer> {
-  const body = JSON.stringify({
-    specversion: "1.0",
-    type: "message.created",
-    source: "/google/emails/realtime",
-    id: randomUUID(),
-    time: Math.floor(Date.now() / 1000),
-    webhook_delivery_attempt: 1,
-    data: {
-      application_id: "bench",
-      object: { id: randomUUID(), grant_id: randomUUID(), object: "message" },
-    },
-  });
-  const headers = {
-    "content-type": "application/json",
-    "x-nylas-signature": signNylasBody(body, WEBHOOK_SECRET),
-  };
-  return send(agent, url, "POST", "/api/nylas/webhook", headers, body);
+  const { body, headers } = unknownTypeDelivery();
+  return send(agent, url, "POST", "/api/nylas/webhook", headers, String(body));
 }
 
 /** Deliveries one at a time at a steady pace for `seconds`; the latency of each. */
