@@ -5,6 +5,7 @@
  * with the same problem, so the two can never disagree.
  */
 import { ConfigError, CredentialError, HttpError, UsageError, errorMessage } from "../errors.js";
+import { InconsistentReadError } from "../clients/nylas-types.js";
 import { EXIT, type ExitCode } from "./io.js";
 
 /** One entry of a `--json` document's `problems`: what is wrong and what to do. */
@@ -64,6 +65,19 @@ export function failureOf(command: string, error: unknown): Failure {
       ],
     };
   }
+  if (error instanceof InconsistentReadError) {
+    // Not a bug and not an outage: Nylas's list moved under every attempt to read it whole.
+    return {
+      exitCode: EXIT.service,
+      problems: [
+        {
+          code: "service.nylas",
+          message: error.message,
+          fix: "Nylas's grant list kept changing while it was read (users signing in meanwhile); nothing was decided on the partial read. Run again; the next pass does too.",
+        },
+      ],
+    };
+  }
   return {
     exitCode: EXIT.service,
     problems: [{ code: "unexpected", message: `unexpected error: ${errorMessage(error)}`, fix: VERBOSE_FIX }],
@@ -81,6 +95,8 @@ export function failureText(command: string, error: unknown, verbose: boolean): 
     return `watchdog ${command}: ${error.message}\n`;
   if (error instanceof HttpError)
     return `watchdog ${command}: ${error.message}${error.requestId ? ` (request id ${error.requestId})` : ""}\n`;
+  if (error instanceof InconsistentReadError)
+    return `watchdog ${command}: ${error.message} ${failureOf(command, error).problems[0]!.fix}\n`;
   const stack = error instanceof Error && error.stack !== undefined ? `${error.stack}\n` : "";
   return `watchdog ${command}: unexpected error: ${errorMessage(error)}\n${verbose ? stack : `${VERBOSE_FIX}\n`}`;
 }
