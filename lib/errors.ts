@@ -8,6 +8,7 @@
 export type Service = "entra" | "graph" | "nylas" | "webhook" | "slack" | "teams" | "pagerduty" | "state";
 
 import { redact } from "./redaction.js";
+import { truncateAtWord } from "./util/truncate-at-word.js";
 
 const MAX_BODY_CHARS = 500;
 /** The longest error message kept whole: a service's words are quoted, never embedded whole. */
@@ -127,11 +128,7 @@ export function trimBody(body: string): string {
  * collapsed, cut at a word with "…" when longer than `max`.
  */
 export function excerpt(text: string, max = 300): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  if (flat.length <= max) return flat;
-  const cut = flat.slice(0, max);
-  const space = cut.lastIndexOf(" ");
-  return `${space > max / 2 ? cut.slice(0, space) : cut}…`;
+  return truncateAtWord(text.replace(/\s+/g, " ").trim(), max);
 }
 
 /** `error.message` for anything thrown, for logs. */

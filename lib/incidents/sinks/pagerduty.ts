@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import type { HttpError } from "../../errors.js";
 import type { IncidentNotification, Notification, Severity } from "../incident.js";
-import { isWebUrl, plainText, truncate, truncateAtWord } from "./render.js";
+import { isWebUrl, plainText, truncateAtWord } from "./render.js";
 import type { FormattedRequest, Sink } from "./sink.js";
 
 export const PAGERDUTY_LIMITS = { dedupKey: 255, summary: 1024, detailValue: 1024, details: 100 } as const;
@@ -99,7 +99,7 @@ function customDetails(notification: IncidentNotification): Record<string, unkno
   const incident = notification.incident;
   const details: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(incident.details).slice(0, PAGERDUTY_LIMITS.details)) {
-    details[k] = typeof v === "string" ? truncate(v, PAGERDUTY_LIMITS.detailValue) : v;
+    details[k] = typeof v === "string" ? truncateAtWord(v, PAGERDUTY_LIMITS.detailValue) : v;
   }
   return {
     ...details,
@@ -107,7 +107,7 @@ function customDetails(notification: IncidentNotification): Record<string, unkno
     event: notification.event,
     first_seen: incident.firstSeen,
     notification: incident.notifications,
-    remediation: incident.remediation.map((s) => truncate(s, PAGERDUTY_LIMITS.detailValue)),
+    remediation: incident.remediation.map((s) => truncateAtWord(s, PAGERDUTY_LIMITS.detailValue)),
   };
 }
 

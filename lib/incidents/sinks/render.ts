@@ -4,6 +4,9 @@
  */
 import type { Details, Link, Notification, Severity } from "../incident.js";
 
+// Cut at a word so a summary cut for a chat header never ends mid-word ("…is invalid: the us").
+export { truncateAtWord } from "../../util/truncate-at-word.js";
+
 export interface NotificationView {
   /** "firing" for trigger/repeat, "resolved", or "announcement" for one-shot events. */
   tone: "firing" | "resolved" | "announcement";
@@ -39,15 +42,6 @@ export function valueOf(value: Details[string]): string {
 }
 
 /**
- * Cuts `text` to at most `max` characters, ending with "…" when it had to: at a
- * word boundary (`truncateAtWord`), so a summary cut for a chat header never
- * ends mid-word ("…is invalid: the us").
- */
-export function truncate(text: string, max: number): string {
-  return truncateAtWord(text, max);
-}
-
-/**
  * Plain text for a field that renders no markup but is shown on one line
  * (PagerDuty's summary): control characters, line breaks among them, become
  * spaces, so tenant text cannot forge a second line.
@@ -55,21 +49,6 @@ export function truncate(text: string, max: number): string {
 export function plainText(text: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
   return text.replace(/[\u0000-\u001f\u007f]+/g, " ");
-}
-
-/**
- * Cuts `text` to at most `max` characters at a word boundary, ending with "…"
- * when it had to; a single word longer than half of `max` is cut inside.
- * Never leaves half of a surrogate pair behind.
- */
-export function truncateAtWord(text: string, max: number): string {
-  if (text.length <= max) return text;
-  if (max <= 1) return text.slice(0, Math.max(0, max));
-  let head = text.slice(0, max - 1);
-  const space = head.search(/\s\S*$/);
-  if (space > max / 2) head = head.slice(0, space);
-  else if (/[\ud800-\udbff]$/.test(head)) head = head.slice(0, -1);
-  return `${head.trimEnd()}…`;
 }
 
 /** Only absolute http(s) URLs become buttons: a chat service refuses the whole message for one bad URL. */

@@ -4,7 +4,7 @@
  * here: https://api.slack.com/reference/block-kit/blocks
  */
 import type { Notification } from "../incident.js";
-import { isWebUrl, truncate, viewOf, type NotificationView } from "./render.js";
+import { isWebUrl, truncateAtWord, viewOf, type NotificationView } from "./render.js";
 import { chatWebhookSink, type Sink } from "./sink.js";
 
 export const SLACK_LIMITS = {
@@ -75,7 +75,7 @@ export function formatSlackMessage(notification: Notification): SlackMessage {
       type: "header",
       text: {
         type: "plain_text",
-        text: truncate(`${emoji} ${view.title}`, SLACK_LIMITS.headerText),
+        text: truncateAtWord(`${emoji} ${view.title}`, SLACK_LIMITS.headerText),
         emoji: true,
       },
     },
@@ -111,7 +111,7 @@ export function formatSlackMessage(notification: Notification): SlackMessage {
       type: "button" as const,
       text: {
         type: "plain_text" as const,
-        text: truncate(l.title === "" ? l.url : l.title, SLACK_LIMITS.buttonText),
+        text: truncateAtWord(l.title === "" ? l.url : l.title, SLACK_LIMITS.buttonText),
       },
       url: l.url,
       action_id: `link-${i}`,

@@ -5,7 +5,7 @@
  * https://learn.microsoft.com/microsoftteams/platform/bots/how-to/format-your-bot-messages
  */
 import type { Notification } from "../incident.js";
-import { isWebUrl, truncate, viewOf, type NotificationView } from "./render.js";
+import { isWebUrl, truncateAtWord, viewOf, type NotificationView } from "./render.js";
 import { chatWebhookSink, type Sink } from "./sink.js";
 
 /** Serialized body budget, a margin under Teams' 28 KB message limit. */
@@ -96,7 +96,7 @@ function build(
   // Every text below may carry tenant-controlled words (app names, emails, service errors): cut, then escaped.
   const t = (text: string, max: number) => {
     if (text.length > max) cut = true;
-    return escapeTeamsMarkdown(truncate(text, max));
+    return escapeTeamsMarkdown(truncateAtWord(text, max));
   };
   const body: TeamsElement[] = [
     {
@@ -146,7 +146,7 @@ function build(
   if (links.length > MAX_ACTIONS || links.length < view.links.length) cut = true;
   const actions: TeamsAction[] = links.slice(0, MAX_ACTIONS).map((l) => ({
     type: "Action.OpenUrl",
-    title: truncate(l.title === "" ? "Open" : l.title, 80),
+    title: truncateAtWord(l.title === "" ? "Open" : l.title, 80),
     url: l.url,
   }));
   const context = view.context.map((c) => t(c, 300));
