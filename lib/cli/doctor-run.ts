@@ -53,14 +53,13 @@ export async function runDoctorCommand(
 
   if (values.secret === true) {
     const secret = await readSecret({ stdin: io.stdin, prompt: (t) => io.err(t) });
-    // Second line of defence: anything printed or logged from here on is scrubbed of the value.
+    // Second line of defence: the process's redactor, which every output passes, now knows the value.
     deps.redactor.add(secret);
-    const out = (text: string) => io.out(deps.redactor.redact(text));
     const result = await checkCandidateSecret(deps, secret, {
       ...doctorOptions,
       ...(options.checkClientSecret ? { checkClientSecret: options.checkClientSecret } : {}),
     });
-    out(json ? secretJson(result) : secretText(result));
+    io.out(json ? secretJson(result) : secretText(result));
     return result.exitCode;
   }
 
