@@ -5,9 +5,6 @@
  */
 import { oneLine, outputRedactor, type Redactor } from "./redaction.js";
 
-// The redactor lives with the other output choke points; logger users keep importing it from here.
-export { Redactor } from "./redaction.js";
-
 export interface Logger {
   debug(message: string, ...args: unknown[]): void;
   info(message: string, ...args: unknown[]): void;

@@ -5,7 +5,7 @@
  */
 import { RestError } from "@azure/data-tables";
 import { HttpError } from "../errors.js";
-import type { Redactor } from "../logger.js";
+import type { Redactor } from "../redaction.js";
 
 /** A service or network failure as an `HttpError` that says what to check; anything else unchanged. */
 export function tableError(error: unknown, what: string, description: string, redactor: Redactor): unknown {

@@ -8,7 +8,7 @@
  * import, which the file-store paths (CLI) should not pay.
  */
 import { TableClient, odata, type TableServiceClientOptions } from "@azure/data-tables";
-import { Redactor } from "../logger.js";
+import { Redactor } from "../redaction.js";
 import { parseConnectionString } from "./table-connection.js";
 import { moveToQuarantine, type QuarantineIo } from "./quarantine.js";
 import {
