@@ -5,7 +5,8 @@
  * report — and a service that echoed a credential must not get it sent to
  * whoever called the route.
  */
-import type { HttpHandler, HttpResponseInit } from "@azure/functions";
+import type { HttpResponseInit } from "@azure/functions";
+import type { HttpTrigger } from "./trigger.js";
 import { outputRedactor } from "../redaction.js";
 
 /** The answer with its string or JSON body redacted; streams and binary bodies pass as they are. */
@@ -17,13 +18,15 @@ export function redactAnswer(init: HttpResponseInit): HttpResponseInit {
   return out;
 }
 
-const wrapped = new WeakMap<HttpHandler, HttpHandler>();
+type Handler = HttpTrigger["handler"];
+
+const wrapped = new WeakMap<Handler, Handler>();
 
 /**
  * The handler, answering through `redactAnswer`. One wrapper per handler, so the Functions host
  * and `watchdog serve` are given the very same function for a route.
  */
-export function redactingHandler(handler: HttpHandler): HttpHandler {
+export function redactingHandler(handler: Handler): Handler {
   let out = wrapped.get(handler);
   if (out === undefined) {
     out = async (request, context) => redactAnswer(await handler(request, context));

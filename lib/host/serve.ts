@@ -57,7 +57,12 @@ export interface RunningHost {
 function httpRoutes(triggers: readonly TriggerDescriptor[]): Map<string, HttpTrigger> {
   const routes = new Map<string, HttpTrigger>();
   for (const trigger of triggers) {
-    if (trigger.kind === "http") routes.set(`${ROUTE_PREFIX}/${trimTrailingSlashes(trigger.route)}`, trigger);
+    // Wrapped once here, not per request: the same redacting handler the Functions host is given.
+    if (trigger.kind === "http")
+      routes.set(`${ROUTE_PREFIX}/${trimTrailingSlashes(trigger.route)}`, {
+        ...trigger,
+        handler: redactingHandler(trigger.handler),
+      });
   }
   return routes;
 }
@@ -104,8 +109,7 @@ async function answer(
   }
   const body = method === "GET" || method === "HEAD" ? undefined : await readBody(req, MAX_BODY_BYTES);
   const request = lazyHttpRequest({ method, url, headers: flatHeaders(req), body });
-  const handler = redactingHandler(route.handler);
-  await writeResponse(res, await handler(request, contextFor(route.name, host.logger)));
+  await writeResponse(res, await route.handler(request, contextFor(route.name, host.logger)));
 }
 
 export async function startHost(options: ServeOptions): Promise<RunningHost> {
