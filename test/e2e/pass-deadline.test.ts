@@ -14,14 +14,9 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startWorld, type World } from "../helpers/world.js";
 import { runWatchdog } from "../helpers/cli.js";
-import { loadConfig } from "../../lib/config.js";
-import { silentLogger } from "../../lib/logger.js";
-import { GraphClient } from "../../lib/clients/graph.js";
-import { createGraphCredential } from "../../lib/clients/credential.js";
 import { FileStateStore } from "../../lib/state/file-store.js";
 import { readPassRecord } from "../../lib/rotation/pass-record.js";
 import { startSimulator } from "../../lib/sim/index.js";
-import type { DepsOverrides } from "../../lib/deps.js";
 import type { Incident } from "../../lib/incidents/incident.js";
 import type { PassOptions, WatchdogPassResult } from "../../lib/watchdog-pass.js";
 import { FUNCTION_TIMEOUT_MS, PASS_BUDGET_MS } from "../../lib/config/function-timeout.js";
@@ -35,32 +30,13 @@ afterEach(async () => {
 const HOUR = { "retry-after": "3600" };
 const TOKEN = /\/oauth2\/v2\.0\/token$/;
 
-/**
- * Graph as the pass builds it, but with the credential's waits on the world's clock too (deps.ts
- * leaves them on the system clock), so a throttled token request does not wait in real time.
- */
-function onWorldClock(w: World): DepsOverrides {
-  const config = loadConfig(w.env);
-  return {
-    graph: async () =>
-      GraphClient.create({
-        credential: await createGraphCredential(config.azure, {
-          sleep: (ms, abort) => w.clock.sleep(ms, abort),
-        }),
-        endpoint: config.azure.graphEndpoint,
-        clock: w.clock,
-        logger: silentLogger,
-      }),
-  };
-}
-
 /** One pass, and how long it took on the shared clock. */
 async function timedPass(
   w: World,
   options: PassOptions = {},
 ): Promise<{ result: WatchdogPassResult; tookMs: number }> {
   const start = w.clock.now().getTime();
-  const result = await w.pass(options, {}, onWorldClock(w));
+  const result = await w.pass(options);
   return { result, tookMs: w.clock.now().getTime() - start };
 }
 
@@ -79,7 +55,7 @@ describe("a pass under its deadline", () => {
   it("Entra answering 429 with Retry-After: 3600: the pass ends within its deadline, exits 3 and names Entra; the last complete record stays", async () => {
     world = await startWorld();
     const w = world;
-    const complete = await w.pass({}, {}, onWorldClock(w));
+    const complete = await w.pass();
     expect(complete.exitCode).not.toBe(3);
     w.sim.faults.add({
       service: "entra",
@@ -208,7 +184,7 @@ describe("a pass under its deadline", () => {
     expect(w.sim.requests.filter((r) => r.service === "nylas" && r.method === "PATCH")).toEqual([]);
     expect(await firingKeys(w)).toContainEqual(expect.stringMatching(`^secret\\.expiring:${appId}:`));
 
-    const next = await w.pass({}, {}, onWorldClock(w));
+    const next = await w.pass();
     expect(next.stopped).toBeUndefined();
     expect(next.rotation.decision).toBe("rotated");
     expect((await storedRecord(w))!.stopped).toBeUndefined();
