@@ -4,7 +4,7 @@
  * (0 ok · 1 attention · 2 bad usage/config · 3 service unreachable or refusing).
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { errorMessage } from "../errors.js";
+import { UsageError, errorMessage } from "../errors.js";
 import { streamLogger } from "../logger.js";
 import type { TriggerDescriptor } from "../host/trigger.js";
 import { EXIT, redactedIo, type CliIo, type ExitCode } from "./io.js";
@@ -97,12 +97,8 @@ export async function runCli(
   } catch (error) {
     io.err(`watchdog ${command.name}: ${errorMessage(error)}\n\n${commandHelp(command)}`);
     if (takesJson && rest.includes("--json")) {
-      const problem = {
-        code: "usage",
-        message: errorMessage(error),
-        fix: `Run 'watchdog ${command.name} --help'.`,
-      };
-      io.out(failureDocument(schemaOf(command.name), { exitCode: EXIT.usage, problems: [problem] }));
+      const usage = failureOf(command.name, new UsageError(errorMessage(error)));
+      io.out(failureDocument(schemaOf(command.name), usage));
     }
     return EXIT.usage;
   }
