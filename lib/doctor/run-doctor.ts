@@ -8,7 +8,14 @@
  * exit 2: a setting to fix, as `scan` and `run` say.
  */
 import { CredentialError, errorMessage, isHttpError } from "../errors.js";
-import { CHECK_IDS, SkipCheck, type CheckResult, type CheckStatus } from "./check.js";
+import {
+  CHECK_IDS,
+  SkipCheck,
+  type CheckId,
+  type CheckOutcome,
+  type CheckResult,
+  type CheckStatus,
+} from "./check.js";
 import { CHECKS, type CheckDefinition } from "./checks/index.js";
 import { DoctorContext, type DoctorDeps, type DoctorOptions, type DoctorService } from "./context.js";
 
@@ -44,20 +51,34 @@ export interface DoctorReport {
 const OWN_CREDENTIAL_FIX =
   "This is the watchdog's own credential (AZURE_CLIENT_ID/AZURE_CLIENT_SECRET), not the connector's: fix it as the message says, then run doctor again.";
 
-async function runOne(
+/**
+ * One check: its own outcome, `skip` when it skipped itself, else what `failed` makes of the error
+ * it threw. `watchdog doctor` and the unattended self-check (run-unattended.ts) share it and judge
+ * errors apart.
+ */
+export async function runCheck<F extends object>(
   ctx: DoctorContext,
   check: CheckDefinition,
-  refused: CredentialError[],
-): Promise<CheckResult> {
+  failed: (error: unknown) => F,
+): Promise<{ id: CheckId; title: string } & (CheckOutcome | F)> {
   const base = { id: check.id, title: check.title };
   try {
     return { ...base, ...(await check.run(ctx)) };
   } catch (error) {
     if (error instanceof SkipCheck) return { ...base, status: "skip", summary: `Skipped: ${error.message}` };
+    return { ...base, ...failed(error) };
+  }
+}
+
+function runOne(
+  ctx: DoctorContext,
+  check: CheckDefinition,
+  refused: CredentialError[],
+): Promise<CheckResult> {
+  return runCheck(ctx, check, (error): CheckOutcome => {
     if (error instanceof CredentialError) {
       refused.push(error);
       return {
-        ...base,
         status: "fail",
         summary: `Could not check: ${error.message}`,
         fix: OWN_CREDENTIAL_FIX,
@@ -67,7 +88,6 @@ async function runOne(
     ctx.logger.debug(`doctor: ${check.id} failed: ${errorMessage(error)}`);
     const http = isHttpError(error) ? error : undefined;
     return {
-      ...base,
       status: "fail",
       summary: `Could not check: ${errorMessage(error)}`,
       fix:
@@ -84,7 +104,7 @@ async function runOne(
           }
         : {}),
     };
-  }
+  });
 }
 
 export async function runDoctor(deps: DoctorDeps, options: DoctorOptions = {}): Promise<DoctorReport> {

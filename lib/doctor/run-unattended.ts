@@ -12,9 +12,10 @@
  *   evidence that the setup is broken, nor that it was fixed.
  */
 import { CredentialError, errorMessage, isHttpError } from "../errors.js";
-import { CHECK_IDS, SkipCheck, type CheckId, type CheckOutcome, type CheckStatus } from "./check.js";
+import { CHECK_IDS, type CheckId, type CheckOutcome, type CheckStatus } from "./check.js";
 import { CHECKS, type CheckDefinition } from "./checks/index.js";
 import { DoctorContext, type DoctorDeps } from "./context.js";
+import { runCheck } from "./run-doctor.js";
 
 /** A doctor status, or `unknown`: the check could not run, so it says nothing either way. */
 export type UnattendedStatus = CheckStatus | "unknown";
@@ -64,16 +65,12 @@ function thrown(error: unknown): CheckOutcome | { status: "unknown"; summary: st
   return { status: "unknown", summary: `Could not run: ${message}` };
 }
 
-async function runOne(ctx: DoctorContext, check: CheckDefinition): Promise<UnattendedResult> {
-  const base = { id: check.id, title: check.title };
-  try {
-    return { ...base, ...(await check.run(ctx)) };
-  } catch (error) {
-    if (error instanceof SkipCheck) return { ...base, status: "skip", summary: `Skipped: ${error.message}` };
+function runOne(ctx: DoctorContext, check: CheckDefinition): Promise<UnattendedResult> {
+  return runCheck(ctx, check, (error) => {
     ctx.noteError(error);
     ctx.logger.debug(`self-check: ${check.id} threw: ${errorMessage(error)}`);
-    return { ...base, ...thrown(error) };
-  }
+    return thrown(error);
+  });
 }
 
 function stringClaim(claims: Record<string, unknown>, name: string): string | null {
