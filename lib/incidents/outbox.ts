@@ -27,6 +27,7 @@ import type { StateStore, StoredItem } from "../state/store.js";
 import { attemptDelivery, type AttemptContext } from "./delivery-attempt.js";
 import { newDeliveryRecord, type DeliveryRecord } from "./delivery-record.js";
 import type { Notification, SinkName } from "./incident.js";
+import { FreshDeliveries } from "./fresh-deliveries.js";
 import { OUTBOX_DEFAULTS, type OutboxOptions } from "./outbox-options.js";
 import { claimUpkeep, runUpkeep, type UpkeepClaim } from "./outbox-upkeep.js";
 import { orphaned } from "./outbox-orphaned.js";
@@ -92,6 +93,8 @@ export class Outbox {
   readonly #logger: Logger;
   readonly #sinks: readonly Sink[];
   readonly #pending: PendingDeliveries;
+  /** What this process enqueued since the last read: a sink asked again goes on with it (`fresh-deliveries.ts`). */
+  readonly #fresh = new FreshDeliveries();
   readonly #attempt: AttemptContext;
   #warnedNoSinks = false;
 
@@ -145,6 +148,7 @@ export class Outbox {
     const result = await this.#store.put("deliveries", record.id, record, { ifNotExists: true });
     if (result.ok) {
       await this.#pending.add(record);
+      this.#fresh.add({ key: record.id, value: record, etag: result.etag });
       return true;
     }
     // Enqueued before: if a crash came between its record and its listing, list it now.
@@ -177,6 +181,7 @@ export class Outbox {
     const work: Promise<void>[] = [];
     // Read before the records: what is asked for after this may not be in them.
     const seen = options.asked?.();
+    this.#fresh.forget(options.sinks);
     for (const [name, queues] of await this.#pending.queues(options.sinks)) {
       const sink = this.#sinks.find((s) => s.name === name);
       if (sink === undefined) work.push(orphaned(this.#attempt, name, queues, report));
@@ -222,15 +227,17 @@ export class Outbox {
 
   /**
    * One sink: its queues (one per incident) drained by up to `maxConcurrency` runners. With `asked`,
-   * when more was asked for since it read its queues, it reads its own again at once instead of
-   * waiting for the other sinks to finish theirs (a slow sink would hold the others' new alerts).
+   * when more was asked for since it read its queues, it goes on at once with what this process
+   * enqueued since (or reads its own again) instead of waiting for the other sinks to finish theirs.
    */
   async #drainSink(sink: Sink, first: Queues, drain: SinkDrain): Promise<void> {
     const stats: SinkReport = { delivered: 0, failed: 0, gaveUp: 0 };
     drain.report.sinks[sink.name] = stats;
     const state = { resting: false };
     let queues = first;
+    const had = new Set<string>(); // one enqueued while the first read ran is in it and in `#fresh`
     for (let seen = drain.seen; ;) {
+      for (const item of queues.flat()) had.add(item.key);
       const waiting = await this.#drainQueues(sink, queues, drain, stats, state);
       const now = drain.asked?.();
       if (now === seen || drain.abort.aborted || state.resting) {
@@ -238,8 +245,8 @@ export class Outbox {
         return;
       }
       seen = now;
-      // Read again, so whatever was asked for before this read is in it.
-      queues = (await this.#pending.queues([sink.name])).get(sink.name) ?? [];
+      queues =
+        this.#fresh.take(sink.name, had) ?? (await this.#pending.queues([sink.name])).get(sink.name) ?? [];
     }
   }
 
