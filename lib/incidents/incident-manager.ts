@@ -17,6 +17,7 @@ import { HOUR_MS } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { StateStore, StoredItem } from "../state/store.js";
 import { BackgroundDrain, type BackgroundDeliverOptions } from "./background-drain.js";
+import { Asks } from "./drain-round.js";
 import {
   SEVERITY_RANK,
   SINK_NAMES,
@@ -77,8 +78,7 @@ export class IncidentManager {
   readonly #pageFrom: number;
   readonly #unsent: UnsentIncidents;
   readonly #background: BackgroundDrain;
-  /** Background deliveries asked for: a sink done with its round reads again when this moved. */
-  #asked = 0;
+  readonly #asks = new Asks(); // each webhook answer's ask: a sink done with its round goes on
 
   constructor(deps: IncidentManagerDeps) {
     if (!(deps.repeatHours > 0)) throw new RangeError("repeatHours must be a positive number of hours.");
@@ -89,8 +89,8 @@ export class IncidentManager {
     this.#outbox = deps.outbox;
     this.#pageFrom = SEVERITY_RANK[deps.pagerDutyMinSeverity ?? "info"];
     this.#unsent = new UnsentIncidents(deps.store, deps.clock);
-    const asked = () => this.#asked;
-    this.#background = new BackgroundDrain((deadlineMs) => this.deliver({ deadlineMs, asked }), deps.logger);
+    const drain = (deadlineMs: number) => this.deliver({ deadlineMs, ...this.#asks.options });
+    this.#background = new BackgroundDrain(drain, deps.logger);
   }
 
   /** Whether PagerDuty hears of this notification: pages at or above the minimum, and the resolve of a page. */
@@ -242,7 +242,7 @@ export class IncidentManager {
   deliver(options?: DeliverOptions): Promise<DeliverReport>;
   async deliver(options: DeliverOptions | BackgroundDeliverOptions = {}): Promise<DeliverReport | undefined> {
     if ("background" in options) {
-      this.#asked++;
+      this.#asks.ask();
       await this.#background.request(options.deadlineMs);
       return undefined;
     }

@@ -27,6 +27,7 @@ import type { StateStore, StoredItem } from "../state/store.js";
 import { attemptDelivery, type AttemptContext } from "./delivery-attempt.js";
 import { newDeliveryRecord, type DeliveryRecord } from "./delivery-record.js";
 import type { Notification, SinkName } from "./incident.js";
+import { DrainRound, emptyReport, type DeliverReport, type NextAsk, type SinkReport } from "./drain-round.js";
 import { FreshDeliveries } from "./fresh-deliveries.js";
 import { OUTBOX_DEFAULTS, type OutboxOptions } from "./outbox-options.js";
 import { claimUpkeep, runUpkeep, type UpkeepClaim } from "./outbox-upkeep.js";
@@ -36,6 +37,7 @@ import type { Sink } from "./sinks/sink.js";
 
 export { deliveryIdOf, type DeliveryRecord } from "./delivery-record.js";
 export type { OutboxOptions } from "./outbox-options.js";
+export type { DeliverReport, SinkReport } from "./drain-round.js";
 
 export interface OutboxDeps {
   store: StateStore;
@@ -57,6 +59,8 @@ export interface DeliverOptions {
    * sent what it read and sees this changed reads its pending records again, until the deadline.
    */
   asked?: (() => number) | undefined;
+  /** Resolves at the next ask: a sink with nothing new waits for it while another still sends (`drain-round.ts`). */
+  nextAsk?: NextAsk | undefined;
 }
 
 interface SinkDrain {
@@ -65,24 +69,7 @@ interface SinkDrain {
   asked: (() => number) | undefined;
   /** `asked()` when the records were read. */
   seen: number | undefined;
-}
-
-export interface SinkReport {
-  delivered: number;
-  failed: number;
-  gaveUp: number;
-}
-
-export interface DeliverReport {
-  delivered: number;
-  /** Sent and refused or unanswered this pass; pending again with back-off. */
-  failed: number;
-  /** Given up this pass (permanent refusal, or older than `giveUpAfterHours`). */
-  gaveUp: number;
-  /** Pending and not attempted this pass: backing off, leased by another driver, sink resting, deadline. */
-  waiting: number;
-  deadlineReached: boolean;
-  sinks: Partial<Record<SinkName, SinkReport>>;
+  round: DrainRound;
 }
 
 type Queues = StoredItem<DeliveryRecord>[][];
@@ -165,14 +152,7 @@ export class Outbox {
   async deliverPending(options: DeliverOptions = {}): Promise<DeliverReport> {
     const deadline = AbortSignal.timeout(options.deadlineMs ?? 60_000);
     const abort = options.abort ? AbortSignal.any([options.abort, deadline]) : deadline;
-    const report: DeliverReport = {
-      delivered: 0,
-      failed: 0,
-      gaveUp: 0,
-      waiting: 0,
-      deadlineReached: false,
-      sinks: {},
-    };
+    const report = emptyReport();
 
     const upkeep = await claimUpkeep(this.#store, this.#clock);
     // State from before the `outbox` index: list its pending records before draining, once.
@@ -182,10 +162,12 @@ export class Outbox {
     // Read before the records: what is asked for after this may not be in them.
     const seen = options.asked?.();
     this.#fresh.forget(options.sinks);
-    for (const [name, queues] of await this.#pending.queues(options.sinks)) {
+    const bySink = await this.#queuesToDrain(options);
+    const round = new DrainRound(this.#sinks.filter((s) => bySink.has(s.name)).length, options.nextAsk);
+    for (const [name, queues] of bySink) {
       const sink = this.#sinks.find((s) => s.name === name);
       if (sink === undefined) work.push(orphaned(this.#attempt, name, queues, report));
-      else work.push(this.#drainSink(sink, queues, { abort, report, asked: options.asked, seen }));
+      else work.push(this.#drainSink(sink, queues, { abort, report, asked: options.asked, seen, round }));
     }
     const results = await Promise.allSettled(work);
 
@@ -207,6 +189,15 @@ export class Outbox {
       );
     }
     return report;
+  }
+
+  /** Pending queues per sink; with `nextAsk`, every sink, so one with nothing yet takes part when asked again. */
+  async #queuesToDrain({ sinks, nextAsk }: DeliverOptions): Promise<Map<SinkName, Queues>> {
+    const bySink = await this.#pending.queues(sinks);
+    for (const { name } of nextAsk === undefined ? [] : this.#sinks) {
+      if (sinks?.includes(name) ?? true) bySink.set(name, bySink.get(name) ?? []);
+    }
+    return bySink;
   }
 
   async #upkeep(claim: UpkeepClaim, abort: AbortSignal): Promise<void> {
@@ -239,9 +230,16 @@ export class Outbox {
     for (let seen = drain.seen; ;) {
       for (const item of queues.flat()) had.add(item.key);
       const waiting = await this.#drainQueues(sink, queues, drain, stats, state);
-      const now = drain.asked?.();
-      if (now === seen || drain.abort.aborted || state.resting) {
+      let now = drain.asked?.();
+      const done = drain.abort.aborted || state.resting;
+      if (now === seen && !done && !(await drain.round.idle(drain.abort))) {
         drain.report.waiting += waiting;
+        return;
+      }
+      now = drain.asked?.();
+      if (now === seen || done || drain.abort.aborted) {
+        drain.report.waiting += waiting;
+        drain.round.leave();
         return;
       }
       seen = now;

@@ -17,7 +17,7 @@ import { CountingStore } from "./outbox-cost.js";
 import { captureLogger, grantSignal } from "./fixtures.js";
 import { MemoryStateStore } from "./memory-store.js";
 
-function slowAndHealthyWorld() {
+function slowAndHealthyWorld({ holdHealthy = true } = {}) {
   const store = new CountingStore(new MemoryStateStore());
   const clock = new ManualClock();
   const logger = captureLogger();
@@ -31,7 +31,8 @@ function slowAndHealthyWorld() {
     const target = typeof url === "string" ? url : url instanceof URL ? url.href : url.url;
     const sink = target.includes("slow") ? "slack" : "webhook";
     asked.push(sink);
-    await (sink === "slack" ? slowHeld : healthyHeld);
+    if (sink === "slack") await slowHeld;
+    else if (holdHealthy) await healthyHeld;
     sent.push({ sink, body: typeof init?.body === "string" ? init.body : "" });
     return new Response("ok", { status: 200 });
   };
@@ -89,6 +90,28 @@ describe("Outbox: a sink asked again goes on with what was enqueued here", () =>
       .filter((s) => s.sink === "slack")
       .map((s) => JSON.parse(s.body) as { event: string });
     expect(slack.map((b) => b.event)).toEqual(["incident.triggered", "incident.resolved"]);
+  });
+});
+
+describe("IncidentManager background delivery: a sink done with its alerts stays in the drain", () => {
+  it("sends the next answer's alert while the slow sink still holds the drain", async () => {
+    const w = slowAndHealthyWorld({ holdHealthy: false });
+    await w.outbox.deliverPending({ deadlineMs: 10_000 });
+    await w.incidents.raise(grantSignal("g1"));
+    await w.incidents.deliver({ background: true, deadlineMs: 0 });
+    await vi.waitFor(() => expect(w.webhookBodies()).toHaveLength(1));
+    await vi.waitFor(() => expect(w.asked).toContain("slack"));
+    // The webhook has nothing left; Slack is still sending g1. The next answer asks again.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await w.incidents.raise(grantSignal("g2"));
+    await w.incidents.deliver({ background: true, deadlineMs: 0 });
+    // Before, the webhook had left the drain: g2 waited for Slack to finish g1 (up to a minute).
+    await vi.waitFor(() => expect(w.webhookBodies()).toHaveLength(2), { timeout: 2_000 });
+    expect(w.webhookBodies()[1]).toContain("g2");
+    expect(w.sent.filter((s) => s.sink === "slack")).toHaveLength(0);
+    w.releaseSlow();
+    await w.incidents.backgroundIdle();
+    expect(w.sent.filter((s) => s.sink === "slack")).toHaveLength(2);
   });
 });
 
