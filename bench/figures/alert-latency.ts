@@ -16,6 +16,11 @@ import { percentile, type Figure } from "../table.js";
 import { NEVER, WEBHOOK_SECRET } from "./serve.js";
 
 const RATE_PER_S = 200;
+/**
+ * A rate this file store sustains on the bench machine (2 cores, one disk): each alert is about 25
+ * durable writes (the event, the incident, and per sink its record, listing, claim and settlement).
+ */
+const SUSTAINED_PER_S = 20;
 const SLOW_SINK: SinkName = "slack";
 const SLOW_MS = 2_000;
 /** What arrives later than this after the last POST is counted as never delivered. */
@@ -58,7 +63,7 @@ function logCpuShare(wallMs: number, bench: NodeJS.CpuUsage, serveMs: number): v
   );
 }
 
-async function run(sim: Simulator, all: SimGrant[], slow: boolean): Promise<Latencies> {
+async function run(sim: Simulator, all: SimGrant[], slow: boolean, ratePerS: number): Promise<Latencies> {
   const [warm, ...grants] = all;
   if (warm === undefined) throw new RangeError("no grants to notify about");
   const fault = slow
@@ -107,7 +112,7 @@ async function run(sim: Simulator, all: SimGrant[], slow: boolean): Promise<Late
     const started = Date.now();
     for (let i = 0; i < grants.length; i++) {
       // A steady rate, not a burst: each POST at its slot, however long earlier ones take.
-      const wait = started + (i * 1000) / RATE_PER_S - Date.now();
+      const wait = started + (i * 1000) / ratePerS - Date.now();
       if (wait > 0) await sleep(wait);
       const grant = grants[i]!;
       const built = sim.nylas.buildNotification("grant.expired", grant, { webhookSecret: WEBHOOK_SECRET });
@@ -146,38 +151,41 @@ async function run(sim: Simulator, all: SimGrant[], slow: boolean): Promise<Late
   return latenciesOf(sim, sent);
 }
 
-export async function alertLatency(sim: Simulator): Promise<Figure[]> {
-  const count = SIZES.alertSeconds * RATE_PER_S;
+/** Both runs (every sink healthy: the floor; then one slow) at one rate, as figures. */
+async function atRate(sim: Simulator, ratePerS: number, label: string): Promise<Figure[]> {
+  const count = SIZES.alertSeconds * ratePerS;
   const valid = () => sim.tenant.nylas.grants.filter((g) => g.grant_status === "valid");
   for (let i = valid().length; i <= count; i++)
     sim.tenant.nylas.addGrant({ email: `alert.user${i}@contoso.com` });
   const grants = valid().slice(0, count + 1);
   log(
-    `alert latency: ${RATE_PER_S} grant.expired/s for ${SIZES.alertSeconds} s, all sinks healthy, then ${SLOW_SINK} ${SLOW_MS / 1000} s slow`,
+    `alert latency: ${ratePerS} grant.expired/s for ${SIZES.alertSeconds} s, all sinks healthy, then ${SLOW_SINK} ${SLOW_MS / 1000} s slow`,
   );
-  const healthy = await run(sim, grants, false);
-  const slow = await run(sim, grants, true);
+  const healthy = await run(sim, grants, false, ratePerS);
+  const slow = await run(sim, grants, true, ratePerS);
   const lost = (l: number[]) => l.filter((v) => v === Infinity).length;
-  const note = `${count} signed grant.expired POSTs to \`watchdog serve\` (the bundle), ${RATE_PER_S}/s, each about another grant; from the POST leaving to the sink receiving the alert (simulator receipt time); ${lost(slow.pagerduty)} PagerDuty event(s) not received within ${DRAIN_MS / 1000} s; floor = the same run with every sink healthy`;
+  const note = `${count} signed grant.expired POSTs to \`watchdog serve\` (the bundle), ${ratePerS}/s, each about another grant; from the POST leaving to the sink receiving the alert (simulator receipt time); ${lost(slow.pagerduty)} PagerDuty event(s) not received within ${DRAIN_MS / 1000} s; floor = the same run with every sink healthy`;
   const row = (name: string, sink: SinkName, q: number, goal: Figure["goal"]): Figure => ({
-    name,
+    name: `alert latency${label}, ${name}`,
     unit: "ms",
     measured: percentile(slow[sink], q),
     floor: percentile(healthy[sink], q),
     goal,
     note,
   });
-  const slowSinkOnly = (q: number): Figure => ({
-    ...row(`alert latency, ${SLOW_SINK} (${SLOW_MS / 1000} s slow) itself: p${q * 100}`, SLOW_SINK, q, null),
-  });
+  const p99Goal: Figure["goal"] = { kind: "max", value: 250 };
   return [
-    row(`alert latency, POST → PagerDuty, ${SLOW_SINK} 2 s slow: p50`, "pagerduty", 0.5, null),
-    row(`alert latency, POST → PagerDuty, ${SLOW_SINK} 2 s slow: p99`, "pagerduty", 0.99, {
-      kind: "max",
-      value: 250,
-    }),
-    row(`alert latency, POST → Teams, same run: p99`, "teams", 0.99, { kind: "max", value: 250 }),
-    row(`alert latency, POST → webhook, same run: p99`, "webhook", 0.99, { kind: "max", value: 250 }),
-    slowSinkOnly(0.5),
+    row(`POST → PagerDuty, ${SLOW_SINK} 2 s slow: p50`, "pagerduty", 0.5, null),
+    row(`POST → PagerDuty, ${SLOW_SINK} 2 s slow: p99`, "pagerduty", 0.99, p99Goal),
+    row(`POST → Teams, same run: p99`, "teams", 0.99, p99Goal),
+    row(`POST → webhook, same run: p99`, "webhook", 0.99, p99Goal),
+    row(`${SLOW_SINK} (${SLOW_MS / 1000} s slow) itself: p50`, SLOW_SINK, 0.5, null),
+  ];
+}
+
+export async function alertLatency(sim: Simulator): Promise<Figure[]> {
+  return [
+    ...(await atRate(sim, RATE_PER_S, "")),
+    ...(await atRate(sim, SUSTAINED_PER_S, ` at ${SUSTAINED_PER_S}/s`)),
   ];
 }
