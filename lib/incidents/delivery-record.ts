@@ -69,3 +69,14 @@ export function byOrder(a: StoredItem<DeliveryRecord>, b: StoredItem<DeliveryRec
       ? -1
       : 1;
 }
+
+/** Records as queues: one per incident (`orderKey`), each in order, the queues ordered by their first record. */
+export function asQueues(items: Iterable<StoredItem<DeliveryRecord>>): StoredItem<DeliveryRecord>[][] {
+  const byIncident = new Map<string, StoredItem<DeliveryRecord>[]>();
+  for (const item of items) {
+    const queue = byIncident.get(item.value.orderKey) ?? [];
+    byIncident.set(item.value.orderKey, queue);
+    queue.push(item);
+  }
+  return [...byIncident.values()].map((q) => q.sort(byOrder)).sort((a, b) => byOrder(a[0]!, b[0]!));
+}

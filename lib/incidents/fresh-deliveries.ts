@@ -14,7 +14,7 @@
  * conditional write on the etag its creation returned.
  */
 import type { StoredItem } from "../state/store.js";
-import { byOrder, type DeliveryRecord } from "./delivery-record.js";
+import { asQueues, type DeliveryRecord } from "./delivery-record.js";
 import type { SinkName } from "./incident.js";
 
 /** Past this many per sink, memory is not the place: the sink reads the outbox. */
@@ -64,12 +64,6 @@ export class FreshDeliveries {
     const overflowed = this.#overflowed.has(sink);
     this.forget([sink]);
     if (overflowed || items.some((item) => item.value.seq > OPENS_ITS_ORDER_KEY)) return undefined;
-    const queues = new Map<string, StoredItem<DeliveryRecord>[]>();
-    for (const item of items) {
-      const queue = queues.get(item.value.orderKey) ?? [];
-      queues.set(item.value.orderKey, queue);
-      queue.push(item);
-    }
-    return [...queues.values()].map((q) => q.sort(byOrder)).sort((a, b) => byOrder(a[0]!, b[0]!));
+    return asQueues(items);
   }
 }

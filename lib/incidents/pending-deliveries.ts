@@ -8,7 +8,7 @@
  * and are not read here.
  */
 import type { StateStore, StoredItem } from "../state/store.js";
-import { byOrder, type DeliveryRecord, type PendingEntry } from "./delivery-record.js";
+import { asQueues, type DeliveryRecord, type PendingEntry } from "./delivery-record.js";
 import type { SinkName } from "./incident.js";
 import { isUnsentEntryKey } from "./unsent-incidents.js";
 
@@ -71,16 +71,12 @@ export class PendingDeliveries {
    * queues ordered by their first record. A sink drains its queues so none overtakes its own.
    */
   async queues(sinks?: readonly SinkName[]): Promise<Map<SinkName, StoredItem<DeliveryRecord>[][]>> {
-    const bySink = new Map<SinkName, Map<string, StoredItem<DeliveryRecord>[]>>();
+    const bySink = new Map<SinkName, StoredItem<DeliveryRecord>[]>();
     for (const item of await this.records(sinks)) {
-      const byIncident = bySink.get(item.value.sink) ?? new Map<string, StoredItem<DeliveryRecord>[]>();
-      bySink.set(item.value.sink, byIncident);
-      const queue = byIncident.get(item.value.orderKey) ?? [];
-      byIncident.set(item.value.orderKey, queue);
-      queue.push(item);
+      const records = bySink.get(item.value.sink) ?? [];
+      bySink.set(item.value.sink, records);
+      records.push(item);
     }
-    const ordered = (queues: Iterable<StoredItem<DeliveryRecord>[]>) =>
-      [...queues].map((q) => q.sort(byOrder)).sort((a, b) => byOrder(a[0]!, b[0]!));
-    return new Map([...bySink].map(([sink, byIncident]) => [sink, ordered(byIncident.values())]));
+    return new Map([...bySink].map(([sink, records]) => [sink, asQueues(records)]));
   }
 }
