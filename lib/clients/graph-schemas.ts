@@ -8,6 +8,7 @@
 import * as z from "zod/mini";
 import { IsoDate, malformedAnswer, parseAnswer } from "./answer.js";
 import type { BatchedRead } from "./graph-batch.js";
+import { quickApplication } from "./quick-application.js";
 import type {
   AppRoleAssignment,
   GraphApplication,
@@ -112,9 +113,15 @@ export function parseApplication(
   what: string,
   appId?: string,
 ): GraphApplication {
-  const app = parseAnswer(applicationSchema(select), raw, "graph", what);
+  const app = quickApplication(raw, select) ?? zodApplication(raw, select, what);
   if (appId !== undefined && app.appId.toLowerCase() !== appId.toLowerCase())
     throw malformedAnswer("graph", what, `it describes application ${app.appId}, not ${appId}`);
+  return app;
+}
+
+/** The zod schema's reading alone: what decides every answer `quickApplication` leaves to it. */
+export function zodApplication(raw: unknown, select: readonly string[], what: string): GraphApplication {
+  const app = parseAnswer(applicationSchema(select), raw, "graph", what);
   const { web, spa, publicClient, requiredResourceAccess, signInAudience, ...rest } = app;
   return {
     ...rest,
