@@ -96,6 +96,14 @@ describe("the CLI bundle", () => {
     expect(packages(serve)).not.toContain("@microsoft/microsoft-graph-client");
   });
 
+  it("carries zod's English messages and none of its other locales", () => {
+    const zodFiles = Object.values(outputs).flatMap((o) =>
+      Object.keys(o.inputs).filter((f) => f.includes("node_modules/zod/")),
+    );
+    expect(zodFiles.some((f) => f.endsWith("zod/v4/locales/en.js"))).toBe(true);
+    expect(zodFiles.filter((f) => /zod\/v4\/locales\/(?!en\.js)/.test(f))).toEqual([]);
+  });
+
   it("prints the help from the bundle, exit 0, with a source map beside it", () => {
     const run = spawnSync(process.execPath, [join(dir, "cli", "watchdog.js"), "--help"], {
       encoding: "utf8",
