@@ -5,7 +5,7 @@
  *   npm run bench                 # prints the table, writes dist/bench/results.json
  *   npm run bench -- --write      # also rewrites bench/RESULTS.md (table + machine)
  *   npm run bench -- --quick      # small sizes, short runs: a smoke run, not figures
- *   npm run bench -- --only=scan,alert   # some groups only (start, cold, serve, slash, scan, sweep, alert, rotation)
+ *   npm run bench -- --only=scan,alert   # some groups only (start, cold, serve, slash, scan, sweep, alert, store, rotation)
  *
  * The simulator runs in this process; every measured side (product and floor)
  * runs in its own child process, so each peak RSS is that process's alone.
@@ -21,6 +21,7 @@ import { rotation } from "./figures/rotation.js";
 import { scans } from "./figures/scan.js";
 import { serve } from "./figures/serve.js";
 import { slashStall } from "./figures/slash-stall.js";
+import { storeCeiling } from "./figures/store-ceiling.js";
 import { sweep } from "./figures/sweep.js";
 import { CLI, QUICK, ROOT, argv, log, scratch } from "./harness.js";
 import { machine, resultsMarkdown } from "./results-markdown.js";
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     await take("scan", () => scans(sim));
     await take("sweep", () => sweep(sim));
     await take("alert", () => alertLatency(sim));
+    await take("store", () => storeCeiling(sim));
   } finally {
     await sim.close();
   }

@@ -3,7 +3,7 @@
  * printed as a table for the terminal and as Markdown for bench/RESULTS.md.
  */
 
-export type Unit = "ms" | "s" | "MiB" | "req/s" | "×";
+export type Unit = "ms" | "s" | "MiB" | "req/s" | "writes/s" | "writes" | "×";
 
 export type Goal =
   /** measured / floor at most `value`. */
@@ -11,7 +11,9 @@ export type Goal =
   /** measured / floor at least `value`. */
   | { kind: "ratio-min"; value: number }
   /** measured at most `value` (in the figure's unit). `label` overrides the printed goal. */
-  | { kind: "max"; value: number; label?: string };
+  | { kind: "max"; value: number; label?: string }
+  /** measured at least `value` (in the figure's unit). `label` overrides the printed goal. */
+  | { kind: "min"; value: number; label?: string };
 
 export interface Figure {
   name: string;
@@ -37,6 +39,7 @@ export function met(figure: Figure): boolean | null {
   const goal = figure.goal;
   if (goal === null) return null;
   if (goal.kind === "max") return figure.measured <= goal.value;
+  if (goal.kind === "min") return figure.measured >= goal.value;
   // Never arrived: no ratio, but a ceiling is missed all the same.
   if (goal.kind === "ratio-max" && figure.measured === Infinity) return false;
   const r = ratio(figure);
@@ -57,7 +60,10 @@ export function formatValue(value: number, unit: Unit): string {
     case "MiB":
       return `${value.toFixed(1)} MiB`;
     case "req/s":
-      return `${Math.round(value).toLocaleString("en-US")} req/s`;
+    case "writes/s":
+      return `${Math.round(value).toLocaleString("en-US")} ${unit}`;
+    case "writes":
+      return `${value.toFixed(1)} writes`;
     case "×":
       return `${value.toFixed(2)}×`;
   }
@@ -68,7 +74,7 @@ export function formatGoal(figure: Figure): string {
   if (goal === null) return "—";
   if (goal.kind === "ratio-max") return `≤ ${goal.value}× floor`;
   if (goal.kind === "ratio-min") return `≥ ${goal.value}× floor`;
-  return goal.label ?? `≤ ${formatValue(goal.value, figure.unit)}`;
+  return goal.label ?? `${goal.kind === "min" ? "≥" : "≤"} ${formatValue(goal.value, figure.unit)}`;
 }
 
 function row(figure: Figure): string[] {

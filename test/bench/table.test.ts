@@ -51,6 +51,17 @@ describe("a figure against its goal", () => {
     );
   });
 
+  it("meets a minimum at or over it, floor or none, and prints it with ≥", () => {
+    const min = (measured: number) =>
+      figure({ unit: "req/s", measured, floor: null, goal: { kind: "min", value: 200 } });
+    expect(met(min(200))).toBe(true);
+    expect(met(min(89))).toBe(false);
+    expect(formatTable([min(89)])).toContain("≥ 200 req/s");
+    expect(formatTable([figure({ unit: "writes/s", measured: 2318.4, floor: null, goal: null })])).toContain(
+      "2,318 writes/s",
+    );
+  });
+
   it("has no verdict without a goal, or without a floor for a ratio goal", () => {
     expect(met(figure({ goal: null }))).toBeNull();
     expect(met(figure({ floor: null }))).toBeNull();
