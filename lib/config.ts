@@ -4,6 +4,7 @@
  * a misconfigured deployment is fixed in one edit, not one restart per typo.
  * The rules live in lib/config/ as zod schemas; this module is what importers use.
  */
+import * as z from "zod/mini";
 import { ConfigError, type ConfigProblem } from "./errors.js";
 import { fixOf } from "./config/fields.js";
 import { settingsSchema } from "./config/settings.js";
@@ -14,7 +15,7 @@ export { DEFAULTS, SETTING_NAMES } from "./config/defaults.js";
 export type { Config, Env, SinkConfig, StateConfig } from "./config/types.js";
 
 /** Zod runs this only on valid settings: a failed parse never reaches the grouping. */
-const configSchema = settingsSchema.transform(toConfig);
+const configSchema = z.pipe(settingsSchema, z.transform(toConfig));
 
 /**
  * Reads and validates the settings. Throws ConfigError naming every problem.

@@ -9,6 +9,11 @@
 import * as z from "zod/mini";
 import { HttpError, type Service } from "../errors.js";
 
+// zod/mini registers no messages of its own: without English, a null where a list belongs reads
+// "Invalid input" instead of "Invalid input: expected array, received null". (The bundles keep
+// English alone, scripts/esbuild-options.mjs.)
+z.config(z.locales.en());
+
 /** `HttpError.code` of an answer that arrived (2xx) but is not what the service documents. */
 export const MALFORMED = "MalformedResponse";
 

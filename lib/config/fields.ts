@@ -4,7 +4,7 @@
  * `params.fix`. A message never quotes a secret: secret-bearing settings name a length or nothing.
  */
 import { Cron } from "croner";
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /** The fix zod issues carry: custom issues set it in `params`; `setting` fills it in for the rest. */
 export function fixOf(issue: z.core.$ZodIssue): string | undefined {
@@ -50,13 +50,12 @@ const KEY_VAULT_ISSUE = {
  * refinements after any other issue: the cross-checks must still run, so every problem shows at once.
  */
 export function setting<T>(
-  schema: z.ZodType<T, string | undefined>,
+  schema: z.ZodMiniType<T, string | undefined>,
   options: { fallback: (raw: string | undefined) => T; fix?: string },
 ) {
-  return z
-    .string()
-    .optional()
-    .transform((value, ctx): T => {
+  return z.pipe(
+    z.optional(z.string()),
+    z.transform((value: string | undefined, ctx): T => {
       const trimmed = value?.trim();
       const raw = trimmed === "" ? undefined : trimmed;
       if (raw !== undefined && isKeyVaultReference(raw)) {
@@ -77,41 +76,35 @@ export function setting<T>(
         });
       }
       return options.fallback(raw);
-    });
+    }),
+  );
 }
 
 /** The fallback of a setting without a default: the cross-checks only ask whether it is set. */
 export const keepRaw = (raw: string | undefined) => raw;
 
 /** Free text (an id, a directory, a connection string): never a problem. */
-export const text = () => setting(z.string().optional(), { fallback: keepRaw });
+export const text = () => setting(z.optional(z.string()), { fallback: keepRaw });
 
-export function required(fix: string, schema: z.ZodType<string, string> = z.string()) {
-  return setting(z.string({ error: "is not set." }).pipe(schema), { fallback: () => "", fix });
+export function required(fix: string, schema: z.ZodMiniType<string, string> = z.string()) {
+  return setting(z.pipe(z.string({ error: "is not set." }), schema), { fallback: () => "", fix });
 }
 
 /** Optional, and when set it must match `pattern`. `problem` quotes the value only if it is no secret. */
 export function matching(pattern: RegExp, problem: (value: string) => string, fix: string) {
-  return setting(
-    z
-      .string()
-      .regex(pattern, { error: (i) => problem(String(i.input)) })
-      .optional(),
-    {
-      fallback: keepRaw,
-      fix,
-    },
-  );
+  return setting(z.optional(z.string().check(z.regex(pattern, { error: (i) => problem(String(i.input)) }))), {
+    fallback: keepRaw,
+    fix,
+  });
 }
 
 export function wholeNumber(fallback: number, min: number, max: number, unit: string) {
   const outOfRange = { error: (i: { input?: unknown }) => `${String(i.input)} is out of range.` };
-  const schema = z
+  const digits = z
     .string()
-    .regex(/^\d+$/, { error: (i) => `"${String(i.input)}" is not a whole number.` })
-    .transform(Number)
-    .pipe(z.number().min(min, outOfRange).max(max, outOfRange))
-    .default(fallback);
+    .check(z.regex(/^\d+$/, { error: (i) => `"${String(i.input)}" is not a whole number.` }));
+  const inRange = z.number().check(z.gte(min, outOfRange), z.lte(max, outOfRange));
+  const schema = z._default(z.pipe(z.pipe(digits, z.transform(Number)), inRange), fallback);
   return setting(schema, {
     fallback: () => fallback,
     fix: `Set it to a whole number of ${unit} from ${min} to ${max} (default ${fallback}).`,
@@ -129,12 +122,19 @@ export function oneOf<const V extends string>(
   fix: string,
 ) {
   const allowed: readonly string[] = values;
-  const schema = z
+  const known = z
     .string()
-    .refine((v) => allowed.includes(v.toLowerCase()), { error: (i) => problem(String(i.input)) })
-    .transform((v) => v.toLowerCase())
-    .pipe(z.enum(values))
-    .default(fallback);
+    .check(z.refine((v) => allowed.includes(v.toLowerCase()), { error: (i) => problem(String(i.input)) }));
+  const schema = z._default(
+    z.pipe(
+      z.pipe(
+        known,
+        z.transform((v: string) => v.toLowerCase()),
+      ),
+      z.enum(values),
+    ),
+    fallback,
+  );
   return setting(schema, { fallback: () => fallback, fix });
 }
 
@@ -143,15 +143,17 @@ export function oneOf<const V extends string>(
  * mistake was made (a TimeSpan, a 5-field Unix cron, a date that never comes, a pass every few seconds).
  */
 export function schedule(fallback: string) {
-  const schema = z
-    .string()
-    .superRefine((value, ctx) => {
-      const problem = scheduleProblem(value);
-      // Only a schedule that parses and fires has runs to compare.
-      const issue = problem === undefined ? tooOften(value) : { message: problem };
-      if (issue !== undefined) ctx.addIssue({ code: "custom", ...issue });
-    })
-    .default(fallback);
+  const schema = z._default(
+    z.string().check(
+      z.superRefine((value, ctx) => {
+        const problem = scheduleProblem(value);
+        // Only a schedule that parses and fires has runs to compare.
+        const issue = problem === undefined ? tooOften(value) : { message: problem };
+        if (issue !== undefined) ctx.addIssue({ code: "custom", ...issue });
+      }),
+    ),
+    fallback,
+  );
   return setting(schema, {
     fallback: () => fallback,
     fix: `Use a 6-field NCRONTAB expression "{second} {minute} {hour} {day} {month} {day-of-week}", e.g. "${fallback}".`,
@@ -216,28 +218,27 @@ export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  * bad id, where an array schema would file one problem per element.
  */
 export function appIds() {
-  const schema = z
-    .string()
-    .transform((value, ctx): string[] | "*" => {
-      if (value === "*") return "*";
-      const ids = [
-        ...new Set(
-          value
-            .split(",")
-            .map((s) => s.trim())
-            .filter((s) => s !== ""),
-        ),
-      ];
-      const bad = ids.filter((id) => !GUID.test(id));
-      if (bad.length > 0) {
-        ctx.addIssue({
-          code: "custom",
-          message: `not an application (client) ID: ${bad.map((b) => `"${b}"`).join(", ")}.`,
-        });
-      }
-      return ids.filter((id) => GUID.test(id)).map((id) => id.toLowerCase());
-    })
-    .default(() => []);
+  const listed = z.transform((value: string, ctx): string[] | "*" => {
+    if (value === "*") return "*";
+    const ids = [
+      ...new Set(
+        value
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== ""),
+      ),
+    ];
+    const bad = ids.filter((id) => !GUID.test(id));
+    if (bad.length > 0) {
+      ctx.issues.push({
+        code: "custom",
+        message: `not an application (client) ID: ${bad.map((b) => `"${b}"`).join(", ")}.`,
+        input: value,
+      });
+    }
+    return ids.filter((id) => GUID.test(id)).map((id) => id.toLowerCase());
+  });
+  const schema = z._default(z.pipe(z.string(), listed), () => []);
   return setting(schema, {
     fallback: () => [],
     fix: 'List Application (client) ID GUIDs separated by commas, or "*" for every app the identity can read.',

@@ -2,7 +2,7 @@
  * Every setting as one zod object, in the contract's order (problems are listed in it), then the
  * rules that relate settings to each other. The bounds' reasons sit beside them.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { DEFAULTS } from "./defaults.js";
 import {
   GUID,
@@ -31,11 +31,13 @@ const shape = {
   NYLAS_API_URI: urlOr(DEFAULTS.NYLAS_API_URI, { origin: true }),
   AZURE_TENANT_ID: required(
     "Set it to the Directory (tenant) ID that owns the app registration (Entra ID → Overview).",
-    z.string().refine(
-      (v) => TENANT.test(v),
-      says(
-        (v) => `"${v}" is neither a GUID nor a domain.`,
-        "Use the Directory (tenant) ID GUID from Entra ID → Overview.",
+    z.string().check(
+      z.refine(
+        (v) => TENANT.test(v),
+        says(
+          (v) => `"${v}" is neither a GUID nor a domain.`,
+          "Use the Directory (tenant) ID GUID from Entra ID → Overview.",
+        ),
       ),
     ),
   ),
@@ -79,13 +81,14 @@ const shape = {
   // Nylas issues long random webhook secrets; a short one is a typo or a placeholder, and an HMAC keyed
   // with it can be guessed. Its value is never echoed: only its length.
   NYLAS_WEBHOOK_SECRET: setting(
-    z
-      .string()
-      .min(MIN_WEBHOOK_SECRET_CHARS, {
-        error: (i) =>
-          `is ${typeof i.input === "string" ? i.input.length : "?"} characters long; a Nylas webhook secret is far longer.`,
-      })
-      .optional(),
+    z.optional(
+      z.string().check(
+        z.minLength(MIN_WEBHOOK_SECRET_CHARS, {
+          error: (i) =>
+            `is ${typeof i.input === "string" ? i.input.length : "?"} characters long; a Nylas webhook secret is far longer.`,
+        }),
+      ),
+    ),
     {
       fallback: keepRaw,
       fix: "Set it to the webhook_secret Nylas returned when the webhook was created (or rotate it: POST /v3/webhooks/rotate-secret/{id}).",
@@ -120,7 +123,7 @@ const shape = {
   GRANT_SWEEP_SCHEDULE: schedule(DEFAULTS.GRANT_SWEEP_SCHEDULE),
 };
 
-export type Settings = z.output<z.ZodObject<typeof shape>>;
+export type Settings = z.output<z.ZodMiniObject<typeof shape>>;
 
 type Problem = (setting: keyof Settings, problem: string, fix: string) => void;
 
@@ -179,8 +182,10 @@ function crossCheck(s: Settings, problem: Problem): void {
 
 export const settingsSchema = z
   .object(shape)
-  .superRefine((s, ctx) =>
-    crossCheck(s, (setting, problem, fix) =>
-      ctx.addIssue({ code: "custom", path: [setting], message: problem, params: { fix } }),
+  .check(
+    z.superRefine((s, ctx) =>
+      crossCheck(s, (setting, problem, fix) =>
+        ctx.addIssue({ code: "custom", path: [setting], message: problem, params: { fix } }),
+      ),
     ),
   );

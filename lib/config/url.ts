@@ -3,7 +3,7 @@
  * different mistakes, while each here gets its own problem and a fix built from the parsed address
  * ("Use the https:// address (https://host/path)"), and a secret-bearing URL is never quoted.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { keepRaw, setting } from "./fields.js";
 
 export interface UrlOptions {
@@ -50,26 +50,29 @@ function urlProblem(value: string, options: UrlOptions): UrlProblem | undefined 
 }
 
 function urlSchema(options: UrlOptions) {
-  return z
-    .string()
-    .superRefine((value, ctx) => {
+  const checked = z.string().check(
+    z.superRefine((value, ctx) => {
       const found = urlProblem(value, options);
       if (found !== undefined)
         ctx.addIssue({ code: "custom", message: found.problem, params: { fix: found.fix } });
-    })
-    .transform((value) => {
+    }),
+  );
+  return z.pipe(
+    checked,
+    z.transform((value: string) => {
       if (!options.origin) return value;
       const parsed = new URL(value);
       return `${parsed.protocol}//${parsed.host}`;
-    });
+    }),
+  );
 }
 
 /** An https URL with a default (the API roots): unset reads as `fallback`. */
 export function urlOr(fallback: string, options: UrlOptions = {}) {
-  return setting(urlSchema(options).default(fallback), { fallback: () => fallback });
+  return setting(z._default(urlSchema(options), fallback), { fallback: () => fallback });
 }
 
 /** An optional https URL: unset reads as undefined. */
 export function optionalUrl(options: UrlOptions = {}) {
-  return setting(urlSchema(options).optional(), { fallback: keepRaw });
+  return setting(z.optional(urlSchema(options)), { fallback: keepRaw });
 }

@@ -134,7 +134,10 @@ describe("Graph answers are checked at the client", () => {
       response: { status: 200, body: { value: null } },
     });
     const pages = graph.listApplicationReadPages();
-    expect((await failure(pages.next())).code).toBe(MALFORMED);
+    const unreadable = await failure(pages.next());
+    expect(unreadable.code).toBe(MALFORMED);
+    // In words: what was expected and what came (zod's English messages, registered in answer.ts).
+    expect(unreadable.message).toContain("value: Invalid input: expected array, received null");
 
     sim.faults.add({
       service: "graph",
