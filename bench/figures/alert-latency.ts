@@ -37,6 +37,18 @@ function grantOf(sink: SinkName, body: string, sent: ReadonlyMap<string, number>
   return body.match(UUID)?.find((id) => sent.has(id));
 }
 
+/** All four sinks, on the simulator's receivers. */
+export function allSinks(sim: Simulator): Record<string, string> {
+  return {
+    SLACK_WEBHOOK_URL: sim.sinks.urls.slack,
+    TEAMS_WEBHOOK_URL: sim.sinks.urls.teams,
+    PAGERDUTY_EVENTS_URL: sim.sinks.urls.pagerduty,
+    PAGERDUTY_ROUTING_KEY: "R0UT1NGKEY0000000000000000000000",
+    ALERT_WEBHOOK_URL: sim.sinks.urls.webhook,
+    ALERT_WEBHOOK_SECRET: "bench-alert-webhook-secret",
+  };
+}
+
 type Latencies = Record<SinkName, number[]>;
 
 /** Per sink, each notification's time from its POST to the sink's receipt (Infinity: never received). */
@@ -81,12 +93,7 @@ async function run(sim: Simulator, all: SimGrant[], slow: boolean, ratePerS: num
       WATCHDOG_STATE_DIR: mkdtempSync(join(scratch, "alert-state-")),
       WATCHDOG_SCHEDULE: NEVER,
       GRANT_SWEEP_SCHEDULE: NEVER,
-      SLACK_WEBHOOK_URL: sim.sinks.urls.slack,
-      TEAMS_WEBHOOK_URL: sim.sinks.urls.teams,
-      PAGERDUTY_EVENTS_URL: sim.sinks.urls.pagerduty,
-      PAGERDUTY_ROUTING_KEY: "R0UT1NGKEY0000000000000000000000",
-      ALERT_WEBHOOK_URL: sim.sinks.urls.webhook,
-      ALERT_WEBHOOK_SECRET: "bench-alert-webhook-secret",
+      ...allSinks(sim),
     }),
     /listening on (http:\/\/\S+)/,
   );

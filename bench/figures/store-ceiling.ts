@@ -23,6 +23,7 @@ import { FileStateStore } from "../../lib/state/file-store.js";
 import type { StateStore } from "../../lib/state/store.js";
 import { SIZES, log, scratch } from "../harness.js";
 import type { Figure } from "../table.js";
+import { allSinks } from "./alert-latency.js";
 import { NEVER, WEBHOOK_SECRET } from "./serve.js";
 
 const CONCURRENCY = 16;
@@ -82,12 +83,7 @@ async function writesPerNotification(sim: Simulator, count: number): Promise<num
       NYLAS_WEBHOOK_SECRET: WEBHOOK_SECRET,
       WATCHDOG_SCHEDULE: NEVER,
       GRANT_SWEEP_SCHEDULE: NEVER,
-      SLACK_WEBHOOK_URL: sim.sinks.urls.slack,
-      TEAMS_WEBHOOK_URL: sim.sinks.urls.teams,
-      PAGERDUTY_EVENTS_URL: sim.sinks.urls.pagerduty,
-      PAGERDUTY_ROUTING_KEY: "R0UT1NGKEY0000000000000000000000",
-      ALERT_WEBHOOK_URL: sim.sinks.urls.webhook,
-      ALERT_WEBHOOK_SECRET: "bench-alert-webhook-secret",
+      ...allSinks(sim),
     }),
   );
   const deps = createDeps(config, silentLogger, { store: () => Promise.resolve(store) });

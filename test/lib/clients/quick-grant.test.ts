@@ -2,6 +2,7 @@
 // exactly the grant the zod path builds: compared on every single change and random pairs.
 import { describe, expect, it } from "vitest";
 import { parseWireGrant, quickWireGrant, zodWireGrant } from "../../../lib/clients/nylas-schemas.js";
+import { compareWithZod, picker, seededRandom, type Tally } from "../../helpers/differential.js";
 
 const BASES: Record<string, unknown>[] = [
   {
@@ -58,32 +59,8 @@ function withChange(base: Record<string, unknown>, field: string, value: unknown
   return copy;
 }
 
-function compare(raw: unknown, tally: { quick: number; zod: number }): void {
-  const quick = quickWireGrant(raw);
-  let ref: ReturnType<typeof zodWireGrant> | "refused";
-  try {
-    ref = zodWireGrant(raw, "test");
-  } catch {
-    ref = "refused";
-  }
-  if (quick === undefined) {
-    tally.zod++;
-    return;
-  }
-  tally.quick++;
-  expect(ref, JSON.stringify(raw)).not.toBe("refused");
-  expect(quick, JSON.stringify(raw)).toStrictEqual(ref);
-}
-
-/** mulberry32: the same pairs on every run. */
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const compare = (raw: unknown, tally: Tally) =>
+  compareWithZod(raw, quickWireGrant, (r) => zodWireGrant(r, "test"), tally);
 
 describe("quickWireGrant", () => {
   it("reads the common grants itself, exactly as zod does", () => {
@@ -98,8 +75,7 @@ describe("quickWireGrant", () => {
     const tally = { quick: 0, zod: 0 };
     for (const base of BASES)
       for (const field of FIELDS) for (const value of VALUES) compare(withChange(base, field, value), tally);
-    const next = random(20261201);
-    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+    const pick = picker(seededRandom(20261201));
     for (let i = 0; i < 3000; i++) {
       const once = withChange(pick(BASES), pick(FIELDS), pick(VALUES));
       compare(withChange(once, pick(FIELDS), pick(VALUES)), tally);
