@@ -34,6 +34,24 @@ export default tseslint.config(
     rules: { "max-lines": ["error", { max: 300, skipBlankLines: false, skipComments: false }] },
   },
   {
+    // Classic zod cannot be tree-shaken: importing it anywhere the bundles reach loads its whole API
+    // (the settings' chunk took 88 ms to import with it, 35 ms on zod/mini; bench/RESULTS.md).
+    files: ["lib/**", "functions/**", "bin/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            {
+              name: "zod",
+              message: 'Import * as z from "zod/mini": classic zod loads its whole API into every bundle.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The CLI, the simulator's CLI face, benches and tests talk to a terminal on purpose.
     files: ["bin/**", "bench/**", "test/**", "lib/sandbox/**"],
     rules: { "no-console": "off" },
