@@ -78,6 +78,8 @@ function list<T>(value: unknown, selected: boolean, read: (item: unknown) => T |
 /** The application as `parseApplication` would return it, or undefined to let zod decide. */
 export function quickApplication(raw: unknown, select: readonly string[]): GraphApplication | undefined {
   if (!isRecord(raw) || !nonEmpty(raw.id) || !nonEmpty(raw.appId)) return undefined;
+  // JSON.parse makes "__proto__" an own key; zod's looseObject leaves it out of what it builds.
+  if (Object.hasOwn(raw, "__proto__")) return undefined;
   for (const name of LEFT_TO_ZOD) if (raw[name] !== undefined && raw[name] !== null) return undefined;
   const displayName = optionalText(raw.displayName);
   const signInAudience = optionalText(raw.signInAudience);

@@ -153,6 +153,15 @@ describe("quickApplication", () => {
     expect(tally.zod).toBeGreaterThan(500);
   });
 
+  it("agrees with zod on an answer with a __proto__ key (JSON.parse makes it an own property)", () => {
+    const tally = { quick: 0, zod: 0 };
+    const raw: unknown = JSON.parse(
+      '{"id":"o","appId":"a","passwordCredentials":[],"__proto__":{"polluted":1},"constructor":"x"}',
+    );
+    compare(raw, PASSWORD_SELECT, tally);
+    expect(tally.zod).toBe(1);
+  });
+
   it("leaves what it refuses to zod's worded error, and checks the app asked for", () => {
     const bad = withChange(BASES[0], ["passwordCredentials", "0", "endDateTime"], "soon");
     expect(() => parseApplication(bad, PASSWORD_SELECT, "listing applications")).toThrow(
