@@ -159,14 +159,14 @@ async function run(sim: Simulator, all: SimGrant[], slow: boolean, ratePerS: num
 }
 
 /** Both runs (every sink healthy: the floor; then one slow) at one rate, as figures. */
-async function atRate(sim: Simulator, ratePerS: number, label: string): Promise<Figure[]> {
-  const count = SIZES.alertSeconds * ratePerS;
+async function atRate(sim: Simulator, ratePerS: number, seconds: number, label: string): Promise<Figure[]> {
+  const count = seconds * ratePerS;
   const valid = () => sim.tenant.nylas.grants.filter((g) => g.grant_status === "valid");
   for (let i = valid().length; i <= count; i++)
     sim.tenant.nylas.addGrant({ email: `alert.user${i}@contoso.com` });
   const grants = valid().slice(0, count + 1);
   log(
-    `alert latency: ${ratePerS} grant.expired/s for ${SIZES.alertSeconds} s, all sinks healthy, then ${SLOW_SINK} ${SLOW_MS / 1000} s slow`,
+    `alert latency: ${ratePerS} grant.expired/s for ${seconds} s, all sinks healthy, then ${SLOW_SINK} ${SLOW_MS / 1000} s slow`,
   );
   const healthy = await run(sim, grants, false, ratePerS);
   const slow = await run(sim, grants, true, ratePerS);
@@ -192,7 +192,8 @@ async function atRate(sim: Simulator, ratePerS: number, label: string): Promise<
 
 export async function alertLatency(sim: Simulator): Promise<Figure[]> {
   return [
-    ...(await atRate(sim, RATE_PER_S, "")),
-    ...(await atRate(sim, SUSTAINED_PER_S, ` at ${SUSTAINED_PER_S}/s`)),
+    ...(await atRate(sim, RATE_PER_S, SIZES.alertSeconds, "")),
+    // Three times as long: a p99 of 200 alerts is their second-slowest, one disk stall away from moving.
+    ...(await atRate(sim, SUSTAINED_PER_S, SIZES.alertSeconds * 3, ` at ${SUSTAINED_PER_S}/s`)),
   ];
 }
