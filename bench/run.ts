@@ -6,11 +6,12 @@
  *   npm run bench -- --write      # also rewrites bench/RESULTS.md (table + machine)
  *   npm run bench -- --quick      # small sizes, short runs: a smoke run, not figures
  *   npm run bench -- --only=scan,alert   # some groups only (start, cold, serve, slash, scan, sweep, alert, store, rotation)
+ *   npm run bench -- --rewrite    # bench/RESULTS.md again from dist/bench/results.json: new prose, the same figures
  *
  * The simulator runs in this process; every measured side (product and floor)
  * runs in its own child process, so each peak RSS is that process's alone.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { startSimulator } from "../lib/sim/index.js";
@@ -32,7 +33,33 @@ const ONLY = [...argv]
   ?.slice("--only=".length)
   .split(",");
 
+const RESULTS_JSON = join(ROOT, "dist/bench/results.json");
+
+/**
+ * Renders bench/RESULTS.md from the figures of the last full run, measuring nothing: for a change
+ * to its prose after a run, so the file still shows figures taken in one run.
+ */
+function rewrite(): void {
+  const saved = JSON.parse(readFileSync(RESULTS_JSON, "utf8"), (_k, v: unknown) =>
+    v === "Infinity" ? Infinity : v,
+  ) as {
+    machine: Record<string, string>;
+    seconds: number;
+    quick: boolean;
+    only?: string[] | null;
+    figures: Figure[];
+  };
+  if (saved.quick) throw new Error(`${RESULTS_JSON} is from a --quick run: quick runs are not figures`);
+  if (saved.only != null)
+    throw new Error(`${RESULTS_JSON} is from an --only run: RESULTS.md holds every figure`);
+  writeFileSync(join(ROOT, "bench/RESULTS.md"), resultsMarkdown(saved.figures, saved.machine, saved.seconds));
+  log(
+    `rewrote bench/RESULTS.md from ${RESULTS_JSON} (${saved.figures.length} figures, ${saved.machine.date})`,
+  );
+}
+
 async function main(): Promise<void> {
+  if (argv.has("--rewrite")) return rewrite();
   if (!existsSync(CLI)) {
     throw new Error(
       `${CLI} is missing: the whole-process figures run the bundled CLI. Run \`node scripts/bundle-cli.mjs\` (npm run build does).`,
@@ -66,10 +93,10 @@ async function main(): Promise<void> {
   );
   mkdirSync(join(ROOT, "dist/bench"), { recursive: true });
   writeFileSync(
-    join(ROOT, "dist/bench/results.json"),
+    RESULTS_JSON,
     // JSON has no Infinity (an alert never received): it is written as the string "Infinity".
     JSON.stringify(
-      { machine: host, seconds, quick: QUICK, figures },
+      { machine: host, seconds, quick: QUICK, only: ONLY ?? null, figures },
       (_k, v: unknown) => (v === Infinity ? "Infinity" : v),
       2,
     ),
