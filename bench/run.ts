@@ -40,6 +40,10 @@ const RESULTS_JSON = join(ROOT, "dist/bench/results.json");
  * to its prose after a run, so the file still shows figures taken in one run.
  */
 function rewrite(): void {
+  if (!existsSync(RESULTS_JSON))
+    throw new Error(
+      `--rewrite: ${RESULTS_JSON} is missing; run \`npm run bench\` first (it saves the figures there).`,
+    );
   const saved = JSON.parse(readFileSync(RESULTS_JSON, "utf8"), (_k, v: unknown) =>
     v === "Infinity" ? Infinity : v,
   ) as {
