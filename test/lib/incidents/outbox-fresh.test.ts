@@ -12,33 +12,16 @@ import { IncidentManager } from "../../../lib/incidents/incident-manager.js";
 import { FreshDeliveries } from "../../../lib/incidents/fresh-deliveries.js";
 import { newDeliveryRecord } from "../../../lib/incidents/delivery-record.js";
 import { Outbox } from "../../../lib/incidents/outbox.js";
-import { createWebhookSink } from "../../../lib/incidents/sinks/webhook.js";
 import { CountingStore } from "./outbox-cost.js";
 import { captureLogger, grantSignal } from "./fixtures.js";
+import { heldSinks } from "./held-sinks.js";
 import { MemoryStateStore } from "./memory-store.js";
 
 function slowAndHealthyWorld({ holdHealthy = true } = {}) {
   const store = new CountingStore(new MemoryStateStore());
   const clock = new ManualClock();
   const logger = captureLogger();
-  const sent: { sink: string; body: string }[] = [];
-  let releaseSlow!: () => void;
-  const slowHeld = new Promise<void>((resolve) => (releaseSlow = resolve));
-  let releaseHealthy!: () => void;
-  const healthyHeld = new Promise<void>((resolve) => (releaseHealthy = resolve));
-  const asked: string[] = [];
-  const fetch: typeof globalThis.fetch = async (url, init) => {
-    const target = typeof url === "string" ? url : url instanceof URL ? url.href : url.url;
-    const sink = target.includes("slow") ? "slack" : "webhook";
-    asked.push(sink);
-    if (sink === "slack") await slowHeld;
-    else if (holdHealthy) await healthyHeld;
-    sent.push({ sink, body: typeof init?.body === "string" ? init.body : "" });
-    return new Response("ok", { status: 200 });
-  };
-  const webhook = createWebhookSink({ url: "https://alerts.example.test/hook", secret: "whsec_fresh" });
-  const slow = createWebhookSink({ url: "https://alerts.example.test/slow", secret: "whsec_slow" });
-  const sinks = [webhook, { ...slow, name: "slack" as SinkName, idempotent: true }];
+  const { fetch, sinks, sent, asked, releaseSlow, releaseHealthy } = heldSinks({ holdHealthy });
   const outbox = new Outbox({ store, clock, logger, sinks, fetch });
   const incidents = new IncidentManager({ store, clock, logger, repeatHours: 24, outbox });
   const webhookBodies = () => sent.filter((s) => s.sink === "webhook").map((s) => s.body);

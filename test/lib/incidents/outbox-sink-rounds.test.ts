@@ -8,9 +8,9 @@ import { HOUR_MS, ManualClock } from "../../../lib/clock.js";
 import type { SinkName } from "../../../lib/incidents/incident.js";
 import { IncidentManager } from "../../../lib/incidents/incident-manager.js";
 import { Outbox } from "../../../lib/incidents/outbox.js";
-import { createWebhookSink } from "../../../lib/incidents/sinks/webhook.js";
 import { costWorld } from "./outbox-cost.js";
 import { captureLogger, grantSignal } from "./fixtures.js";
+import { heldSinks } from "./held-sinks.js";
 import { MemoryStateStore } from "./memory-store.js";
 
 describe("Outbox.deliverPending for some sinks", () => {
@@ -37,22 +37,8 @@ describe("Outbox.deliverPending with `asked`", () => {
     const store = new MemoryStateStore();
     const clock = new ManualClock();
     const logger = captureLogger();
-    const sent: { sink: string; body: string }[] = [];
-    let releaseSlow!: () => void;
-    const slowHeld = new Promise<void>((resolve) => (releaseSlow = resolve));
-    let releaseFirst!: () => void;
-    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
-    const fetch: typeof globalThis.fetch = async (url, init) => {
-      const target = typeof url === "string" ? url : url instanceof URL ? url.href : url.url;
-      const sink = target.includes("slow") ? "slack" : "webhook";
-      if (sink === "slack") await slowHeld;
-      else await firstHeld;
-      sent.push({ sink, body: typeof init?.body === "string" ? init.body : "" });
-      return new Response("ok", { status: 200 });
-    };
-    const webhook = createWebhookSink({ url: "https://alerts.example.test/hook", secret: "whsec_rounds" });
-    const slow = { ...createWebhookSink({ url: "https://alerts.example.test/slow", secret: "whsec_slow" }) };
-    const sinks = [webhook, { ...slow, name: "slack" as SinkName, idempotent: true }];
+    // The webhook's first answer is held (releaseHealthy) while Slack holds its own (releaseSlow).
+    const { fetch, sinks, sent, releaseSlow, releaseHealthy } = heldSinks();
     const outbox = new Outbox({ store, clock, logger, sinks, fetch });
     const incidents = new IncidentManager({ store, clock, logger, repeatHours: 24, outbox });
     const announce = (key: string, to: SinkName[]) =>
@@ -73,7 +59,7 @@ describe("Outbox.deliverPending with `asked`", () => {
     // Asked again while the webhook is still sending what it read (as under a steady load).
     await announce("second", ["webhook"]);
     asked++;
-    releaseFirst();
+    releaseHealthy();
     // Slack still holds its first message: the webhook's second goes out all the same.
     await vi.waitFor(() => expect(sent.map((s) => s.sink)).toEqual(["webhook", "webhook"]));
     expect(sent[1]!.body).toContain("announcement second");
