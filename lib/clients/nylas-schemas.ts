@@ -5,6 +5,7 @@
  * grant incident or migrates a grant on a status Nylas did not state).
  */
 import * as z from "zod/mini";
+import { isOptionalText, isRecord } from "../util/json-guards.js";
 import { malformedAnswer, parseAnswer } from "./answer.js";
 import type { NylasGrant } from "./nylas-types.js";
 
@@ -81,9 +82,6 @@ export function parseWireGrant(raw: unknown, what: string): NylasGrant {
   return quickWireGrant(raw) ?? zodWireGrant(raw, what);
 }
 
-const isText = (value: unknown): value is string | null | undefined =>
-  value === undefined || value === null || typeof value === "string";
-
 const isSeconds = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
 
 const isScope = (value: unknown): value is string[] | null | undefined =>
@@ -98,13 +96,12 @@ const isScope = (value: unknown): value is string[] | null | undefined =>
  * test/lib/clients/quick-grant.test.ts compares the two.
  */
 export function quickWireGrant(raw: unknown): NylasGrant | undefined {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return undefined;
-  const { id, provider, grant_status, email, scope, created_at, updated_at, credential_id } = raw as Record<
-    string,
-    unknown
-  >;
+  if (!isRecord(raw)) return undefined;
+  const { id, provider, grant_status, email, scope, created_at, updated_at, credential_id } = raw;
   if (typeof id !== "string" || !NYLAS_ID.test(id) || typeof provider !== "string") return undefined;
-  if (!isText(grant_status) || !isText(email) || !isText(credential_id) || !isScope(scope)) return undefined;
+  if (!isOptionalText(grant_status) || !isOptionalText(email) || !isOptionalText(credential_id))
+    return undefined;
+  if (!isScope(scope)) return undefined;
   if (!isSeconds(created_at)) return undefined;
   if (!(updated_at === undefined || updated_at === null || isSeconds(updated_at))) return undefined;
   return grantOf({

@@ -6,6 +6,7 @@
  */
 import type NylasModule from "nylas";
 import { HttpError, excerpt } from "../errors.js";
+import { isRecord } from "../util/json-guards.js";
 import { parseRetryAfter } from "./http.js";
 import { parseAnswer } from "./answer.js";
 import { WireConnector } from "./nylas-schemas.js";
@@ -30,10 +31,7 @@ export function listData(body: Buffer): unknown {
     throw new Error(`Could not parse response from the server: ${excerpt(text, 200)}`);
   }
   const data = parsed?.data;
-  if (data !== null && typeof data === "object" && !Array.isArray(data)) {
-    const items = (data as { items?: unknown }).items;
-    if (Array.isArray(items)) return items;
-  }
+  if (isRecord(data) && Array.isArray(data.items)) return data.items;
   return data;
 }
 
@@ -59,10 +57,7 @@ export function toConnector(data: unknown): MicrosoftConnector {
     scope?: unknown;
     active_credential_id?: unknown;
   };
-  const settings =
-    d.settings !== null && typeof d.settings === "object" && !Array.isArray(d.settings)
-      ? { ...(d.settings as Record<string, unknown>) }
-      : {};
+  const settings = isRecord(d.settings) ? { ...d.settings } : {};
   delete settings.client_secret;
   const scope = Array.isArray(d.scope)
     ? d.scope.filter((x): x is string => typeof x === "string")

@@ -12,21 +12,15 @@
  * decides and words the error. test/lib/clients/quick-application.test.ts
  * compares both on thousands of variants of an answer.
  */
+import { isOptionalText, isRecord } from "../util/json-guards.js";
 import type { GraphApplication, KeyCredential, PasswordCredential } from "./graph-types.js";
 
 /** The application's properties this check builds itself; present and not null, they go to zod. */
 const LEFT_TO_ZOD = ["web", "spa", "publicClient", "requiredResourceAccess"] as const;
 
-type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** `z.optional(z.nullable(z.string()))`: the value as `?? null` reads it, or false when it is not one. */
 function optionalText(value: unknown): string | null | false {
-  if (value === undefined || value === null) return null;
-  return typeof value === "string" ? value : false;
+  return isOptionalText(value) ? (value ?? null) : false;
 }
 
 /** `IsoDate` in answer.ts: a string `Date.parse` reads. */
