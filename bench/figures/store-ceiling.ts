@@ -23,12 +23,10 @@ import { FileStateStore } from "../../lib/state/file-store.js";
 import type { StateStore } from "../../lib/state/store.js";
 import { SIZES, log, scratch } from "../harness.js";
 import type { Figure } from "../table.js";
-import { allSinks } from "./alert-latency.js";
+import { RATE_PER_S, allSinks } from "./alert-latency.js";
 import { NEVER, WEBHOOK_SECRET } from "./serve.js";
 
 const CONCURRENCY = 16;
-/** The alert figure's rate (alert-latency.ts). */
-const ALERT_RATE_PER_S = 200;
 
 /** Runs `count` calls of `one`, `CONCURRENCY` at a time; calls a second. */
 async function rate(count: number, one: (i: number) => Promise<unknown>): Promise<number> {
@@ -109,7 +107,8 @@ async function writesPerNotification(sim: Simulator, count: number): Promise<num
 }
 
 export async function storeCeiling(sim: Simulator): Promise<Figure[]> {
-  const count = SIZES.alertSeconds * 200;
+  // As many records as the alert figure's POSTs.
+  const count = SIZES.alertSeconds * RATE_PER_S;
   log(`store ceiling: ${count} durable creates ${CONCURRENCY} at a time, bare and through the file store`);
   const bareDir = mkdtempSync(join(scratch, "ceiling-bare-"));
   const store = new FileStateStore(mkdtempSync(join(scratch, "ceiling-store-")));
@@ -150,8 +149,8 @@ export async function storeCeiling(sim: Simulator): Promise<Figure[]> {
       floor: null,
       goal: {
         kind: "min",
-        value: ALERT_RATE_PER_S,
-        label: `≥ ${ALERT_RATE_PER_S}/s (the alert figure's rate)`,
+        value: RATE_PER_S,
+        label: `≥ ${RATE_PER_S}/s (the alert figure's rate)`,
       },
       note: "the two rows above divided: the store's writes a second over its writes per notification, with nothing else using the disk or the cores",
     },
