@@ -230,13 +230,13 @@ export class Outbox {
     for (let seen = drain.seen; ;) {
       for (const item of queues.flat()) had.add(item.key);
       const waiting = await this.#drainQueues(sink, queues, drain, stats, state);
-      let now = drain.asked?.();
       const done = drain.abort.aborted || state.resting;
-      if (now === seen && !done && !(await drain.round.idle(drain.abort))) {
+      // Nothing asked since the read: wait in the round for the next ask (false: the sink has left it).
+      if (!done && drain.asked?.() === seen && !(await drain.round.idle(drain.abort))) {
         drain.report.waiting += waiting;
         return;
       }
-      now = drain.asked?.();
+      const now = drain.asked?.();
       if (now === seen || done || drain.abort.aborted) {
         drain.report.waiting += waiting;
         drain.round.leave();
