@@ -3,7 +3,7 @@
 // tests read esbuild's metafile and hold each command to what it needs. (test/e2e/cli-scan
 // runs `npx watchdog scan --json` from the same bundle against the simulator.)
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -102,6 +102,43 @@ describe("the CLI bundle", () => {
     );
     expect(zodFiles.some((f) => f.endsWith("zod/v4/locales/en.js"))).toBe(true);
     expect(zodFiles.filter((f) => /zod\/v4\/locales\/(?!en\.js)/.test(f))).toEqual([]);
+  });
+
+  it("leaves out mime-types and mime-db, which only Nylas's unused attachment helper needs", () => {
+    const all = new Set(Object.values(outputs).flatMap((o) => Object.keys(o.inputs)));
+    expect(packages(all)).toContain("nylas");
+    expect(packages(all)).not.toContain("mime-types");
+    expect(packages(all)).not.toContain("mime-db");
+  });
+
+  it("still names an attachment's type when a bundle does reach that helper", () => {
+    // The helper as a future SDK version might call it, bundled with the same options.
+    const entry = join(dir, "attachment-entry.mjs");
+    const pdf = join(dir, "report.pdf");
+    writeFileSync(pdf, "%PDF-1.7\n");
+    writeFileSync(
+      entry,
+      `import { createFileRequestBuilder } from ${JSON.stringify(join(ROOT, "node_modules/nylas/lib/esm/utils.js"))};\n` +
+        `const file = createFileRequestBuilder(${JSON.stringify(pdf)});\n` +
+        "file.content.destroy();\n" +
+        "console.log(file.contentType);\n",
+    );
+    const script = `
+      import { build } from "esbuild";
+      import { CREATE_REQUIRE, SHARED_OPTIONS } from ${JSON.stringify(join(ROOT, "scripts/esbuild-options.mjs"))};
+      const result = await build({ ...SHARED_OPTIONS, splitting: false, metafile: true, logLevel: "error",
+        entryPoints: [${JSON.stringify(entry)}], outfile: ${JSON.stringify(join(dir, "attachment-out.mjs"))},
+        banner: { js: CREATE_REQUIRE }, absWorkingDir: ${JSON.stringify(ROOT)} });
+      const inputs = Object.keys(Object.values(result.metafile.outputs)[0].inputs);
+      console.log(inputs.some((i) => i.includes("node_modules/mime-db/")));
+      await import(${JSON.stringify(join(dir, "attachment-out.mjs"))});
+    `;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    expect(run.stderr).toBe("");
+    expect(run.stdout.trim().split("\n")).toEqual(["true", "application/pdf"]);
   });
 
   it("prints the help from the bundle, exit 0, with a source map beside it", () => {
