@@ -3,7 +3,7 @@
 // tests read esbuild's metafile and hold each command to what it needs. (test/e2e/cli-scan
 // runs `npx watchdog scan --json` from the same bundle against the simulator.)
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -139,6 +139,23 @@ describe("the CLI bundle", () => {
     });
     expect(run.stderr).toBe("");
     expect(run.stdout.trim().split("\n")).toEqual(["true", "application/pdf"]);
+  });
+
+  it("keeps Node's compile cache for the chunks a command loads, unless it is turned off", () => {
+    const files = (root: string) =>
+      readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+    const run = (env: Record<string, string>) => {
+      const tmp = mkdtempSync(join(dir, "tmp-"));
+      // No settings: `scan` loads its chunks, then refuses the configuration (exit 2).
+      const done = spawnSync(process.execPath, [join(dir, "cli", "watchdog.js"), "scan"], {
+        env: { PATH: process.env.PATH ?? "", TMPDIR: tmp, ...env },
+        encoding: "utf8",
+      });
+      expect(done.status, done.stderr).toBe(2);
+      return files(tmp);
+    };
+    expect(run({})).toBeGreaterThan(0);
+    expect(run({ NODE_DISABLE_COMPILE_CACHE: "1" })).toBe(0);
   });
 
   it("prints the help from the bundle, exit 0, with a source map beside it", () => {
