@@ -21,6 +21,7 @@ import type { Logger } from "../logger.js";
 import { readApplicationsByAppIds, type BatchedRead } from "./graph-batch.js";
 import { graphFailure } from "./graph-errors.js";
 import { credentialErrorOf } from "./credential-error.js";
+import { tokenAhead } from "./token-ahead.js";
 import {
   CREDENTIAL_SELECT,
   MAX_APPLICATIONS_PAGE,
@@ -70,10 +71,14 @@ export class GraphClient {
     this.#policy = { ...GRAPH_RETRY, ...options.retry };
   }
 
-  /** Loads the Graph SDK on demand (cold start: the webhook path never needs it). */
+  /**
+   * Loads the Graph SDK on demand (cold start: the webhook path never needs it). The first token is
+   * asked for before the SDK loads, so the two overlap (token-ahead.ts).
+   */
   static async create(options: GraphClientOptions): Promise<GraphClient> {
+    const credential = tokenAhead(options.credential, graphScope(options.endpoint));
     const { createSdkClient } = await import("./graph-sdk.js");
-    return new GraphClient(createSdkClient(options.credential, options.endpoint), options);
+    return new GraphClient(createSdkClient(credential, options.endpoint), { ...options, credential });
   }
 
   /** A read (GET, or a `$batch` of GETs): retried with Graph's predicate, waits on the injected clock. */

@@ -221,16 +221,22 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
   const progress = () => options.onProgress?.(apps);
 
   const watchAppIds = options.watchAppIds;
-  // Nylas and Graph side by side: while Nylas answers for the connector, the Graph SDK loads and, for
-  // "*", the first page of /applications arrives (and with it the one token every later read reuses).
-  // The page is held until the connector's own app has been written, so the output order is the same.
+  // Graph first, then Nylas beside it. The Graph client asks for its first token as it is built
+  // (token-ahead.ts), and Nylas's SDK loads while that token's round trips to Entra are in flight;
+  // for "*" the first page of /applications is asked for as soon as the client exists, and keeps
+  // coming while the connector's app is read. The page is held until the connector's own app has
+  // been written, so the output order is the same.
+  const graphReady = deps.graph();
   const graphSide = (async () => {
-    const graph = await deps.graph();
+    const graph = await graphReady;
     const pages = watchAppIds === "*" ? graph.listApplicationReadPages(PASSWORD_SELECT) : undefined;
-    return { graph, pages, firstPage: await pages?.next() };
+    const firstPage = pages?.next();
+    // Awaited below, after the connector's app: a failure surfaces there, not as an unhandled rejection.
+    firstPage?.catch(() => undefined);
+    return { graph, pages, firstPage };
   })();
-  const [connectorOrUndefined, { graph, pages, firstPage }] = await Promise.all([
-    deps.nylas.getMicrosoftConnector(),
+  const [connectorOrUndefined, { graph, pages, firstPage: firstPageComing }] = await Promise.all([
+    graphReady.then(() => deps.nylas.getMicrosoftConnector()),
     graphSide,
   ]);
   const connector = connectorOrUndefined ?? null;
@@ -249,6 +255,7 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
   }
   progress();
 
+  const firstPage = await firstPageComing;
   const watched: WatchedRead = { graph, pages, firstPage, connectorAppId, emit, problems };
   if (watchAppIds === "*") await scanAllApps(watched, progress);
   else {
