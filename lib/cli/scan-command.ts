@@ -69,7 +69,9 @@ refused · 3 Nylas or Graph unreachable/refusing.`,
       alertBeforeDays: config.alerts.alertBeforeDays,
       rotateBeforeDays: config.rotation.rotateBeforeDays,
     };
-    const records = await keyRecords(deps);
+    // Read beside the scan's first requests (never rejects: an unreadable store means no evidence),
+    // needed only once the connector's app has arrived.
+    const records = keyRecords(deps);
     // Filled when the connector's app arrives, before its secrets are written.
     const unused = new Set<string>();
     const json =
@@ -82,8 +84,8 @@ refused · 3 Nylas or Graph unreachable/refusing.`,
       summary = await scanCredentials(deps, {
         watchAppIds: config.watchAppIds,
         thresholds,
-        onConnectorApp: (app) => {
-          for (const keyId of unusedExpiredSecrets(app, records, deps.clock.now())) unused.add(keyId);
+        onConnectorApp: async (app) => {
+          for (const keyId of unusedExpiredSecrets(app, await records, deps.clock.now())) unused.add(keyId);
         },
         ...(json ? { onCredential: (r) => json.credential(r) } : {}),
         onProgress: (apps) => {

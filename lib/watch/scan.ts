@@ -70,8 +70,11 @@ export interface ScanOptions {
   thresholds: Thresholds;
   /** Called once per credential, in the order read. */
   onCredential?: (report: CredentialReport) => void;
-  /** Called with the connector's app registration as read (rotation works on the same read). */
-  onConnectorApp?: (app: GraphApplication) => void;
+  /**
+   * Called with the connector's app registration as read (rotation works on the same read); awaited
+   * before any of its credentials is reported.
+   */
+  onConnectorApp?: (app: GraphApplication) => void | Promise<void>;
   /** Called after each page of apps with the running app count. */
   onProgress?: (appsRead: number) => void;
   keepSoonest?: number;
@@ -234,7 +237,7 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
     ({ lastSignIn, signIns } = read);
     if (read.app === undefined) problems.push(connectorAppNotFound(connectorAppId, connector?.tenant));
     else {
-      options.onConnectorApp?.(read.app);
+      await options.onConnectorApp?.(read.app);
       emit(read.app, "connector");
     }
   }

@@ -75,7 +75,9 @@ export async function watch(deps: WatchdogPassPorts, thresholds: Thresholds): Pr
     watchAppIds: deps.config.watchAppIds,
     thresholds,
     keepSoonest: 10,
-    onConnectorApp: (app) => (seen.connectorApp = app),
+    onConnectorApp: (app) => {
+      seen.connectorApp = app;
+    },
     onCredential: (r) => {
       if (r.source === "connector" && r.type === "password")
         seen.connectorSecrets.push({
