@@ -187,7 +187,7 @@ async function scanListedApps(read: WatchedRead, watchAppIds: readonly string[])
 /** Reads the connector and every watched app; streams credentials; returns the summary. */
 export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Promise<ScanSummary> {
   const now = deps.clock.now();
-  const soonest = new Soonest(options.keepSoonest ?? 100);
+  const soonest = new Soonest<CredentialReport>(options.keepSoonest ?? 100);
   const counts: Record<CredentialStatus, number> = { expired: 0, critical: 0, "rotation-due": 0, ok: 0 };
   const problems: ScanProblem[] = [];
   let apps = 0;

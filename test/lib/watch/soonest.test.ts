@@ -43,7 +43,7 @@ describe("Soonest", () => {
               );
         reports.push(report(`key-${i}`, end));
       }
-      const soonest = new Soonest(k);
+      const soonest = new Soonest<CredentialReport>(k);
       for (const r of reports) soonest.offer(r);
       const key = (r: CredentialReport) => (r.endDateTime === null ? Infinity : Date.parse(r.endDateTime));
       const expected = [...reports].sort((a, b) => key(a) - key(b) || 0).slice(0, k);
