@@ -5,8 +5,9 @@
  * Why: the first token is a round trip or two to Entra (MSAL reads the
  * authority's metadata, then posts the token request), and before it can leave
  * on its own, the Graph SDK has to load. Asked for ahead, those round trips
- * overlap with the loading: a scan's first Graph request left about 25 ms
- * sooner (bench "scan", the base tenant).
+ * overlap with the loading (and, in a scan, with loading Nylas's SDK). With the
+ * scan's other overlaps (lib/watch/scan.ts), a scan of the base tenant went
+ * from 433 to 422 ms (median of 15 alternating runs, 2026-12-01).
  *
  * While that request is in flight, a caller asking for the same scope with no
  * options gets the same promise: one token request, not two, and its failure
