@@ -2,18 +2,9 @@
  * `watchdog doctor`'s name, help and options. What it does is in doctor-run.ts, imported when it
  * runs, so `watchdog --help` and the other commands never load the checks.
  */
-import type { DepsOverrides } from "../deps.js";
-import type { SecretCheckOptions } from "../doctor/secret-check.js";
-import type { NylasRegionUrls } from "../doctor/nylas-regions.js";
 import type { Command } from "./main.js";
+import type { DoctorCommandOptions } from "./doctor-run.js";
 import { DOCTOR_SCHEMA } from "../doctor/doctor-schema.js";
-
-export interface DoctorCommandOptions {
-  /** Nylas region base URLs (tests: the simulator's two Nylas servers). */
-  nylasRegions?: NylasRegionUrls;
-  depsOverrides?: DepsOverrides;
-  checkClientSecret?: SecretCheckOptions["checkClientSecret"];
-}
 
 /** Builds `watchdog doctor`; `doctorCommand` is the production instance. */
 export function createDoctorCommand(options: DoctorCommandOptions = {}): Command {

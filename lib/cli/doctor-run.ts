@@ -3,17 +3,29 @@
  * help): every check, the explainer and the secret check stay out of other commands' start-up.
  */
 import { loadConfig } from "../config.js";
-import { createDeps } from "../deps.js";
+import { createDeps, type DepsOverrides } from "../deps.js";
 import { UsageError } from "../errors.js";
 import { DOCTOR_SCHEMA, runDoctor } from "../doctor/run-doctor.js";
 import { formatDoctorJson, formatDoctorText } from "../doctor/format-doctor.js";
 import { explainError, formatExplanations, formatNotRecognised } from "../doctor/explain.js";
-import { checkCandidateSecret, type SecretCheckResult } from "../doctor/secret-check.js";
+import {
+  checkCandidateSecret,
+  type SecretCheckOptions,
+  type SecretCheckResult,
+} from "../doctor/secret-check.js";
 import { readSecret } from "../doctor/read-secret.js";
 import { commandLogger, type CommandContext } from "./main.js";
 import type { ExitCode } from "./io.js";
 import type { Problem } from "./failure.js";
-import type { DoctorCommandOptions } from "./doctor-command.js";
+import type { NylasRegionUrls } from "../doctor/nylas-regions.js";
+
+/** What tests hand `createDoctorCommand` (doctor-command.ts); production passes nothing. */
+export interface DoctorCommandOptions {
+  /** Nylas region base URLs (tests: the simulator's two Nylas servers). */
+  nylasRegions?: NylasRegionUrls;
+  depsOverrides?: DepsOverrides;
+  checkClientSecret?: SecretCheckOptions["checkClientSecret"];
+}
 
 export async function runDoctorCommand(
   { io, values, positionals }: CommandContext,

@@ -10,7 +10,7 @@ import type { Logger } from "../logger.js";
 import { malformedAnswer, parseAnswer } from "./answer.js";
 import { toGraphHttpError } from "./graph-errors.js";
 import { parseApplication } from "./graph-schemas.js";
-import { CREDENTIAL_SELECT, MAX_BATCH, type GraphApplication } from "./graph-types.js";
+import { CREDENTIAL_SELECT, MAX_BATCH, type BatchedRead } from "./graph-types.js";
 import { isTransientGraph, waitToRetry, type RetryPolicy, type Sleep } from "./retry.js";
 
 const Batch = z.object({
@@ -25,13 +25,6 @@ const Batch = z.object({
 });
 type BatchResponse = z.output<typeof Batch>;
 type SubResponse = BatchResponse["responses"][number];
-
-/** One read's result: the app, undefined when the tenant has none, or the error when it could not be read. */
-export interface BatchedRead {
-  appId: string;
-  app: GraphApplication | undefined;
-  error?: HttpError;
-}
 
 export interface BatchDeps {
   /** POSTs a `$batch` body (retried as a read by the caller) and returns Graph's answer. */

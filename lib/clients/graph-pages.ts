@@ -5,7 +5,7 @@
  * while the others are still watched.
  */
 import { malformedAnswer } from "./answer.js";
-import type { BatchedRead } from "./graph-batch.js";
+import type { BatchedRead } from "./graph-types.js";
 import { parsePage, readListedApplication } from "./graph-schemas.js";
 import type { GraphApplication } from "./graph-types.js";
 

@@ -7,10 +7,10 @@
  */
 import * as z from "zod/mini";
 import { IsoDate, malformedAnswer, parseAnswer } from "./answer.js";
-import type { BatchedRead } from "./graph-batch.js";
 import { quickApplication } from "./quick-application.js";
 import type {
   AppRoleAssignment,
+  BatchedRead,
   GraphApplication,
   KeyCredential,
   OAuth2PermissionGrant,

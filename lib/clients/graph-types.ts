@@ -3,6 +3,7 @@
  * registrations, their credentials, what `doctor` reads), and the `$select`
  * lists and limits Graph documents for them.
  */
+import type { HttpError } from "../errors.js";
 
 export interface PasswordCredential {
   keyId: string;
@@ -113,4 +114,11 @@ export function toCredentialSignIns(rows: readonly SignInRow[]): CredentialSignI
       keyType: r.keyType ?? null,
       lastSignInDateTime: r.signInActivity?.lastSignInDateTime ?? null,
     }));
+}
+
+/** One read's result: the app, undefined when the tenant has none, or the error when it could not be read. */
+export interface BatchedRead {
+  appId: string;
+  app: GraphApplication | undefined;
+  error?: HttpError;
 }

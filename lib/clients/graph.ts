@@ -18,7 +18,7 @@ import { rememberSecret } from "../redaction.js";
 import { graphScope } from "./credential.js";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
-import { readApplicationsByAppIds, type BatchedRead } from "./graph-batch.js";
+import { readApplicationsByAppIds } from "./graph-batch.js";
 import { graphFailure } from "./graph-errors.js";
 import { credentialErrorOf } from "./credential-error.js";
 import { tokenAhead } from "./token-ahead.js";
@@ -26,6 +26,7 @@ import {
   CREDENTIAL_SELECT,
   MAX_APPLICATIONS_PAGE,
   type AppRoleAssignment,
+  type BatchedRead,
   type CredentialSignIn,
   type GraphApplication,
   type NewPassword,
@@ -39,7 +40,6 @@ import { isTransientGraph, withRetry, type RetryPolicy } from "./retry.js";
 
 export * from "./graph-types.js";
 export { toGraphHttpError } from "./graph-errors.js";
-export type { BatchedRead } from "./graph-batch.js";
 
 /** Graph's reads: five attempts (the `$batch` sub-reads had five), back-off from 1 s, any wait capped at 60 s. */
 export const GRAPH_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 1_000, maxDelayMs: 60_000 };
