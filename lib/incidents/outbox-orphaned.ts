@@ -4,7 +4,7 @@ import type { StoredItem } from "../state/store.js";
 import type { AttemptContext } from "./delivery-attempt.js";
 import type { DeliveryRecord } from "./delivery-record.js";
 import type { SinkName } from "./incident.js";
-import type { DeliverReport } from "./outbox.js";
+import type { DeliverReport } from "./drain-round.js";
 
 /** Records for a sink that is no longer configured: kept until the give-up age, in case it comes back. */
 export async function orphaned(

@@ -11,7 +11,16 @@ import type { Clock } from "../clock.js";
 import { DAY_MS } from "../clock.js";
 import type { StateStore, StoredItem } from "../state/store.js";
 import type { DeliveryRecord } from "./delivery-record.js";
-import type { PendingDeliveries } from "./pending-deliveries.js";
+
+/**
+ * What upkeep needs of the pending listing (pending-deliveries.ts): which records it lists, and
+ * adding one it lacks. Named here, not imported: the listing reads the unsent-incident keys, whose
+ * file claims upkeep through this one.
+ */
+export interface PendingListing {
+  ids(): Promise<Set<string>>;
+  add(record: DeliveryRecord): Promise<void>;
+}
 
 export const UPKEEP_KEY = "outboxUpkeep";
 const UPKEEP_EVERY_MS = DAY_MS;
@@ -70,7 +79,7 @@ export async function claimUpkeep(
  * claim to lapse); marks the upkeep done only when it read to the end.
  */
 export async function runUpkeep(
-  deps: { store: StateStore; clock: Clock; pending: PendingDeliveries; retentionDays: number },
+  deps: { store: StateStore; clock: Clock; pending: PendingListing; retentionDays: number },
   claim: UpkeepClaim,
   abort: AbortSignal,
 ): Promise<UpkeepReport> {
