@@ -10,27 +10,43 @@ export const CREATE_REQUIRE =
   'import { createRequire as __watchdogCreateRequire } from "node:module"; const require = __watchdogCreateRequire(import.meta.url);';
 
 /**
+ * A plugin that answers one import, made from inside one package, with a module of our own (ES
+ * module source, resolved from the repository root). Both uses below trim what a package loads.
+ * @param {string} name
+ * @param {RegExp} specifier what the package's code imports
+ * @param {string} importerPackage the package whose import this answers (no other)
+ * @param {string} contents the module that answers it
+ * @returns {import("esbuild").Plugin}
+ */
+function answerImport(name, specifier, importerPackage, contents) {
+  const inPackage = new RegExp(`[\\\\/]node_modules[\\\\/]${importerPackage}[\\\\/]`);
+  return {
+    name,
+    setup(build) {
+      build.onResolve({ filter: specifier }, (args) =>
+        inPackage.test(args.importer) ? { path: name, namespace: name } : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: name }, () => ({
+        contents,
+        resolveDir: fileURLToPath(new URL("../", import.meta.url)),
+        loader: "js",
+      }));
+    },
+  };
+}
+
+/**
  * zod re-exports all of its ~60 error-message locales as `z.locales`, a namespace esbuild cannot
  * tree-shake: 297 KB of the 515 KB chunk every validating command loaded (dist/cli-meta.json,
  * 2026-12-01). This product never calls `z.locales`; zod registers English by importing
  * `locales/en.js` directly, which this leaves alone. So the namespace keeps English only.
- * @type {import("esbuild").Plugin}
  */
-const zodEnglishOnly = {
-  name: "zod-english-only",
-  setup(build) {
-    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
-        ? { path: "zod-locales-english-only", namespace: "zod-english-only" }
-        : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: "zod-english-only" }, () => ({
-      contents: 'export { default as en } from "zod/v4/locales/en.js";',
-      resolveDir: fileURLToPath(new URL("../", import.meta.url)),
-      loader: "js",
-    }));
-  },
-};
+const zodEnglishOnly = answerImport(
+  "zod-english-only",
+  /^\.\.\/locales\/index\.js$/,
+  "zod",
+  'export { default as en } from "zod/v4/locales/en.js";',
+);
 
 /**
  * Nylas's SDK imports `mime-types` at the top of its utils for one helper, `createFileRequestBuilder`
@@ -40,29 +56,19 @@ const zodEnglishOnly = {
  * 23 ms without; `scan`'s profile, 2026-12-01). In its place, an ES module of the same four
  * functions that require mime-types when called: esbuild drops it while nothing calls them, and a
  * bundle that does reach the helper gets mime-types, run on first use (test/infra/cli-bundle).
- * @type {import("esbuild").Plugin}
  */
-const mimeTypesOnFirstUse = {
-  name: "mime-types-on-first-use",
-  setup(build) {
-    build.onResolve({ filter: /^mime-types$/ }, (args) =>
-      /[\\/]node_modules[\\/]nylas[\\/]/.test(args.importer)
-        ? { path: "mime-types-on-first-use", namespace: "mime-types-on-first-use" }
-        : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: "mime-types-on-first-use" }, () => ({
-      contents: [
-        'const real = () => require("mime-types");',
-        "export const lookup = (path) => real().lookup(path);",
-        "export const contentType = (type) => real().contentType(type);",
-        "export const extension = (type) => real().extension(type);",
-        "export const charset = (type) => real().charset(type);",
-      ].join("\n"),
-      resolveDir: fileURLToPath(new URL("../", import.meta.url)),
-      loader: "js",
-    }));
-  },
-};
+const mimeTypesOnFirstUse = answerImport(
+  "mime-types-on-first-use",
+  /^mime-types$/,
+  "nylas",
+  [
+    'const real = () => require("mime-types");',
+    "export const lookup = (path) => real().lookup(path);",
+    "export const contentType = (type) => real().contentType(type);",
+    "export const extension = (type) => real().extension(type);",
+    "export const charset = (type) => real().charset(type);",
+  ].join("\n"),
+);
 
 /** @type {import("esbuild").BuildOptions & { metafile: true }} */
 export const SHARED_OPTIONS = {
