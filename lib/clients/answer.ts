@@ -8,6 +8,7 @@
 // zod/mini: the same validators as `zod` with a fraction of its cold-start cost (bench/RESULTS.md).
 import * as z from "zod/mini";
 import { HttpError, type Service } from "../errors.js";
+import { isDateText } from "../util/json-guards.js";
 
 // zod/mini registers no messages of its own: without English, a null where a list belongs reads
 // "Invalid input" instead of "Invalid input: expected array, received null". (The bundles keep
@@ -18,9 +19,7 @@ z.config(z.locales.en());
 export const MALFORMED = "MalformedResponse";
 
 /** An ISO 8601 date-time that `Date.parse` reads: a garbage date must not count as "never expires". */
-export const IsoDate = z
-  .string()
-  .check(z.refine((s) => !Number.isNaN(Date.parse(s)), "not a parseable ISO 8601 date-time"));
+export const IsoDate = z.string().check(z.refine(isDateText, "not a parseable ISO 8601 date-time"));
 
 const REMEDY: Partial<Record<Service, string>> = {
   graph:

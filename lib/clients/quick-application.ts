@@ -12,7 +12,7 @@
  * decides and words the error. test/lib/clients/quick-application.test.ts
  * compares both on thousands of variants of an answer.
  */
-import { isOptionalText, isRecord } from "../util/json-guards.js";
+import { isDateText, isOptionalText, isRecord } from "../util/json-guards.js";
 import type { GraphApplication, KeyCredential, PasswordCredential } from "./graph-types.js";
 
 /** The application's properties this check builds itself; present and not null, they go to zod. */
@@ -23,22 +23,17 @@ function optionalText(value: unknown): string | null | false {
   return isOptionalText(value) ? (value ?? null) : false;
 }
 
-/** `IsoDate` in answer.ts: a string `Date.parse` reads. */
-function isDate(value: unknown): value is string {
-  return typeof value === "string" && !Number.isNaN(Date.parse(value));
-}
-
 function nonEmpty(value: unknown): value is string {
   return typeof value === "string" && value !== "";
 }
 
 function optionalDate(value: unknown): string | null | false {
   if (value === undefined || value === null) return null;
-  return isDate(value) ? value : false;
+  return isDateText(value) ? value : false;
 }
 
 function password(item: unknown): PasswordCredential | undefined {
-  if (!isRecord(item) || !nonEmpty(item.keyId) || !isDate(item.endDateTime)) return undefined;
+  if (!isRecord(item) || !nonEmpty(item.keyId) || !isDateText(item.endDateTime)) return undefined;
   const displayName = optionalText(item.displayName);
   const hint = optionalText(item.hint);
   const startDateTime = optionalDate(item.startDateTime);
@@ -47,7 +42,7 @@ function password(item: unknown): PasswordCredential | undefined {
 }
 
 function key(item: unknown): KeyCredential | undefined {
-  if (!isRecord(item) || !nonEmpty(item.keyId) || !isDate(item.endDateTime)) return undefined;
+  if (!isRecord(item) || !nonEmpty(item.keyId) || !isDateText(item.endDateTime)) return undefined;
   const displayName = optionalText(item.displayName);
   const startDateTime = optionalDate(item.startDateTime);
   const type = optionalText(item.type);

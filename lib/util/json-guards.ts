@@ -13,3 +13,8 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function isOptionalText(value: unknown): value is string | null | undefined {
   return value === undefined || value === null || typeof value === "string";
 }
+
+/** A string `Date.parse` reads: a garbage date must not count as "never expires". */
+export function isDateText(value: unknown): value is string {
+  return typeof value === "string" && !Number.isNaN(Date.parse(value));
+}
