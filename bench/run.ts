@@ -2,7 +2,7 @@
  * `npm run bench`: each figure measured in one run beside its floor — the
  * least code that does the same I/O — with the ratio and the issue's goal.
  *
- *   npm run bench                 # prints the table, writes dist/bench/results.json
+ *   npm run bench                 # prints the table, writes dist/bench/results.json (--only, --quick: results-partial.json)
  *   npm run bench -- --write      # also rewrites bench/RESULTS.md (table + machine)
  *   npm run bench -- --quick      # small sizes, short runs: a smoke run, not figures
  *   npm run bench -- --only=scan,alert   # some groups only (start, cold, serve, slash, scan, sweep, alert, store, rotation)
@@ -34,6 +34,11 @@ const ONLY = [...argv]
   .split(",");
 
 const RESULTS_JSON = join(ROOT, "dist/bench/results.json");
+/**
+ * Where an --only or --quick run saves its figures: beside, not over, the last full run's, which
+ * `--rewrite` renders RESULTS.md from (an A/B of one group after a full run used to cost them).
+ */
+const PARTIAL_JSON = join(ROOT, "dist/bench/results-partial.json");
 
 /**
  * Renders bench/RESULTS.md from the figures of the last full run, measuring nothing: for a change
@@ -97,7 +102,7 @@ async function main(): Promise<void> {
   );
   mkdirSync(join(ROOT, "dist/bench"), { recursive: true });
   writeFileSync(
-    RESULTS_JSON,
+    ONLY === undefined && !QUICK ? RESULTS_JSON : PARTIAL_JSON,
     // JSON has no Infinity (an alert never received): it is written as the string "Infinity".
     JSON.stringify(
       { machine: host, seconds, quick: QUICK, only: ONLY ?? null, figures },
