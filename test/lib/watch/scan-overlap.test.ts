@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { startWorld, type World } from "../../helpers/world.js";
 import { scanCredentials } from "../../../lib/watch/scan.js";
 
@@ -32,19 +32,17 @@ describe("scan: the connector's evidence beside the first page", () => {
       onCredential: (r) => order.push(r.source),
     });
     // When the connector's app is asked for, the page has been asked for and is not answered yet.
-    const seen = await new Promise<{ pageAnswered: boolean }>((resolve, reject) => {
-      const deadline = Date.now() + 5_000;
-      const poll = () => {
+    const seen = await vi.waitFor(
+      () => {
         const sent = w.sim.requests.slice(from);
         const connectorRead = sent.find((r) => r.path === `/v1.0/applications(appId='${connectorAppId}')`);
         const page = sent.find((r) => r.path === "/v1.0/applications");
-        if (connectorRead !== undefined && page !== undefined)
-          resolve({ pageAnswered: page.status !== 0 }); // 0 until answered
-        else if (Date.now() > deadline) reject(new Error("the connector's app was not read within 5 s"));
-        else setTimeout(poll, 5);
-      };
-      poll();
-    });
+        if (connectorRead === undefined || page === undefined)
+          throw new Error("the connector's app and the first page were not both asked for");
+        return { pageAnswered: page.status !== 0 }; // 0 until answered
+      },
+      { timeout: 5_000, interval: 5 },
+    );
     expect(seen.pageAnswered).toBe(false);
 
     const summary = await scanning;
