@@ -3,6 +3,7 @@
  * share: one ES module graph for Node 22, split at every `import()` so each SDK loads on first use.
  */
 
+import { dirname } from "node:path";
 import { URL, fileURLToPath } from "node:url";
 
 /** The `require` the CommonJS SDKs need inside an ES module (node builtins, @azure/functions-core). */
@@ -11,24 +12,31 @@ export const CREATE_REQUIRE =
 
 /**
  * A plugin that answers one import, made from inside one package, with a module of our own (ES
- * module source, resolved from the repository root). Both uses below trim what a package loads.
+ * module source). The uses below trim what a package loads. The module's own imports and
+ * `require`s resolve from the importing file's folder, as the package's import would have (a
+ * nested copy of a dependency stays the one the package gets), unless `fromRoot` says the
+ * repository root.
  * @param {string} name
  * @param {RegExp} specifier what the package's code imports
- * @param {string} importerPackage the package whose import this answers (no other)
+ * @param {string} importerPackage the package whose import this answers (no other), e.g. "@scope/name"
  * @param {string} contents the module that answers it
+ * @param {{ fromRoot?: boolean }} [options]
  * @returns {import("esbuild").Plugin}
  */
-function answerImport(name, specifier, importerPackage, contents) {
-  const inPackage = new RegExp(`[\\\\/]node_modules[\\\\/]${importerPackage}[\\\\/]`);
+function answerImport(name, specifier, importerPackage, contents, options = {}) {
+  const sep = "[\\\\/]";
+  const inPackage = new RegExp(`${sep}node_modules${sep}${importerPackage.split("/").join(sep)}${sep}`);
+  const root = fileURLToPath(new URL("../", import.meta.url));
   return {
     name,
     setup(build) {
+      // The path is the importer's folder: the answer is one module per folder that imports it.
       build.onResolve({ filter: specifier }, (args) =>
-        inPackage.test(args.importer) ? { path: name, namespace: name } : undefined,
+        inPackage.test(args.importer) ? { path: dirname(args.importer), namespace: name } : undefined,
       );
-      build.onLoad({ filter: /.*/, namespace: name }, () => ({
+      build.onLoad({ filter: /.*/, namespace: name }, (args) => ({
         contents,
-        resolveDir: fileURLToPath(new URL("../", import.meta.url)),
+        resolveDir: options.fromRoot === true ? root : args.path,
         loader: "js",
       }));
     },
@@ -46,6 +54,7 @@ const zodEnglishOnly = answerImport(
   /^\.\.\/locales\/index\.js$/,
   "zod",
   'export { default as en } from "zod/v4/locales/en.js";',
+  { fromRoot: true },
 );
 
 /**
@@ -70,9 +79,52 @@ const mimeTypesOnFirstUse = answerImport(
   ].join("\n"),
 );
 
+/**
+ * MSAL imports `jsonwebtoken` at the top of `ClientAssertion`, for one call: signing the assertion
+ * of a certificate credential (`jwt.sign`). A client secret and a managed identity never sign one.
+ * jsonwebtoken is CommonJS, so it ran at import, with `jws`, `semver` (whose ranges it checks
+ * against the Node version at load) and lodash's helpers: about 8 ms of every command that gets a
+ * token (the SDK-import profile, 2026-12-01). In its place, the same three functions, which load it
+ * on first call; it stays in the bundle (esbuild bundles the `require`), so a certificate
+ * credential signs as before, in the Function App too (test/infra/cli-bundle).
+ */
+const jsonwebtokenOnFirstUse = answerImport(
+  "jsonwebtoken-on-first-use",
+  /^jsonwebtoken$/,
+  "@azure/msal-node",
+  [
+    'const real = () => require("jsonwebtoken");',
+    "export default {",
+    "  sign: (...args) => real().sign(...args),",
+    "  verify: (...args) => real().verify(...args),",
+    "  decode: (...args) => real().decode(...args),",
+    "};",
+  ].join("\n"),
+);
+
+/**
+ * The Azure SDKs' HTTP pipeline (@typespec/ts-http-runtime) imports both proxy agents at the top
+ * of its proxy policy, and constructs one only when a proxy is set (HTTPS_PROXY, or the request's
+ * proxy settings). With them came `agent-base` and `debug`, which reads the environment and picks
+ * colours at load: about 4 ms of every command that gets a token (same profile). In their place,
+ * classes of the same names whose constructors build the real agent on first use (same test).
+ */
+const proxyAgentsOnFirstUse = [
+  ["https-proxy-agent", "HttpsProxyAgent"],
+  ["http-proxy-agent", "HttpProxyAgent"],
+].map(([pkg, cls]) =>
+  answerImport(
+    `${pkg}-on-first-use`,
+    new RegExp(`^${pkg}$`),
+    "@typespec/ts-http-runtime",
+    // A constructor that returns an object gives `new` that object: the real agent.
+    `export class ${cls} { constructor(...args) { const { ${cls}: Real } = require("${pkg}"); return new Real(...args); } }`,
+  ),
+);
+
 /** @type {import("esbuild").BuildOptions & { metafile: true }} */
 export const SHARED_OPTIONS = {
-  plugins: [zodEnglishOnly, mimeTypesOnFirstUse],
+  plugins: [zodEnglishOnly, mimeTypesOnFirstUse, jsonwebtokenOnFirstUse, ...proxyAgentsOnFirstUse],
   chunkNames: "chunks/[name]-[hash]",
   bundle: true,
   // One copy of every module across the entries (a second @azure/functions would register a

@@ -59,6 +59,50 @@ const packages = (inputs: Set<string>) =>
     .filter((f) => f.includes("node_modules/"))
     .map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)![1]!);
 
+/**
+ * Bundles `source` with the CLI's esbuild options (no splitting) and runs it: the inputs esbuild
+ * took and the lines it printed. For each package in `probes`, a module in front of it records its
+ * name in `globalThis.probed` when it is first required from one of our "on first use" answers.
+ */
+function runBundled(
+  name: string,
+  source: string,
+  probes: string[] = [],
+): { inputs: string[]; lines: string[] } {
+  const entry = join(dir, `${name}-entry.mjs`);
+  const out = join(dir, `${name}-out.mjs`);
+  writeFileSync(entry, source);
+  for (const pkg of probes)
+    writeFileSync(
+      join(dir, `probe-${pkg}.cjs`),
+      `(globalThis.probed ??= []).push(${JSON.stringify(pkg)});\n` +
+        `module.exports = require(${JSON.stringify(join(ROOT, "node_modules", pkg))});\n`,
+    );
+  const script = `
+    import { build } from "esbuild";
+    import { CREATE_REQUIRE, SHARED_OPTIONS } from ${JSON.stringify(join(ROOT, "scripts/esbuild-options.mjs"))};
+    const probes = ${JSON.stringify(probes)};
+    const probe = { name: "probe", setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) =>
+        probes.includes(args.path) && args.namespace === args.path + "-on-first-use"
+          ? { path: ${JSON.stringify(dir)} + "/probe-" + args.path + ".cjs" } : undefined);
+    } };
+    const result = await build({ ...SHARED_OPTIONS, plugins: [probe, ...SHARED_OPTIONS.plugins],
+      splitting: false, metafile: true, logLevel: "error",
+      entryPoints: [${JSON.stringify(entry)}], outfile: ${JSON.stringify(out)},
+      banner: { js: CREATE_REQUIRE }, absWorkingDir: ${JSON.stringify(ROOT)} });
+    console.log(JSON.stringify(Object.keys(Object.values(result.metafile.outputs)[0].inputs)));
+    await import(${JSON.stringify(out)});
+  `;
+  const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  expect(run.stderr).toBe("");
+  const [inputs, ...lines] = run.stdout.trim().split("\n");
+  return { inputs: JSON.parse(inputs!) as string[], lines };
+}
+
 describe("the CLI bundle", () => {
   it("starts `--help` on our own code alone: no SDK, no package at all", () => {
     const help = staticInputs(["bin/watchdog.ts"]);
@@ -113,32 +157,71 @@ describe("the CLI bundle", () => {
 
   it("still names an attachment's type when a bundle does reach that helper", () => {
     // The helper as a future SDK version might call it, bundled with the same options.
-    const entry = join(dir, "attachment-entry.mjs");
     const pdf = join(dir, "report.pdf");
     writeFileSync(pdf, "%PDF-1.7\n");
-    writeFileSync(
-      entry,
+    const run = runBundled(
+      "attachment",
       `import { createFileRequestBuilder } from ${JSON.stringify(join(ROOT, "node_modules/nylas/lib/esm/utils.js"))};\n` +
         `const file = createFileRequestBuilder(${JSON.stringify(pdf)});\n` +
         "file.content.destroy();\n" +
         "console.log(file.contentType);\n",
     );
-    const script = `
-      import { build } from "esbuild";
-      import { CREATE_REQUIRE, SHARED_OPTIONS } from ${JSON.stringify(join(ROOT, "scripts/esbuild-options.mjs"))};
-      const result = await build({ ...SHARED_OPTIONS, splitting: false, metafile: true, logLevel: "error",
-        entryPoints: [${JSON.stringify(entry)}], outfile: ${JSON.stringify(join(dir, "attachment-out.mjs"))},
-        banner: { js: CREATE_REQUIRE }, absWorkingDir: ${JSON.stringify(ROOT)} });
-      const inputs = Object.keys(Object.values(result.metafile.outputs)[0].inputs);
-      console.log(inputs.some((i) => i.includes("node_modules/mime-db/")));
-      await import(${JSON.stringify(join(dir, "attachment-out.mjs"))});
-    `;
-    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
-    expect(run.stderr).toBe("");
-    expect(run.stdout.trim().split("\n")).toEqual(["true", "application/pdf"]);
+    expect(run.inputs.some((i) => i.includes("node_modules/mime-db/"))).toBe(true);
+    expect(run.lines).toEqual(["application/pdf"]);
+  });
+
+  it("signs a certificate credential's assertion, loading jsonwebtoken only then", () => {
+    // MSAL's own ClientAssertion (what ClientCertificateCredential signs with), bundled with the
+    // same options; a probe in front of jsonwebtoken says when it is first loaded.
+    const run = runBundled(
+      "assertion",
+      [
+        `import { ClientAssertion } from ${JSON.stringify(join(ROOT, "node_modules/@azure/msal-node/dist/client/ClientAssertion.mjs"))};`,
+        'import { generateKeyPairSync, randomUUID, verify } from "node:crypto";',
+        'console.log(`loaded at import: ${globalThis.probed?.includes("jsonwebtoken") === true}`);',
+        'const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });',
+        'const pem = privateKey.export({ type: "pkcs8", format: "pem" });',
+        'const assertion = ClientAssertion.fromCertificate("ab".repeat(20), pem);',
+        'const jwt = assertion.getJwt({ createNewGuid: () => randomUUID() }, "client-id", "https://login.example/t/oauth2/v2.0/token");',
+        'console.log(`loaded after signing: ${globalThis.probed?.includes("jsonwebtoken") === true}`);',
+        'const [header, payload, signature] = jwt.split(".");',
+        'console.log(JSON.parse(Buffer.from(header, "base64url")).alg, JSON.parse(Buffer.from(payload, "base64url")).iss);',
+        'console.log(`verifies: ${verify("RSA-SHA256", Buffer.from(`${header}.${payload}`), publicKey, Buffer.from(signature, "base64url"))}`);',
+      ].join("\n"),
+      ["jsonwebtoken"],
+    );
+    expect(run.lines).toEqual([
+      "loaded at import: false",
+      "loaded after signing: true",
+      "RS256 client-id",
+      "verifies: true",
+    ]);
+  });
+
+  it("builds the real proxy agents when a proxy is set, and loads them only then", () => {
+    // The Azure SDKs' proxy policy as @azure/identity's pipeline runs it, bundled with the same options.
+    const run = runBundled(
+      "proxy",
+      [
+        `import { proxyPolicy } from ${JSON.stringify(join(ROOT, "node_modules/@typespec/ts-http-runtime/dist/esm/policies/proxyPolicy.js"))};`,
+        'import { Agent } from "node:http";',
+        'const loaded = () => (globalThis.probed ?? []).join(",") || "none";',
+        "console.log(`at import: ${loaded()}`);",
+        'const policy = proxyPolicy({ host: "http://proxy.example", port: 3128 });',
+        'for (const url of ["https://login.example/token", "http://plain.example/"]) {',
+        "  const request = { url, headers: new Map() };",
+        "  await policy.sendRequest(request, async (r) => r);",
+        "  const { agent } = request;",
+        "  console.log(`${url}: ${agent instanceof Agent} ${typeof agent.connect} ${agent.proxy.href}, loaded ${loaded()}`);",
+        "}",
+      ].join("\n"),
+      ["https-proxy-agent", "http-proxy-agent"],
+    );
+    expect(run.lines).toEqual([
+      "at import: none",
+      "https://login.example/token: true function http://proxy.example:3128/, loaded https-proxy-agent",
+      "http://plain.example/: true function http://proxy.example:3128/, loaded https-proxy-agent,http-proxy-agent",
+    ]);
   });
 
   it("keeps Node's compile cache for the chunks a command loads, unless it is turned off", () => {
