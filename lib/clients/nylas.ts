@@ -149,14 +149,12 @@ export class NylasClient {
   ): AsyncGenerator<NylasGrant[]> {
     const limit = Math.min(options.limit ?? MAX_GRANTS_PAGE, MAX_GRANTS_PAGE);
     const overlap = options.consistent === true ? 1 : 0;
-    let lastId: string | undefined;
-    for (let offset = 0; ;) {
-      const start = lastId === undefined ? offset : offset - overlap;
-      // `grants.list` sends exactly this request through `apiClient`, then renames every key of every
-      // grant to camelCase (a chain of regular expressions per key): two thirds of a 50,000-grant sweep's
-      // time (bench/RESULTS.md). So the SDK still sends the request — same URL, headers, timeout and
-      // errors — and the page is parsed here.
-      const data = await this.#call("listing grants", async (sdk) =>
+    // `grants.list` sends exactly this request through `apiClient`, then renames every key of every
+    // grant to camelCase (a chain of regular expressions per key): two thirds of a 50,000-grant sweep's
+    // time (bench/RESULTS.md). So the SDK still sends the request — same URL, headers, timeout and
+    // errors — and the page is parsed here.
+    const readPage = (start: number) =>
+      this.#call("listing grants", async (sdk) =>
         listData(
           await sdk.apiClient.requestRaw({
             method: "GET",
@@ -172,6 +170,11 @@ export class NylasClient {
           }),
         ),
       );
+    let lastId: string | undefined;
+    let start = 0;
+    let page = readPage(start);
+    for (;;) {
+      const data = await page;
       if (!Array.isArray(data)) throw new InconsistentReadError("nylas: a grant page carried no list.");
       let grants = data.map((raw) => parseWireGrant(raw, "listing grants"));
       if (overlap > 0 && lastId !== undefined) {
@@ -180,9 +183,18 @@ export class NylasClient {
         grants = grants.slice(1);
       }
       if (grants.length === 0) return;
-      yield grants;
-      offset = start + data.length;
+      // Read-ahead, as Graph's pages are read (graph-pages.ts): the next page is requested before this
+      // one is handed over, so Nylas's time to produce it overlaps the caller's time to go through this
+      // one. It is the request the loop would send next anyway (only an empty page ends the read),
+      // and at most two pages are held.
+      // With `consistent`, the next page starts at this one's last grant, to re-read it.
+      start += data.length - overlap;
       lastId = grants.at(-1)?.id;
+      page = readPage(start);
+      // Observed by the await above on the next turn; this keeps a failure from being unhandled if
+      // the caller stops early.
+      page.catch(() => undefined);
+      yield grants;
     }
   }
 

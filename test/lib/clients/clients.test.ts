@@ -3,7 +3,7 @@
  * iterators, 429/503 retried with Retry-After honoured, errors turned into one
  * HttpError carrying service, status and request id, with what to do.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startSimulator, type Simulator } from "../../../lib/sim/index.js";
 import { ManualClock } from "../../../lib/clock.js";
 import { silentLogger } from "../../../lib/logger.js";
@@ -71,6 +71,51 @@ describe("NylasClient", () => {
     ]);
     expect(calls.every((r) => r.query.sort_by === "created_at" && r.query.order_by === "asc")).toBe(true);
     expect(clock.now().getTime() - t0).toBe(7_000);
+  });
+
+  it("asks for the next page of grants while the caller still holds the one before", async () => {
+    const before = sim.requests.length;
+    const offsets = () =>
+      sim.requests
+        .slice(before)
+        .filter((r) => r.path === "/v3/grants")
+        .map((r) => r.query.offset);
+    let pages = 0;
+    for await (const page of nylas().listGrantPages()) {
+      pages++;
+      expect(page).toHaveLength(pages < 3 ? 200 : 50);
+      // Nothing more is asked of the iterator until this page is done with: the next request must
+      // already be on its way.
+      await vi.waitFor(() => expect(offsets()).toHaveLength(pages + 1), { timeout: 2_000, interval: 10 });
+    }
+    // The same requests as one page at a time: none twice, and the empty page still ends the read.
+    expect(offsets()).toEqual(["0", "200", "400", "450"]);
+  });
+
+  it("stopped after one page, leaves the page it asked ahead for unobserved and harmless when it fails", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      // The first page is answered; the one asked ahead is refused (a 400 is not retried).
+      sim.faults.add({ service: "nylas", method: "GET", path: "/v3/grants", response: { delayMs: 0 } });
+      const refused = sim.faults.add({
+        service: "nylas",
+        method: "GET",
+        path: "/v3/grants",
+        response: { status: 400, body: { error: { type: "invalid_request_error", message: "no" } } },
+      });
+      for await (const page of nylas().listGrantPages()) {
+        expect(page).toHaveLength(200);
+        break;
+      }
+      await vi.waitFor(() => expect(refused.hits).toBe(1), { timeout: 2_000, interval: 10 });
+      // A rejection nobody handles is reported after the microtasks of its turn: give it several.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 
   it("answers undefined for a grant Nylas does not have, and an HttpError with the fix for a refused key", async () => {
