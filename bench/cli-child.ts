@@ -12,6 +12,10 @@ import { writeFileSync } from "node:fs";
 import { measure } from "./report.js";
 
 const WARM = [
+  // What the commands' run() imports on demand (sweep-command.ts, scan-command.ts).
+  "../lib/config.js",
+  "../lib/deps.js",
+  "../lib/grants/grant-passes.js",
   "nylas",
   "@azure/identity",
   "@microsoft/microsoft-graph-client",
