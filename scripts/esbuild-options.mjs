@@ -3,7 +3,7 @@
  * share: one ES module graph for Node 22, split at every `import()` so each SDK loads on first use.
  */
 
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { URL, fileURLToPath } from "node:url";
 
 /** The `require` the CommonJS SDKs need inside an ES module (node builtins, @azure/functions-core). */
@@ -122,9 +122,47 @@ const proxyAgentsOnFirstUse = [
   ),
 );
 
+/**
+ * The Graph SDK ships an ES build beside its CommonJS one (`module` in its package.json), and the
+ * CommonJS one is what Node, and so esbuild for `platform: "node"`, picks. CommonJS cannot be
+ * tree-shaken: its index requires every module (batching, the large-file upload tasks, the chaos
+ * handler), all run at import. The bundles take the ES build, and keep only what the product
+ * uses. Bundles only: the ES build's files are ES modules in a CommonJS package, which Node
+ * itself would refuse, so tsc's output (the tests) keeps the CommonJS build.
+ */
+const graphClientEsBuild = {
+  name: "graph-client-es-build",
+  /** @param {import("esbuild").PluginBuild} build */
+  setup(build) {
+    const entries = new Map([
+      ["@microsoft/microsoft-graph-client", "lib/es/src/index.js"],
+      [
+        "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js",
+        "lib/es/src/authentication/azureTokenCredentials/index.js",
+      ],
+    ]);
+    build.onResolve({ filter: /^@microsoft\/microsoft-graph-client(\/|$)/ }, async (args) => {
+      const file = entries.get(args.path);
+      if (file === undefined) return undefined;
+      const pkg = await build.resolve("@microsoft/microsoft-graph-client/package.json", {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+      });
+      if (pkg.errors.length > 0) return { errors: pkg.errors };
+      return { path: join(dirname(pkg.path), file) };
+    });
+  },
+};
+
 /** @type {import("esbuild").BuildOptions & { metafile: true }} */
 export const SHARED_OPTIONS = {
-  plugins: [zodEnglishOnly, mimeTypesOnFirstUse, jsonwebtokenOnFirstUse, ...proxyAgentsOnFirstUse],
+  plugins: [
+    zodEnglishOnly,
+    mimeTypesOnFirstUse,
+    jsonwebtokenOnFirstUse,
+    ...proxyAgentsOnFirstUse,
+    graphClientEsBuild,
+  ],
   chunkNames: "chunks/[name]-[hash]",
   bundle: true,
   // One copy of every module across the entries (a second @azure/functions would register a

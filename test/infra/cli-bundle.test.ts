@@ -148,6 +148,16 @@ describe("the CLI bundle", () => {
     expect(zodFiles.filter((f) => /zod\/v4\/locales\/(?!en\.js)/.test(f))).toEqual([]);
   });
 
+  it("takes the Graph SDK's ES build, which esbuild can trim, and none of its CommonJS build", () => {
+    // The CommonJS index requires every module of the SDK at import; the ES build's unused ones go.
+    const graph = Object.values(outputs)
+      .flatMap((o) => Object.keys(o.inputs))
+      .filter((f) => f.includes("node_modules/@microsoft/microsoft-graph-client/"));
+    expect(graph.some((f) => f.endsWith("/lib/es/src/Client.js"))).toBe(true);
+    expect(graph.filter((f) => !f.includes("/microsoft-graph-client/lib/es/"))).toEqual([]);
+    expect(graph.filter((f) => /ChaosHandler\.js$|PageIterator\.js$/.test(f))).toEqual([]);
+  });
+
   it("leaves out mime-types and mime-db, which only Nylas's unused attachment helper needs", () => {
     const all = new Set(Object.values(outputs).flatMap((o) => Object.keys(o.inputs)));
     expect(packages(all)).toContain("nylas");
