@@ -31,8 +31,12 @@ function answerImport(name, specifier, importerPackage, contents, options = {}) 
     name,
     setup(build) {
       // The path is the importer's folder: the answer is one module per folder that imports it.
+      // Only the package's own files: the answer's `require` of the real package (its importer is
+      // the answer itself, a path inside the package) must resolve as usual, not to another answer.
       build.onResolve({ filter: specifier }, (args) =>
-        inPackage.test(args.importer) ? { path: dirname(args.importer), namespace: name } : undefined,
+        args.namespace === "file" && inPackage.test(args.importer)
+          ? { path: dirname(args.importer), namespace: name }
+          : undefined,
       );
       build.onLoad({ filter: /.*/, namespace: name }, (args) => ({
         contents,

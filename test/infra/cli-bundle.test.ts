@@ -182,30 +182,46 @@ describe("the CLI bundle", () => {
 
   it("signs a certificate credential's assertion, loading jsonwebtoken only then", () => {
     // MSAL's own ClientAssertion (what ClientCertificateCredential signs with), bundled with the
-    // same options; a probe in front of jsonwebtoken says when it is first loaded.
-    const run = runBundled(
-      "assertion",
-      [
-        `import { ClientAssertion } from ${JSON.stringify(join(ROOT, "node_modules/@azure/msal-node/dist/client/ClientAssertion.mjs"))};`,
-        'import { generateKeyPairSync, randomUUID, verify } from "node:crypto";',
-        'console.log(`loaded at import: ${globalThis.probed?.includes("jsonwebtoken") === true}`);',
-        'const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });',
-        'const pem = privateKey.export({ type: "pkcs8", format: "pem" });',
-        'const assertion = ClientAssertion.fromCertificate("ab".repeat(20), pem);',
-        'const jwt = assertion.getJwt({ createNewGuid: () => randomUUID() }, "client-id", "https://login.example/t/oauth2/v2.0/token");',
-        'console.log(`loaded after signing: ${globalThis.probed?.includes("jsonwebtoken") === true}`);',
-        'const [header, payload, signature] = jwt.split(".");',
-        'console.log(JSON.parse(Buffer.from(header, "base64url")).alg, JSON.parse(Buffer.from(payload, "base64url")).iss);',
-        'console.log(`verifies: ${verify("RSA-SHA256", Buffer.from(`${header}.${payload}`), publicKey, Buffer.from(signature, "base64url"))}`);',
-      ].join("\n"),
-      ["jsonwebtoken"],
-    );
-    expect(run.lines).toEqual([
+    // same options: as the product's bundles have it, and with a probe in front of jsonwebtoken
+    // that says when it is first loaded.
+    const source = [
+      `import { ClientAssertion } from ${JSON.stringify(join(ROOT, "node_modules/@azure/msal-node/dist/client/ClientAssertion.mjs"))};`,
+      'import { generateKeyPairSync, randomUUID, verify } from "node:crypto";',
+      'console.log(`loaded at import: ${globalThis.probed?.includes("jsonwebtoken") === true}`);',
+      'const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });',
+      'const pem = privateKey.export({ type: "pkcs8", format: "pem" });',
+      'const assertion = ClientAssertion.fromCertificate("ab".repeat(20), pem);',
+      'const jwt = assertion.getJwt({ createNewGuid: () => randomUUID() }, "client-id", "https://login.example/t/oauth2/v2.0/token");',
+      'console.log(`loaded after signing: ${globalThis.probed?.includes("jsonwebtoken") === true}`);',
+      'const [header, payload, signature] = jwt.split(".");',
+      'console.log(JSON.parse(Buffer.from(header, "base64url")).alg, JSON.parse(Buffer.from(payload, "base64url")).iss);',
+      'console.log(`verifies: ${verify("RSA-SHA256", Buffer.from(`${header}.${payload}`), publicKey, Buffer.from(signature, "base64url"))}`);',
+    ].join("\n");
+    const signed = ["RS256 client-id", "verifies: true"];
+    expect(runBundled("assertion", source).lines.slice(2)).toEqual(signed);
+    expect(runBundled("assertion-probed", source, ["jsonwebtoken"]).lines).toEqual([
       "loaded at import: false",
       "loaded after signing: true",
-      "RS256 client-id",
-      "verifies: true",
+      ...signed,
     ]);
+  });
+
+  it("answers each deferred import with one module that requires the real package", () => {
+    // An answer's own `require` of the package must reach the package, not another answer.
+    const inputs = (
+      JSON.parse(readFileSync(join(dir, "cli-meta.json"), "utf8")) as {
+        inputs: Record<string, { imports: { path: string }[] }>;
+      }
+    ).inputs;
+    const answers = Object.entries(inputs).filter(([name]) => name.includes("-on-first-use:"));
+    expect(answers.map(([name]) => name.split(":")[0]).sort()).toEqual([
+      "http-proxy-agent-on-first-use",
+      "https-proxy-agent-on-first-use",
+      "jsonwebtoken-on-first-use",
+      "mime-types-on-first-use",
+    ]);
+    for (const [, input] of answers)
+      expect(input.imports.map((i) => i.path)).toEqual([expect.stringMatching(/^node_modules\//)]);
   });
 
   it("builds the real proxy agents when a proxy is set, and loads them only then", () => {
