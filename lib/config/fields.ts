@@ -48,11 +48,17 @@ const KEY_VAULT_ISSUE = {
  * `fallback(raw)`: the default where there is one, else the raw text, since the cross-checks only ask
  * whether such a setting is set. The issues are marked `continue` because zod skips an object's
  * refinements after any other issue: the cross-checks must still run, so every problem shows at once.
+ *
+ * `schema` is built on first use. Unset, a setting that is not `required` reads as `fallback(undefined)`
+ * without it (what its schema answers for undefined: the default, or undefined), so a process builds
+ * only the schemas of the settings it was given: most of some 40 are unset, and building a zod schema
+ * runs its constructors (about 10 ms for all of them at start-up, 2026-12-01).
  */
 export function setting<T>(
-  schema: z.ZodMiniType<T, string | undefined>,
-  options: { fallback: (raw: string | undefined) => T; fix?: string },
+  schema: () => z.ZodMiniType<T, string | undefined>,
+  options: { fallback: (raw: string | undefined) => T; fix?: string; required?: boolean },
 ) {
+  let built: z.ZodMiniType<T, string | undefined> | undefined;
   return z.pipe(
     z.optional(z.string()),
     z.transform((value: string | undefined, ctx): T => {
@@ -62,7 +68,8 @@ export function setting<T>(
         ctx.issues.push({ ...KEY_VAULT_ISSUE, input: undefined, continue: true });
         return options.fallback(raw);
       }
-      const result = schema.safeParse(raw);
+      if (raw === undefined && options.required !== true) return options.fallback(raw);
+      const result = (built ??= schema()).safeParse(raw);
       if (result.success) return result.data;
       for (const issue of result.error.issues) {
         // `input` stays out: a secret's value must not travel on to whoever reads the issues.
@@ -84,31 +91,38 @@ export function setting<T>(
 export const keepRaw = (raw: string | undefined) => raw;
 
 /** Free text (an id, a directory, a connection string): never a problem. */
-export const text = () => setting(z.optional(z.string()), { fallback: keepRaw });
+export const text = () => setting(() => z.optional(z.string()), { fallback: keepRaw });
 
-export function required(fix: string, schema: z.ZodMiniType<string, string> = z.string()) {
-  return setting(z.pipe(z.string({ error: "is not set." }), schema), { fallback: () => "", fix });
+export function required(fix: string, schema: () => z.ZodMiniType<string, string> = () => z.string()) {
+  return setting(() => z.pipe(z.string({ error: "is not set." }), schema()), {
+    fallback: () => "",
+    fix,
+    required: true,
+  });
 }
 
 /** Optional, and when set it must match `pattern`. `problem` quotes the value only if it is no secret. */
 export function matching(pattern: RegExp, problem: (value: string) => string, fix: string) {
-  return setting(z.optional(z.string().check(z.regex(pattern, { error: (i) => problem(String(i.input)) }))), {
-    fallback: keepRaw,
-    fix,
-  });
+  return setting(
+    () => z.optional(z.string().check(z.regex(pattern, { error: (i) => problem(String(i.input)) }))),
+    { fallback: keepRaw, fix },
+  );
 }
 
 export function wholeNumber(fallback: number, min: number, max: number, unit: string) {
+  return setting(() => wholeNumberSchema(fallback, min, max), {
+    fallback: () => fallback,
+    fix: `Set it to a whole number of ${unit} from ${min} to ${max} (default ${fallback}).`,
+  });
+}
+
+function wholeNumberSchema(fallback: number, min: number, max: number) {
   const outOfRange = { error: (i: { input?: unknown }) => `${String(i.input)} is out of range.` };
   const digits = z
     .string()
     .check(z.regex(/^\d+$/, { error: (i) => `"${String(i.input)}" is not a whole number.` }));
   const inRange = z.number().check(z.gte(min, outOfRange), z.lte(max, outOfRange));
-  const schema = z._default(z.pipe(z.pipe(digits, z.transform(Number)), inRange), fallback);
-  return setting(schema, {
-    fallback: () => fallback,
-    fix: `Set it to a whole number of ${unit} from ${min} to ${max} (default ${fallback}).`,
-  });
+  return z._default(z.pipe(z.pipe(digits, z.transform(Number)), inRange), fallback);
 }
 
 /**
@@ -122,19 +136,21 @@ export function oneOf<const V extends string>(
   fix: string,
 ) {
   const allowed: readonly string[] = values;
-  const known = z
-    .string()
-    .check(z.refine((v) => allowed.includes(v.toLowerCase()), { error: (i) => problem(String(i.input)) }));
-  const schema = z._default(
-    z.pipe(
+  const schema = () =>
+    z._default(
       z.pipe(
-        known,
-        z.transform((v: string) => v.toLowerCase()),
+        z.pipe(
+          z
+            .string()
+            .check(
+              z.refine((v) => allowed.includes(v.toLowerCase()), { error: (i) => problem(String(i.input)) }),
+            ),
+          z.transform((v: string) => v.toLowerCase()),
+        ),
+        z.enum(values),
       ),
-      z.enum(values),
-    ),
-    fallback,
-  );
+      fallback,
+    );
   return setting(schema, { fallback: () => fallback, fix });
 }
 
@@ -143,17 +159,18 @@ export function oneOf<const V extends string>(
  * mistake was made (a TimeSpan, a 5-field Unix cron, a date that never comes, a pass every few seconds).
  */
 export function schedule(fallback: string) {
-  const schema = z._default(
-    z.string().check(
-      z.superRefine((value, ctx) => {
-        const problem = scheduleProblem(value);
-        // Only a schedule that parses and fires has runs to compare.
-        const issue = problem === undefined ? tooOften(value) : { message: problem };
-        if (issue !== undefined) ctx.addIssue({ code: "custom", ...issue });
-      }),
-    ),
-    fallback,
-  );
+  const schema = () =>
+    z._default(
+      z.string().check(
+        z.superRefine((value, ctx) => {
+          const problem = scheduleProblem(value);
+          // Only a schedule that parses and fires has runs to compare.
+          const issue = problem === undefined ? tooOften(value) : { message: problem };
+          if (issue !== undefined) ctx.addIssue({ code: "custom", ...issue });
+        }),
+      ),
+      fallback,
+    );
   return setting(schema, {
     fallback: () => fallback,
     fix: `Use a 6-field NCRONTAB expression "{second} {minute} {hour} {day} {month} {day-of-week}", e.g. "${fallback}".`,
@@ -238,8 +255,7 @@ export function appIds() {
     }
     return ids.filter((id) => GUID.test(id)).map((id) => id.toLowerCase());
   });
-  const schema = z._default(z.pipe(z.string(), listed), () => []);
-  return setting(schema, {
+  return setting(() => z._default(z.pipe(z.string(), listed), () => []), {
     fallback: () => [],
     fix: 'List Application (client) ID GUIDs separated by commas, or "*" for every app the identity can read.',
   });

@@ -31,15 +31,16 @@ const shape = {
   NYLAS_API_URI: urlOr(DEFAULTS.NYLAS_API_URI, { origin: true }),
   AZURE_TENANT_ID: required(
     "Set it to the Directory (tenant) ID that owns the app registration (Entra ID → Overview).",
-    z.string().check(
-      z.refine(
-        (v) => TENANT.test(v),
-        says(
-          (v) => `"${v}" is neither a GUID nor a domain.`,
-          "Use the Directory (tenant) ID GUID from Entra ID → Overview.",
+    () =>
+      z.string().check(
+        z.refine(
+          (v) => TENANT.test(v),
+          says(
+            (v) => `"${v}" is neither a GUID nor a domain.`,
+            "Use the Directory (tenant) ID GUID from Entra ID → Overview.",
+          ),
         ),
       ),
-    ),
   ),
   AZURE_CLIENT_ID: matching(GUID, (v) => `"${v}" is not a GUID.`, "Use the Application (client) ID GUID."),
   AZURE_CLIENT_SECRET: text(),
@@ -81,14 +82,15 @@ const shape = {
   // Nylas issues long random webhook secrets; a short one is a typo or a placeholder, and an HMAC keyed
   // with it can be guessed. Its value is never echoed: only its length.
   NYLAS_WEBHOOK_SECRET: setting(
-    z.optional(
-      z.string().check(
-        z.minLength(MIN_WEBHOOK_SECRET_CHARS, {
-          error: (i) =>
-            `is ${typeof i.input === "string" ? i.input.length : "?"} characters long; a Nylas webhook secret is far longer.`,
-        }),
+    () =>
+      z.optional(
+        z.string().check(
+          z.minLength(MIN_WEBHOOK_SECRET_CHARS, {
+            error: (i) =>
+              `is ${typeof i.input === "string" ? i.input.length : "?"} characters long; a Nylas webhook secret is far longer.`,
+          }),
+        ),
       ),
-    ),
     {
       fallback: keepRaw,
       fix: "Set it to the webhook_secret Nylas returned when the webhook was created (or rotate it: POST /v3/webhooks/rotate-secret/{id}).",
