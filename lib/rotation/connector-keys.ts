@@ -7,7 +7,6 @@
 import type { GraphApplication } from "../clients/graph.js";
 import { classify, daysLeft, isExpired, type CredentialStatus, type Thresholds } from "../watch/classify.js";
 import { FOREIGN, connectorCandidates, type KeyRecord } from "./records.js";
-import { earliestForeignExpiry } from "./rotate.js";
 
 /** What the connector is believed to hold. */
 export interface ConnectorKey {
@@ -17,6 +16,20 @@ export interface ConnectorKey {
   origin: "installed" | "ambiguous" | "adopted";
   /** False when the key is no longer on the app registration. */
   present: boolean;
+}
+
+/** The earliest expiry among the app's unexpired secrets the watchdog does not track (by key id). */
+export function earliestForeignExpiry(
+  app: GraphApplication,
+  tracked: readonly Pick<KeyRecord, "keyId">[],
+  now: Date,
+): string | null {
+  const ours = new Set(tracked.map((r) => r.keyId));
+  const foreign = app.passwordCredentials.filter((p) => !ours.has(p.keyId) && p.endDateTime !== null);
+  const live = foreign.filter((p) => !isExpired(p.endDateTime, now));
+  const pool = live.length > 0 ? live : foreign;
+  const sorted = pool.map((p) => p.endDateTime!).sort();
+  return sorted[0] ?? null;
 }
 
 /** What the connector holds, as far as records (or, without records, the worst-case assumption) tell. */

@@ -11,7 +11,7 @@ import type { AlertCollector } from "../incidents/alert-collector.js";
 import { loadInstallation, recordAdoption, type InstallationRecord } from "./installation.js";
 import { describeOtherInstallation, judgeOwnership } from "./ownership.js";
 import { FOREIGN, loadKeyRecords, saveKeyRecord, type KeyRecord } from "./records.js";
-import { earliestForeignExpiry } from "./rotate.js";
+import { earliestForeignExpiry } from "./connector-keys.js";
 import { installationConflictSignal, installationSettled } from "./signals.js";
 
 /**

@@ -16,7 +16,7 @@ import type { StateStore } from "../state/store.js";
 import type { GraphApplication } from "../clients/graph.js";
 import type { MicrosoftConnector } from "../clients/nylas.js";
 import { HttpError, errorMessage } from "../errors.js";
-import { isExpired } from "../watch/classify.js";
+import { earliestForeignExpiry } from "./connector-keys.js";
 import { newRotationId } from "./marker.js";
 import { proveSecret } from "./prove.js";
 import {
@@ -42,20 +42,6 @@ export {
 } from "./rotate-types.js";
 export { hasGraphCode } from "./rotate-add.js";
 export { removeKeyWithRetry } from "./rotate-remove.js";
-
-/** The earliest expiry among the app's unexpired secrets the watchdog does not track (by key id). */
-export function earliestForeignExpiry(
-  app: GraphApplication,
-  tracked: readonly Pick<KeyRecord, "keyId">[],
-  now: Date,
-): string | null {
-  const ours = new Set(tracked.map((r) => r.keyId));
-  const foreign = app.passwordCredentials.filter((p) => !ours.has(p.keyId) && p.endDateTime !== null);
-  const live = foreign.filter((p) => !isExpired(p.endDateTime, now));
-  const pool = live.length > 0 ? live : foreign;
-  const sorted = pool.map((p) => p.endDateTime!).sort();
-  return sorted[0] ?? null;
-}
 
 /**
  * Rotates the connector's secret: `app` is the connector's app registration
