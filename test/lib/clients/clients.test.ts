@@ -12,6 +12,7 @@ import { GraphClient } from "../../../lib/clients/graph.js";
 import { createGraphCredential, needsInstanceDiscoveryDisabled } from "../../../lib/clients/credential.js";
 import { loadConfig } from "../../../lib/config.js";
 import { HttpError } from "../../../lib/errors.js";
+import { refuseThePageAhead } from "../../helpers/read-ahead.js";
 
 let sim: Simulator;
 const clock = new ManualClock();
@@ -97,14 +98,12 @@ describe("NylasClient", () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on("unhandledRejection", onUnhandled);
     try {
-      // The first page is answered; the one asked ahead is refused (a 400 is not retried).
-      sim.faults.add({ service: "nylas", method: "GET", path: "/v3/grants", response: { delayMs: 0 } });
-      const refused = sim.faults.add({
-        service: "nylas",
-        method: "GET",
-        path: "/v3/grants",
-        response: { status: 400, body: { error: { type: "invalid_request_error", message: "no" } } },
-      });
+      // A 400 is not retried.
+      const refused = refuseThePageAhead(
+        sim,
+        { service: "nylas", path: "/v3/grants" },
+        { status: 400, body: { error: { type: "invalid_request_error", message: "no" } } },
+      );
       for await (const page of nylas().listGrantPages()) {
         expect(page).toHaveLength(200);
         break;

@@ -12,6 +12,7 @@ import { CREDENTIAL_SELECT, MAX_BATCH, type GraphClient } from "../../../lib/cli
 import type { Logger } from "../../../lib/logger.js";
 import { scanCredentials, type CredentialReport } from "../../../lib/watch/scan.js";
 import { startSimulator, type RecordedRequest, type Simulator } from "../../../lib/sim/index.js";
+import { refuseThePageAhead } from "../../helpers/read-ahead.js";
 
 const WATCHED = 100;
 const clock = new ManualClock(new Date("2026-11-23T12:00:00Z"));
@@ -268,14 +269,11 @@ describe("paging /applications reads one page ahead", () => {
     while (sim.tenant.apps.size < 2_100) {
       sim.tenant.addApp({ displayName: `bulk ${sim.tenant.apps.size}` }, { servicePrincipal: false });
     }
-    // The first request passes (a zero delay uses up the first fault); the read-ahead is refused.
-    sim.faults.add({ service: "graph", method: "GET", path: "/v1.0/applications", response: { delayMs: 0 } });
-    const refused = sim.faults.add({
-      service: "graph",
-      method: "GET",
-      path: "/v1.0/applications",
-      response: { status: 403, body: { error: { code: "Authorization_RequestDenied", message: "no" } } },
-    });
+    const refused = refuseThePageAhead(
+      sim,
+      { service: "graph", path: "/v1.0/applications" },
+      { status: 403, body: { error: { code: "Authorization_RequestDenied", message: "no" } } },
+    );
     let pages = 0;
     for await (const _page of graph.listApplicationPages()) {
       pages++;
