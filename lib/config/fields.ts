@@ -49,8 +49,8 @@ const KEY_VAULT_ISSUE = {
  * whether such a setting is set. The issues are marked `continue` because zod skips an object's
  * refinements after any other issue: the cross-checks must still run, so every problem shows at once.
  *
- * `schema` is built on first use. Unset, a setting that is not `required` reads as `fallback(undefined)`
- * without it (what its schema answers for undefined: the default, or undefined), so a process builds
+ * `schema` is built on first use and sees only a value given: unset, a setting that is not `required`
+ * reads as `fallback(undefined)` (its default, or undefined) without it, so a process builds
  * only the schemas of the settings it was given: most of some 40 are unset, and building a zod schema
  * runs its constructors (about 10 ms for all of them at start-up, 2026-12-01).
  */
@@ -91,7 +91,7 @@ export function setting<T>(
 export const keepRaw = (raw: string | undefined) => raw;
 
 /** Free text (an id, a directory, a connection string): never a problem. */
-export const text = () => setting(() => z.optional(z.string()), { fallback: keepRaw });
+export const text = () => setting(() => z.string(), { fallback: keepRaw });
 
 export function required(fix: string, schema: () => z.ZodMiniType<string, string> = () => z.string()) {
   return setting(() => z.pipe(z.string({ error: "is not set." }), schema()), {
@@ -103,26 +103,26 @@ export function required(fix: string, schema: () => z.ZodMiniType<string, string
 
 /** Optional, and when set it must match `pattern`. `problem` quotes the value only if it is no secret. */
 export function matching(pattern: RegExp, problem: (value: string) => string, fix: string) {
-  return setting(
-    () => z.optional(z.string().check(z.regex(pattern, { error: (i) => problem(String(i.input)) }))),
-    { fallback: keepRaw, fix },
-  );
+  return setting(() => z.string().check(z.regex(pattern, { error: (i) => problem(String(i.input)) })), {
+    fallback: keepRaw,
+    fix,
+  });
 }
 
 export function wholeNumber(fallback: number, min: number, max: number, unit: string) {
-  return setting(() => wholeNumberSchema(fallback, min, max), {
+  return setting(() => wholeNumberSchema(min, max), {
     fallback: () => fallback,
     fix: `Set it to a whole number of ${unit} from ${min} to ${max} (default ${fallback}).`,
   });
 }
 
-function wholeNumberSchema(fallback: number, min: number, max: number) {
+function wholeNumberSchema(min: number, max: number) {
   const outOfRange = { error: (i: { input?: unknown }) => `${String(i.input)} is out of range.` };
   const digits = z
     .string()
     .check(z.regex(/^\d+$/, { error: (i) => `"${String(i.input)}" is not a whole number.` }));
   const inRange = z.number().check(z.gte(min, outOfRange), z.lte(max, outOfRange));
-  return z._default(z.pipe(z.pipe(digits, z.transform(Number)), inRange), fallback);
+  return z.pipe(z.pipe(digits, z.transform(Number)), inRange);
 }
 
 /**
@@ -137,19 +137,16 @@ export function oneOf<const V extends string>(
 ) {
   const allowed: readonly string[] = values;
   const schema = () =>
-    z._default(
+    z.pipe(
       z.pipe(
-        z.pipe(
-          z
-            .string()
-            .check(
-              z.refine((v) => allowed.includes(v.toLowerCase()), { error: (i) => problem(String(i.input)) }),
-            ),
-          z.transform((v: string) => v.toLowerCase()),
-        ),
-        z.enum(values),
+        z
+          .string()
+          .check(
+            z.refine((v) => allowed.includes(v.toLowerCase()), { error: (i) => problem(String(i.input)) }),
+          ),
+        z.transform((v: string) => v.toLowerCase()),
       ),
-      fallback,
+      z.enum(values),
     );
   return setting(schema, { fallback: () => fallback, fix });
 }
@@ -160,16 +157,13 @@ export function oneOf<const V extends string>(
  */
 export function schedule(fallback: string) {
   const schema = () =>
-    z._default(
-      z.string().check(
-        z.superRefine((value, ctx) => {
-          const problem = scheduleProblem(value);
-          // Only a schedule that parses and fires has runs to compare.
-          const issue = problem === undefined ? tooOften(value) : { message: problem };
-          if (issue !== undefined) ctx.addIssue({ code: "custom", ...issue });
-        }),
-      ),
-      fallback,
+    z.string().check(
+      z.superRefine((value, ctx) => {
+        const problem = scheduleProblem(value);
+        // Only a schedule that parses and fires has runs to compare.
+        const issue = problem === undefined ? tooOften(value) : { message: problem };
+        if (issue !== undefined) ctx.addIssue({ code: "custom", ...issue });
+      }),
     );
   return setting(schema, {
     fallback: () => fallback,
@@ -255,7 +249,7 @@ export function appIds() {
     }
     return ids.filter((id) => GUID.test(id)).map((id) => id.toLowerCase());
   });
-  return setting(() => z._default(z.pipe(z.string(), listed), () => []), {
+  return setting(() => z.pipe(z.string(), listed), {
     fallback: () => [],
     fix: 'List Application (client) ID GUIDs separated by commas, or "*" for every app the identity can read.',
   });

@@ -83,13 +83,11 @@ const shape = {
   // with it can be guessed. Its value is never echoed: only its length.
   NYLAS_WEBHOOK_SECRET: setting(
     () =>
-      z.optional(
-        z.string().check(
-          z.minLength(MIN_WEBHOOK_SECRET_CHARS, {
-            error: (i) =>
-              `is ${typeof i.input === "string" ? i.input.length : "?"} characters long; a Nylas webhook secret is far longer.`,
-          }),
-        ),
+      z.string().check(
+        z.minLength(MIN_WEBHOOK_SECRET_CHARS, {
+          error: (i) =>
+            `is ${typeof i.input === "string" ? i.input.length : "?"} characters long; a Nylas webhook secret is far longer.`,
+        }),
       ),
     {
       fallback: keepRaw,

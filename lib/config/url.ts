@@ -69,10 +69,10 @@ function urlSchema(options: UrlOptions) {
 
 /** An https URL with a default (the API roots): unset reads as `fallback`. */
 export function urlOr(fallback: string, options: UrlOptions = {}) {
-  return setting(() => z._default(urlSchema(options), fallback), { fallback: () => fallback });
+  return setting(() => urlSchema(options), { fallback: () => fallback });
 }
 
 /** An optional https URL: unset reads as undefined. */
 export function optionalUrl(options: UrlOptions = {}) {
-  return setting(() => z.optional(urlSchema(options)), { fallback: keepRaw });
+  return setting(() => urlSchema(options), { fallback: keepRaw });
 }
