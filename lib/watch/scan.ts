@@ -210,7 +210,7 @@ export async function scanCredentials(deps: ScanDeps, options: ScanOptions): Pro
 
   const watchAppIds = options.watchAppIds;
   // Graph first, then Nylas beside it. The Graph client asks for its first token as it is built
-  // (token-ahead.ts), and Nylas's SDK loads while that token's round trips to Entra are in flight;
+  // (token-ahead.ts), then Nylas's SDK loads and its request leaves beside the token's;
   // for "*" the first page of /applications is asked for as soon as the client exists, and keeps
   // coming while the connector's app is read. The page is held until the connector's own app has
   // been written, so the output order is the same.
