@@ -33,7 +33,7 @@ export class Soonest<T extends Ending> {
     )
       return;
     const key = sortKey(report);
-    if (this.#kept.length >= this.k && key >= this.#kept[this.#kept.length - 1]!.key) return;
+    if (this.#kept.length >= this.k && key >= last!.key) return;
     let i = this.#kept.length;
     while (i > 0 && this.#kept[i - 1]!.key > key) i--;
     this.#kept.splice(i, 0, { key, report });
