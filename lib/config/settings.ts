@@ -1,6 +1,6 @@
 /**
- * Every setting as one zod object, in the contract's order (problems are listed in it), then the
- * rules that relate settings to each other. The bounds' reasons sit beside them.
+ * Every setting, in the contract's order (problems are listed in it), then the rules that relate
+ * settings to each other. The bounds' reasons sit beside them.
  */
 import * as z from "zod/mini";
 import { DEFAULTS } from "./defaults.js";
@@ -16,9 +16,13 @@ import {
   setting,
   text,
   wholeNumber,
+  type SettingProblem,
+  type SettingValue,
 } from "./fields.js";
 import { optionalUrl, urlOr } from "./url.js";
 import { MAX_PROPAGATION_TIMEOUT_SECONDS } from "./function-timeout.js";
+import type { ConfigProblem } from "../errors.js";
+import type { Env } from "./types.js";
 
 /** Entra also accepts a verified domain as tenant ("contoso.onmicrosoft.com"). */
 const TENANT = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]+(\.[a-z0-9-]+)+)$/i;
@@ -123,7 +127,7 @@ const shape = {
   GRANT_SWEEP_SCHEDULE: schedule(DEFAULTS.GRANT_SWEEP_SCHEDULE),
 };
 
-export type Settings = z.output<z.ZodMiniObject<typeof shape>>;
+export type Settings = { [K in keyof typeof shape]: SettingValue<(typeof shape)[K]> };
 
 type Problem = (setting: keyof Settings, problem: string, fix: string) => void;
 
@@ -180,12 +184,19 @@ function crossCheck(s: Settings, problem: Problem): void {
   }
 }
 
-export const settingsSchema = z
-  .object(shape)
-  .check(
-    z.superRefine((s, ctx) =>
-      crossCheck(s, (setting, problem, fix) =>
-        ctx.addIssue({ code: "custom", path: [setting], message: problem, params: { fix } }),
-      ),
-    ),
-  );
+/**
+ * Every setting read from `env`, with every problem found: each setting's own (in the order above),
+ * then the cross-checks', which run on whatever the settings read as, failed ones at their fallback.
+ */
+export function readSettings(env: Env): { settings: Settings; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const found: SettingProblem[] = [];
+  const read: Record<string, unknown> = {};
+  for (const [name, one] of Object.entries(shape)) {
+    read[name] = one.read(env[name], found);
+    for (const { problem, fix } of found.splice(0)) problems.push({ setting: name, problem, fix });
+  }
+  const settings = read as Settings;
+  crossCheck(settings, (setting, problem, fix) => problems.push({ setting, problem, fix }));
+  return { settings, problems };
+}
