@@ -5,6 +5,7 @@
  */
 import { Cron } from "croner";
 import * as z from "zod/mini";
+import { IN_UTC } from "../utc-schedule.js";
 
 /** The fix zod issues carry: custom issues set it in `params`; `setting` fills it in for the rest. */
 function fixOf(issue: z.core.$ZodIssue): string | undefined {
@@ -191,7 +192,8 @@ function scheduleProblem(value: string): string | undefined {
   }
   try {
     // A pattern that parses but never fires (31 February) would leave the timer silent for good.
-    if (new Cron(value, { paused: true }).nextRun() === null) return `"${value}" never fires (no such date).`;
+    if (new Cron(value, { paused: true, ...IN_UTC }).nextRun() === null)
+      return `"${value}" never fires (no such date).`;
   } catch (error) {
     return `"${value}" does not parse: ${(error as Error).message.replace(/^CronPattern: /, "")}.`;
   }
@@ -213,7 +215,7 @@ const RUNS_TO_COMPARE = 3;
  * UTC as serve runs them, rather than from the text: ranges, steps and lists all spell the same.
  */
 function tooOften(value: string): { message: string; params: { fix: string } } | undefined {
-  const runs = new Cron(value, { paused: true, timezone: "UTC" }).nextRuns(RUNS_TO_COMPARE);
+  const runs = new Cron(value, { paused: true, ...IN_UTC }).nextRuns(RUNS_TO_COMPARE);
   const gaps = runs.slice(1).map((run, i) => run.getTime() - runs[i]!.getTime());
   const gapMs = Math.min(...gaps);
   if (!(gapMs < 60_000)) return undefined;

@@ -8,6 +8,7 @@ import { Cron } from "croner";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { errorMessage } from "../errors.js";
+import { IN_UTC } from "../utc-schedule.js";
 import { contextFor } from "./invocation-context.js";
 import { SCHEDULE_SETTINGS, type TimerTrigger, type TriggerDescriptor } from "./trigger.js";
 
@@ -30,7 +31,7 @@ export function startTimers(
   const timers = triggers.filter((t): t is TimerTrigger => t.kind === "timer");
   for (const timer of timers) {
     const schedule = SCHEDULE_SETTINGS[timer.scheduleSetting](config);
-    const job = new Cron(schedule, { protect: true, timezone: "UTC" }, () => {
+    const job = new Cron(schedule, { protect: true, ...IN_UTC }, () => {
       const run = (async () => {
         try {
           await timer.handler(NOT_PAST_DUE, contextFor(timer.name, logger));

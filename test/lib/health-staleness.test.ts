@@ -155,4 +155,17 @@ describe("scheduleIntervalMs", () => {
   ])("%s → %d ms", (pattern, ms) => {
     expect(scheduleIntervalMs(pattern, NOW)).toBe(ms);
   });
+
+  it("reads the schedule in UTC, whatever the machine's time zone", () => {
+    // New York leaves daylight saving time on 1 November 2026: read in its local time, "every day
+    // at noon" would have one day of 25 hours. Node reads TZ again when it changes.
+    const before = process.env["TZ"];
+    process.env["TZ"] = "America/New_York";
+    try {
+      expect(scheduleIntervalMs("0 0 12 * * *", new Date(Date.UTC(2026, 9, 25)))).toBe(DAY_MS);
+    } finally {
+      if (before === undefined) delete process.env["TZ"];
+      else process.env["TZ"] = before;
+    }
+  });
 });

@@ -1,13 +1,14 @@
 import { Cron } from "croner";
+import { IN_UTC } from "../../utc-schedule.js";
 import { DAY_MS, HOUR_MS } from "../../clock.js";
 import { errorMessage } from "../../errors.js";
 import { pass, problem, type CheckOutcome } from "../check.js";
 import type { DoctorContext } from "../context.js";
 import { sources } from "../sources.js";
 
-/** The longest gap between consecutive runs of a schedule over its next `n` runs, in ms. */
+/** The longest gap between consecutive runs of a schedule over its next `n` runs, in ms, in UTC as the hosts run it. */
 function longestGapMs(pattern: string, from: Date, n = 48): number {
-  const runs = new Cron(pattern, { paused: true }).nextRuns(n, from);
+  const runs = new Cron(pattern, { paused: true, ...IN_UTC }).nextRuns(n, from);
   let gap = 0;
   for (let i = 1; i < runs.length; i++) gap = Math.max(gap, runs[i]!.getTime() - runs[i - 1]!.getTime());
   return gap;
