@@ -7,10 +7,9 @@
  * included) throws before it writes its record, so "could not authenticate"
  * shows here as a record that stops getting newer: the staleness rule covers it.
  */
-import { Cron } from "croner";
 import { DAY_MS, HOUR_MS } from "../clock.js";
 import type { Config } from "../config.js";
-import { IN_UTC } from "../utc-schedule.js";
+import { longestGapMs } from "../utc-schedule.js";
 
 export type TimerName = "secretWatchdog" | "grantSweep";
 
@@ -63,10 +62,7 @@ const FIRINGS = 48;
  * the longest, so a schedule that skips weekends is not stale every Monday morning.
  */
 export function scheduleIntervalMs(pattern: string, from: Date): number | null {
-  const runs = new Cron(pattern, { paused: true, ...IN_UTC }).nextRuns(FIRINGS, from);
-  let gap = 0;
-  for (let i = 1; i < runs.length; i++) gap = Math.max(gap, runs[i]!.getTime() - runs[i - 1]!.getTime());
-  return runs.length < 2 ? null : gap;
+  return longestGapMs(pattern, from, FIRINGS);
 }
 
 export function judgeStaleness(input: StalenessInput): Staleness {

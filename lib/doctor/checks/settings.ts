@@ -1,18 +1,12 @@
-import { Cron } from "croner";
-import { IN_UTC } from "../../utc-schedule.js";
 import { DAY_MS, HOUR_MS } from "../../clock.js";
 import { errorMessage } from "../../errors.js";
 import { pass, problem, type CheckOutcome } from "../check.js";
 import type { DoctorContext } from "../context.js";
 import { sources } from "../sources.js";
+import { longestGapMs } from "../../utc-schedule.js";
 
-/** The longest gap between consecutive runs of a schedule over its next `n` runs, in ms, in UTC as the hosts run it. */
-function longestGapMs(pattern: string, from: Date, n = 48): number {
-  const runs = new Cron(pattern, { paused: true, ...IN_UTC }).nextRuns(n, from);
-  let gap = 0;
-  for (let i = 1; i < runs.length; i++) gap = Math.max(gap, runs[i]!.getTime() - runs[i - 1]!.getTime());
-  return gap;
-}
+/** Runs looked at for a schedule's longest gap: enough to see a weekend in a weekday schedule. */
+const FIRINGS = 48;
 
 function human(ms: number): string {
   if (ms >= DAY_MS) return `${Math.round((ms / DAY_MS) * 10) / 10} days`;
@@ -66,7 +60,8 @@ export function checkSettings(ctx: DoctorContext): Promise<CheckOutcome> {
   ] as const) {
     let gap: number;
     try {
-      gap = longestGapMs(pattern, now);
+      // A schedule that runs fewer than twice has no gap to judge: 0, nothing to warn of.
+      gap = longestGapMs(pattern, now, FIRINGS) ?? 0;
     } catch (error) {
       findings.push({
         status: "fail",
