@@ -96,10 +96,9 @@ export function quickApplication(raw: unknown, select: readonly string[]): Graph
   const passwordCredentials = list(raw.passwordCredentials, select.includes("passwordCredentials"), password);
   const keyCredentials = list(raw.keyCredentials, select.includes("keyCredentials"), key);
   if (passwordCredentials === undefined || keyCredentials === undefined) return undefined;
-  if (onlyBuiltFrom(raw)) {
-    const app = { id: raw.id, appId: raw.appId, displayName, passwordCredentials, keyCredentials };
-    return signInAudience === null ? app : { ...app, signInAudience };
-  }
+  const app = { id: raw.id, appId: raw.appId, displayName, passwordCredentials, keyCredentials };
+  const built = signInAudience === null ? app : { ...app, signInAudience };
+  if (onlyBuiltFrom(raw)) return built;
   // Properties nobody checks pass through, as zod's looseObject passes them.
   // (web, spa, publicClient and requiredResourceAccess are null or absent here: null is dropped, as there.)
   const {
@@ -110,13 +109,5 @@ export function quickApplication(raw: unknown, select: readonly string[]): Graph
     signInAudience: _audience,
     ...rest
   } = raw;
-  return {
-    ...rest,
-    id: raw.id,
-    appId: raw.appId,
-    displayName,
-    passwordCredentials,
-    keyCredentials,
-    ...(signInAudience === null ? {} : { signInAudience }),
-  };
+  return { ...rest, ...built };
 }
