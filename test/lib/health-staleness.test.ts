@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { DAY_MS, HOUR_MS } from "../../lib/clock.js";
 import { judgeStaleness, scheduleIntervalMs, type TimerRun } from "../../lib/health/staleness.js";
+import { inTimeZone } from "../helpers/time-zone.js";
 
 const NOW = new Date(Date.UTC(2026, 10, 23, 12, 7, 0)); // a Monday
 const MIN = 60_000;
@@ -158,14 +159,10 @@ describe("scheduleIntervalMs", () => {
 
   it("reads the schedule in UTC, whatever the machine's time zone", () => {
     // New York leaves daylight saving time on 1 November 2026: read in its local time, "every day
-    // at noon" would have one day of 25 hours. Node reads TZ again when it changes.
-    const before = process.env["TZ"];
-    process.env["TZ"] = "America/New_York";
-    try {
-      expect(scheduleIntervalMs("0 0 12 * * *", new Date(Date.UTC(2026, 9, 25)))).toBe(DAY_MS);
-    } finally {
-      if (before === undefined) delete process.env["TZ"];
-      else process.env["TZ"] = before;
-    }
+    // at noon" would have one day of 25 hours.
+    const interval = inTimeZone("America/New_York", () =>
+      scheduleIntervalMs("0 0 12 * * *", new Date(Date.UTC(2026, 9, 25))),
+    );
+    expect(interval).toBe(DAY_MS);
   });
 });

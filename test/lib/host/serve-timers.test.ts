@@ -1,21 +1,15 @@
 // `watchdog serve` runs the timers as Azure Functions does, in UTC, whatever the machine's time
 // zone (lib/utc-schedule.ts says why croner gets an offset rather than a time zone).
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../lib/config.js";
 import { startTimers } from "../../../lib/host/serve-timers.js";
 import type { TriggerDescriptor } from "../../../lib/host/trigger.js";
+import { inTimeZone } from "../../helpers/time-zone.js";
 import { capturingLogger } from "../../helpers/watchdog-world.js";
-
-const before = process.env["TZ"];
-afterEach(() => {
-  if (before === undefined) delete process.env["TZ"];
-  else process.env["TZ"] = before;
-});
 
 describe("startTimers", () => {
   it("schedules each timer in UTC, also on a machine in another time zone", () => {
-    // Node reads TZ again when it changes: local time here is five hours behind UTC in winter.
-    process.env["TZ"] = "America/New_York";
+    // Local time in New York is five hours behind UTC in winter.
     const config = loadConfig({
       NYLAS_API_KEY: "nyk_test_key_123",
       AZURE_TENANT_ID: "11111111-2222-3333-4444-555555555555",
@@ -30,12 +24,9 @@ describe("startTimers", () => {
         handler: async () => {},
       },
     ];
-    const timers = startTimers(triggers, config, logger);
-    try {
-      const line = logger.lines.find((l) => l.includes("secretWatchdog on"));
-      expect(line).toMatch(/next run \d{4}-\d{2}-\d{2}T12:00:00\.000Z$/);
-    } finally {
-      timers.stop();
-    }
+    const timers = inTimeZone("America/New_York", () => startTimers(triggers, config, logger));
+    timers.stop();
+    const line = logger.lines.find((l) => l.includes("secretWatchdog on"));
+    expect(line).toMatch(/next run \d{4}-\d{2}-\d{2}T12:00:00\.000Z$/);
   });
 });
