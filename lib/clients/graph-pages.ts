@@ -12,12 +12,44 @@ import type { GraphApplication } from "./graph-types.js";
 /** A GET through the client's one retry policy, answering the raw body. */
 export type GraphGet = (what: string, path: string, query?: Record<string, string>) => Promise<unknown>;
 
+/**
+ * A page's applications, each read when the caller reaches it, once. Read all at once, a page's
+ * 999 checked copies survived scavenges beside the raw page and the one read ahead; read one at a
+ * time, each copy is garbage by the next app. A scan of 10k apps, four runs under `--trace-gc`
+ * (2026-12-02): scavenges 63–83 ms and the mark-compact 12–20 ms with the whole page read first,
+ * 46–68 ms and 5–12 ms this way; the whole process 17 and 28 ms faster (medians of 15 and 13
+ * alternating runs).
+ */
+export type ApplicationPage = Iterable<BatchedRead>;
+
+/**
+ * Whether every item names its app. One that does not is a page nobody can read app by app
+ * (readListedApplication throws for it): that page throws before any of its apps is handed over,
+ * as it did when the whole page was read first.
+ */
+function everyItemNamesItsApp(raws: readonly unknown[]): boolean {
+  return raws.every((raw) => {
+    const appId = (raw as { appId?: unknown } | null)?.appId;
+    return typeof appId === "string" && appId !== "";
+  });
+}
+
+function* readEach(raws: readonly unknown[], select: readonly string[]): Generator<BatchedRead> {
+  for (const raw of raws) yield readListedApplication(raw, select, "listing applications");
+}
+
+function pageOf(raws: readonly unknown[], select: readonly string[]): ApplicationPage {
+  if (everyItemNamesItsApp(raws)) return readEach(raws, select);
+  // Read here, so the item that names no app throws now.
+  return raws.map((raw) => readListedApplication(raw, select, "listing applications"));
+}
+
 /** Every application, a page at a time, following @odata.nextLink; a page that is not a list throws. */
 export async function* readApplicationPages(
   get: GraphGet,
   select: readonly string[],
   top: number,
-): AsyncGenerator<BatchedRead[]> {
+): AsyncGenerator<ApplicationPage> {
   const read = (what: string, path: string, query?: Record<string, string>) =>
     get(what, path, query).then((raw) => parsePage(raw, what));
   let page = await read("listing applications", "/applications", {
@@ -33,8 +65,7 @@ export async function* readApplicationPages(
     const ahead = next === undefined ? undefined : read("listing applications (next page)", next);
     // Observed by the await below; this keeps a failure from being unhandled if the caller stops early.
     ahead?.catch(() => undefined);
-    if (page.value.length > 0)
-      yield page.value.map((raw) => readListedApplication(raw, select, "listing applications"));
+    if (page.value.length > 0) yield pageOf(page.value, select);
     if (ahead === undefined) return;
     page = await ahead;
   }

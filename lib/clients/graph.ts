@@ -35,11 +35,12 @@ import {
   toCredentialSignIns,
 } from "./graph-types.js";
 import * as parse from "./graph-schemas.js";
-import { appOf, collectPages, readApplicationPages } from "./graph-pages.js";
+import { appOf, collectPages, readApplicationPages, type ApplicationPage } from "./graph-pages.js";
 import { isTransientGraph, withRetry, type RetryPolicy } from "./retry.js";
 
 export * from "./graph-types.js";
 export { toGraphHttpError } from "./graph-errors.js";
+export type { ApplicationPage } from "./graph-pages.js";
 
 /** Graph's reads: five attempts (the `$batch` sub-reads had five), back-off from 1 s, any wait capped at 60 s. */
 export const GRAPH_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 1_000, maxDelayMs: 60_000 };
@@ -186,18 +187,19 @@ export class GraphClient {
     select: readonly string[] = CREDENTIAL_SELECT,
     top = MAX_APPLICATIONS_PAGE,
   ): AsyncGenerator<GraphApplication[]> {
-    for await (const page of this.listApplicationReadPages(select, top)) yield page.map(appOf);
+    for await (const page of this.listApplicationReadPages(select, top)) yield Array.from(page, appOf);
   }
 
   /**
    * The same, following @odata.nextLink, each app read on its own: one whose
    * answer is malformed comes with its error, so it is reported and the others
-   * are still watched. A page that is not a list throws.
+   * are still watched. A page that is not a list throws. Each page is read as the
+   * caller walks it, once (graph-pages.ts, ApplicationPage).
    */
   listApplicationReadPages(
     select: readonly string[] = CREDENTIAL_SELECT,
     top = MAX_APPLICATIONS_PAGE,
-  ): AsyncGenerator<BatchedRead[]> {
+  ): AsyncGenerator<ApplicationPage> {
     return readApplicationPages((what, path, query) => this.#get(what, path, query), select, top);
   }
 

@@ -6,7 +6,7 @@
  * Credentials are streamed to a callback as pages arrive and only counts and
  * the soonest few are kept, so memory stays flat however large the tenant.
  */
-import type { BatchedRead, GraphApplication, GraphClient } from "../clients/graph.js";
+import type { ApplicationPage, GraphApplication, GraphClient } from "../clients/graph.js";
 import { CREDENTIAL_SELECT, PASSWORD_SELECT } from "../clients/graph.js";
 import type { MicrosoftConnector, NylasClient } from "../clients/nylas.js";
 import type { Clock } from "../clock.js";
@@ -155,8 +155,8 @@ type Emit = (app: GraphApplication, source: CredentialReport["source"]) => void;
 
 interface WatchedRead {
   graph: GraphClient;
-  pages: AsyncGenerator<BatchedRead[]> | undefined;
-  firstPage: IteratorResult<BatchedRead[]> | undefined;
+  pages: AsyncGenerator<ApplicationPage> | undefined;
+  firstPage: IteratorResult<ApplicationPage> | undefined;
   connectorAppId: string | undefined;
   emit: Emit;
   problems: ScanProblem[];

@@ -149,7 +149,7 @@ describe("Graph answers are checked at the client", () => {
       },
     });
     const page = await firstOf(graph.listApplicationReadPages());
-    expect(page?.map((r) => [r.appId, r.app === undefined, r.error?.code])).toEqual([
+    expect([...(page ?? [])].map((r) => [r.appId, r.app === undefined, r.error?.code])).toEqual([
       [appId, true, MALFORMED],
       ["fine", false, undefined],
     ]);
