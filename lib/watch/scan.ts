@@ -6,6 +6,7 @@
  * Credentials are streamed to a callback as pages arrive and only counts and
  * the soonest few are kept, so memory stays flat however large the tenant.
  */
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { ApplicationPage, GraphApplication, GraphClient } from "../clients/graph.js";
 import { CREDENTIAL_SELECT, PASSWORD_SELECT } from "../clients/graph.js";
 import type { MicrosoftConnector, NylasClient } from "../clients/nylas.js";
@@ -162,11 +163,27 @@ interface WatchedRead {
   problems: ScanProblem[];
 }
 
+/**
+ * How many apps the scan handles before it lets the event loop turn. The page read ahead
+ * (graph-pages.ts) is asked for as a page is handed over, but its request leaves only once the
+ * SDKs' callbacks have run, and they wait for the event loop: checking and writing a page of 999
+ * apps in one go held the next page's request back until the page was done (under
+ * `undici:client:sendHeaders`, 30–50 ms after it was asked for; 2026-12-02). With a turn every 32
+ * apps, it leaves within a few milliseconds, and Graph's time to build it overlaps the scan's work
+ * on the page before. 10k apps take about 300 turns, a few microseconds each.
+ */
+const APPS_PER_TURN = 32;
+
 /** Every app of the tenant but the connector's, page by page (WATCH_APP_IDS=*); a malformed one is a problem. */
 async function scanAllApps(read: WatchedRead, onPage: () => void): Promise<void> {
   const { pages, connectorAppId, emit } = read;
   for (let next = read.firstPage; next !== undefined && next.done !== true; next = await pages?.next()) {
+    let inTurn = 0;
     for (const { appId, app, error } of next.value) {
+      if (++inTurn === APPS_PER_TURN) {
+        inTurn = 0;
+        await nextTurn();
+      }
       if (appId.toLowerCase() === connectorAppId) continue;
       if (app !== undefined) emit(app, "watched");
       else read.problems.push(watchedReadProblem(appId, error));

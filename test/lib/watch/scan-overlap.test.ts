@@ -51,4 +51,39 @@ describe("scan: the connector's evidence beside the first page", () => {
     expect(order[0]).toBe("connector");
     expect(order.lastIndexOf("connector")).toBeLessThan(order.indexOf("watched"));
   });
+
+  it("asks for the next page of /applications while it is still writing the apps of the one before", async () => {
+    world = await startWorld({ seed: { connectorSecretDaysLeft: 90 } });
+    const w = world;
+    w.sim.tenant.grantAppRole(w.sim.watchdog.servicePrincipalId, "Application.Read.All");
+    // Two pages: Graph answers at most 999 applications a page.
+    for (let i = w.sim.tenant.apps.size; i < 1_500; i++) {
+      const app = w.sim.tenant.addApp({ displayName: `app ${i}` }, { servicePrincipal: false });
+      w.sim.tenant.addSecret(app.id, {
+        displayName: "s",
+        endDateTime: new Date(Date.now() + 90 * 86_400_000),
+      });
+    }
+    const from = w.sim.requests.length;
+    const pagesAskedFor = () =>
+      w.sim.requests.slice(from).filter((r) => r.method === "GET" && r.path === "/v1.0/applications").length;
+    // For each credential written: the page it came from (onProgress counts the connector's app,
+    // then each page), and how many pages the simulator had been asked for by then.
+    let handled = 0;
+    const written: { page: number; asked: number }[] = [];
+    const summary = await scanCredentials(w.deps(), {
+      watchAppIds: "*",
+      thresholds,
+      onProgress: () => (handled += 1),
+      onCredential: (r) => {
+        if (r.source === "watched") written.push({ page: handled, asked: pagesAskedFor() });
+      },
+    });
+    expect(summary.problems).toEqual([]);
+    expect(summary.apps).toBe(1_500);
+    const firstPage = written.filter((c) => c.page === 1);
+    expect(firstPage.length).toBeGreaterThan(990);
+    // The second page was asked for before the last app of the first was written.
+    expect(firstPage.at(-1)?.asked).toBe(2);
+  });
 });
