@@ -6,7 +6,7 @@
  */
 import { malformedAnswer } from "./answer.js";
 import type { BatchedRead } from "./graph-types.js";
-import { parsePage, readListedApplication } from "./graph-schemas.js";
+import { namedAppId, parsePage, readListedApplication } from "./graph-schemas.js";
 import type { GraphApplication } from "./graph-types.js";
 
 /** A GET through the client's one retry policy, answering the raw body. */
@@ -22,26 +22,18 @@ export type GraphGet = (what: string, path: string, query?: Record<string, strin
  */
 export type ApplicationPage = Iterable<BatchedRead>;
 
-/**
- * Whether every item names its app. One that does not is a page nobody can read app by app
- * (readListedApplication throws for it): that page throws before any of its apps is handed over,
- * as it did when the whole page was read first.
- */
-function everyItemNamesItsApp(raws: readonly unknown[]): boolean {
-  return raws.every((raw) => {
-    const appId = (raw as { appId?: unknown } | null)?.appId;
-    return typeof appId === "string" && appId !== "";
-  });
-}
-
 function* readEach(raws: readonly unknown[], select: readonly string[]): Generator<BatchedRead> {
   for (const raw of raws) yield readListedApplication(raw, select, "listing applications");
 }
 
+/**
+ * An item that names no app makes a page nobody can read app by app (readListedApplication throws
+ * for it): such a page is read here, whole, so it throws before any of its apps is handed over, as
+ * it did when every page was read first.
+ */
 function pageOf(raws: readonly unknown[], select: readonly string[]): ApplicationPage {
-  if (everyItemNamesItsApp(raws)) return readEach(raws, select);
-  // Read here, so the item that names no app throws now.
-  return raws.map((raw) => readListedApplication(raw, select, "listing applications"));
+  const page = readEach(raws, select);
+  return raws.every((raw) => namedAppId(raw) !== undefined) ? page : [...page];
 }
 
 /** Every application, a page at a time, following @odata.nextLink; a page that is not a list throws. */

@@ -148,15 +148,21 @@ export function parsePage(raw: unknown, what: string): { value: unknown[]; "@oda
   return next === undefined ? { value: page.value } : { value: page.value, "@odata.nextLink": next };
 }
 
+/** The appId an item of an application page names, however malformed the rest; undefined when none. */
+export function namedAppId(raw: unknown): string | undefined {
+  const appId = (raw as { appId?: unknown } | null)?.appId;
+  return typeof appId === "string" && appId !== "" ? appId : undefined;
+}
+
 /** One item of an application page: the app, or — when at least its appId is readable — why it is not. */
 export function readListedApplication(raw: unknown, select: readonly string[], what: string): BatchedRead {
   try {
     const app = parseApplication(raw, select, what);
     return { appId: app.appId, app };
   } catch (error) {
-    const appId = (raw as { appId?: unknown } | null)?.appId;
+    const appId = namedAppId(raw);
     // An item that does not even name its app cannot be reported per app: the whole page is unreadable.
-    if (typeof appId !== "string" || appId === "") throw error;
+    if (appId === undefined) throw error;
     return { appId, app: undefined, error: error as BatchedRead["error"] };
   }
 }
