@@ -166,9 +166,9 @@ export function schedule(fallback: string) {
   const schema = () =>
     z.string().check(
       z.superRefine((value, ctx) => {
-        const problem = scheduleProblem(value);
+        const read = readSchedule(value);
         // Only a schedule that parses and fires has runs to compare.
-        const issue = problem === undefined ? tooOften(value) : { message: problem };
+        const issue = typeof read === "string" ? { message: read } : tooOften(value, read);
         if (issue !== undefined) ctx.addIssue({ code: "custom", ...issue });
       }),
     );
@@ -178,7 +178,8 @@ export function schedule(fallback: string) {
   });
 }
 
-function scheduleProblem(value: string): string | undefined {
+/** The schedule's next runs (RUNS_TO_COMPARE of them), or what is wrong with it. */
+function readSchedule(value: string): Date[] | string {
   if (/^\d{1,2}:\d{2}:\d{2}$/.test(value)) {
     return `"${value}" is a TimeSpan, which the Consumption and Flex plans do not support.`;
   }
@@ -190,14 +191,14 @@ function scheduleProblem(value: string): string | undefined {
       "."
     );
   }
+  let runs: Date[];
   try {
-    // A pattern that parses but never fires (31 February) would leave the timer silent for good.
-    if (new Cron(value, { paused: true, ...IN_UTC }).nextRun() === null)
-      return `"${value}" never fires (no such date).`;
+    runs = new Cron(value, { paused: true, ...IN_UTC }).nextRuns(RUNS_TO_COMPARE);
   } catch (error) {
     return `"${value}" does not parse: ${(error as Error).message.replace(/^CronPattern: /, "")}.`;
   }
-  return undefined;
+  // A pattern that parses but never fires (31 February) would leave the timer silent for good.
+  return runs.length === 0 ? `"${value}" never fires (no such date).` : runs;
 }
 
 /**
@@ -214,8 +215,10 @@ const RUNS_TO_COMPARE = 3;
  * store with writes, and Azure Functions timers are meant for minutes, not seconds. Judged from croner's next runs, in
  * UTC as serve runs them, rather than from the text: ranges, steps and lists all spell the same.
  */
-function tooOften(value: string): { message: string; params: { fix: string } } | undefined {
-  const runs = new Cron(value, { paused: true, ...IN_UTC }).nextRuns(RUNS_TO_COMPARE);
+function tooOften(
+  value: string,
+  runs: readonly Date[],
+): { message: string; params: { fix: string } } | undefined {
   const gaps = runs.slice(1).map((run, i) => run.getTime() - runs[i]!.getTime());
   const gapMs = Math.min(...gaps);
   if (!(gapMs < 60_000)) return undefined;
