@@ -28,13 +28,6 @@ function listing(pages: readonly unknown[][]): GraphGet {
   };
 }
 
-async function thrown(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
-
 describe("the application listing, page by page", () => {
   it("reads each app of a page when the caller reaches it, not before", async () => {
     // `displayName` is read when an app is checked: counted here.
@@ -84,8 +77,8 @@ describe("the application listing, page by page", () => {
     );
     const first = await pages.next();
     expect([...(first.value as Iterable<{ appId: string }>)].map((r) => r.appId)).toEqual(["app-1"]);
-    const error = await thrown(pages.next());
-    expect(error).toBeInstanceOf(HttpError);
-    expect((error as HttpError).code).toBe(MALFORMED);
+    const second = pages.next();
+    await expect(second).rejects.toBeInstanceOf(HttpError);
+    await expect(second).rejects.toMatchObject({ code: MALFORMED });
   });
 });
