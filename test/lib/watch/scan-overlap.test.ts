@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { startWorld, type World } from "../../helpers/world.js";
 import { scanCredentials } from "../../../lib/watch/scan.js";
+import { DAY_MS } from "../../../lib/clock.js";
 
 let world: World | undefined;
 afterEach(async () => {
@@ -61,7 +62,7 @@ describe("scan: the connector's evidence beside the first page", () => {
       const app = w.sim.tenant.addApp({ displayName: `app ${i}` }, { servicePrincipal: false });
       w.sim.tenant.addSecret(app.id, {
         displayName: "s",
-        endDateTime: new Date(Date.now() + 90 * 86_400_000),
+        endDateTime: new Date(Date.now() + 90 * DAY_MS),
       });
     }
     const from = w.sim.requests.length;
