@@ -17,6 +17,7 @@ export const WATCHDOG = join(ROOT, "dist/bin/watchdog.js");
 /** The CLI as users run it: the esbuild bundle (scripts/bundle-cli.mjs). Whole-process figures run this. */
 export const CLI = join(ROOT, "dist/cli/watchdog.js");
 export const SCAN_FLOOR = join(ROOT, "dist/bench/scan-floor.js");
+export const ALERT_FLOOR = join(ROOT, "dist/bench/alert-floor.js");
 const RSS_PROBE = join(ROOT, "dist/bench/rss-probe.js");
 export const FLOOR_CHILD = join(ROOT, "dist/bench/child.js");
 export const IMPORT_CHILD = join(ROOT, "dist/bench/import-child.js");

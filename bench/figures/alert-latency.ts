@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { grantIdOfIncidentKey } from "../../lib/grants/grant-signals.js";
 import type { SimGrant, Simulator, SinkName } from "../../lib/sim/index.js";
-import { CLI, SIZES, log, scratch, startServerChild } from "../harness.js";
+import { ALERT_FLOOR, CLI, SIZES, log, scratch, startServerChild } from "../harness.js";
 import { percentile, type Figure } from "../table.js";
 import { NEVER, WEBHOOK_SECRET } from "./serve.js";
 
@@ -76,7 +76,16 @@ function logCpuShare(wallMs: number, bench: NodeJS.CpuUsage, serveMs: number): v
   );
 }
 
-async function run(sim: Simulator, all: SimGrant[], slow: boolean, ratePerS: number): Promise<Latencies> {
+/** What takes the POSTs: `watchdog serve` (the bundle), or the bare floor with the product's body sizes. */
+type Server = { kind: "product" } | { kind: "floor"; sinkBytes: string };
+
+async function run(
+  sim: Simulator,
+  all: SimGrant[],
+  slow: boolean,
+  ratePerS: number,
+  server: Server = { kind: "product" },
+): Promise<Latencies> {
   const [warm, ...grants] = all;
   if (warm === undefined) throw new RangeError("no grants to notify about");
   const fault = slow
@@ -88,8 +97,9 @@ async function run(sim: Simulator, all: SimGrant[], slow: boolean, ratePerS: num
       })
     : undefined;
   const host = await startServerChild(
-    [CLI, "serve", "--port", "0"],
+    server.kind === "product" ? [CLI, "serve", "--port", "0"] : [ALERT_FLOOR],
     sim.env({
+      ...(server.kind === "floor" ? { BENCH_SINK_BYTES: server.sinkBytes } : {}),
       NYLAS_WEBHOOK_SECRET: WEBHOOK_SECRET,
       WATCHDOG_STATE_DIR: mkdtempSync(join(scratch, "alert-state-")),
       WATCHDOG_SCHEDULE: NEVER,
@@ -159,7 +169,22 @@ async function run(sim: Simulator, all: SimGrant[], slow: boolean, ratePerS: num
   return latenciesOf(sim, sent);
 }
 
-/** Both runs (every sink healthy: the floor; then one slow) at one rate, as figures. */
+/** Per sink, the median size of the bodies it received, as "sink=bytes,…" for the floor. */
+function bodyBytes(sim: Simulator): string {
+  const sinks: SinkName[] = ["slack", "teams", "pagerduty", "webhook"];
+  return sinks
+    .map((sink) => {
+      const sizes = sim.sinks.of(sink).map((r) => Buffer.byteLength(r.body));
+      return `${sink}=${Math.round(percentile(sizes, 0.5))}`;
+    })
+    .join(",");
+}
+
+/**
+ * Three runs at one rate: the product with every sink healthy, then with one slow, then the bare
+ * floor with the same sink as slow. The rows compare the product with the floor under the same
+ * slow sink; the all-healthy run shows what the slow sink costs the others.
+ */
 async function atRate(sim: Simulator, ratePerS: number, seconds: number, label: string): Promise<Figure[]> {
   const count = seconds * ratePerS;
   const valid = () => sim.tenant.nylas.grants.filter((g) => g.grant_status === "valid");
@@ -167,17 +192,19 @@ async function atRate(sim: Simulator, ratePerS: number, seconds: number, label: 
     sim.tenant.nylas.addGrant({ email: `alert.user${i}@contoso.com` });
   const grants = valid().slice(0, count + 1);
   log(
-    `alert latency: ${ratePerS} grant.expired/s for ${seconds} s, all sinks healthy, then ${SLOW_SINK} ${SLOW_MS / 1000} s slow`,
+    `alert latency: ${ratePerS} grant.expired/s for ${seconds} s, all sinks healthy, then ${SLOW_SINK} ${SLOW_MS / 1000} s slow, then the floor with ${SLOW_SINK} as slow`,
   );
   const healthy = await run(sim, grants, false, ratePerS);
+  const sinkBytes = bodyBytes(sim);
   const slow = await run(sim, grants, true, ratePerS);
+  const bare = await run(sim, grants, true, ratePerS, { kind: "floor", sinkBytes });
   const lost = (l: number[]) => l.filter((v) => v === Infinity).length;
-  const note = `${count} signed grant.expired POSTs to \`watchdog serve\` (the bundle), ${ratePerS}/s, each about another grant; from the POST leaving to the sink receiving the alert (simulator receipt time); ${lost(slow.pagerduty)} PagerDuty event(s) not received within ${DRAIN_MS / 1000} s; floor = the same run with every sink healthy`;
+  const note = `${count} signed grant.expired POSTs to \`watchdog serve\` (the bundle), ${ratePerS}/s, each about another grant; from the POST leaving to the sink receiving the alert (simulator receipt time); ${lost(slow.pagerduty)} PagerDuty event(s) not received within ${DRAIN_MS / 1000} s (floor: ${lost(bare.pagerduty)}); floor = bench/alert-floor.ts, bare Node without state: it checks the signature, asks Nylas for the grant, answers, and posts to each sink bodies of the product's size, with ${SLOW_SINK} as slow`;
   const row = (name: string, sink: SinkName, q: number, goal: Figure["goal"]): Figure => ({
     name: `alert latency${label}, ${name}`,
     unit: "ms",
     measured: percentile(slow[sink], q),
-    floor: percentile(healthy[sink], q),
+    floor: percentile(bare[sink], q),
     goal,
     note,
   });
@@ -188,6 +215,14 @@ async function atRate(sim: Simulator, ratePerS: number, seconds: number, label: 
     row(`POST → Teams, same run: p99`, "teams", 0.99, p99Goal),
     row(`POST → webhook, same run: p99`, "webhook", 0.99, p99Goal),
     row(`${SLOW_SINK} (${SLOW_MS / 1000} s slow) itself: p50`, SLOW_SINK, 0.5, null),
+    {
+      name: `alert latency${label}, POST → PagerDuty, every sink healthy: p99`,
+      unit: "ms",
+      measured: percentile(healthy.pagerduty, 0.99),
+      floor: null,
+      goal: null,
+      note: `the product's run before the one above, with no slow sink: what a slow sink costs the others is the difference; ${lost(healthy.pagerduty)} PagerDuty event(s) not received within ${DRAIN_MS / 1000} s`,
+    },
   ];
 }
 
