@@ -56,7 +56,7 @@ function send(url: string, headers: Record<string, string>, body?: string): Prom
         res.on("end", () =>
           (res.statusCode ?? 0) < 300
             ? resolve(Buffer.concat(chunks))
-            : reject(new Error(`${url}: ${res.statusCode}`)),
+            : reject(new Error(`answered ${res.statusCode}`)),
         );
         res.on("error", reject);
       },
