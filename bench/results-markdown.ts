@@ -65,11 +65,11 @@ function alertFloor(figures: readonly Figure[]): string {
   const rows = figures.filter((f) =>
     /^alert latency, POST → \S+, (same run|slack 2 s slow): p99$/.test(f.name),
   );
-  const floors = rows.map((f) => f.floor).filter((v): v is number => v !== null);
+  const floors = rows.flatMap((f) => (f.floor === null ? [] : [{ sink: sinkOf(f), ms: f.floor }]));
   if (floors.length === 0) return "";
-  const over = floors.every((v) => v > 250);
+  const over = floors.every((f) => f.ms > 250);
   return (
-    `At 200/s the floor itself, bare Node with no state doing the same HTTP on the same two cores as the simulator (\`bench/alert-floor.ts\`), read a p99 of ${floors.map((v) => fmt(v)).join(", ")} ms for PagerDuty, Teams and the webhook with Slack slow in this run` +
+    `At 200/s the floor itself, bare Node with no state doing the same HTTP on the same two cores as the simulator (\`bench/alert-floor.ts\`), read p99s of ${floors.map((f) => `${fmt(f.ms)} ms (${f.sink})`).join(", ")} with Slack slow in this run` +
     (over
       ? ": the goal of 250 ms is out of this machine's reach at that rate, whatever the product does. "
       : ". ") +
@@ -77,14 +77,17 @@ function alertFloor(figures: readonly Figure[]): string {
   );
 }
 
+/** The sink an alert row is about: "PagerDuty" of "alert latency…, POST → PagerDuty, …". */
+const sinkOf = (f: Figure) => /POST → (\S+),/.exec(f.name)?.[1] ?? f.name;
+
 /** How the alert rows at the sustained rate came out in this run, sink by sink. */
 function sustained(figures: readonly Figure[]): string {
   const rows = figures.filter((f) => f.name.startsWith("alert latency at ") && f.goal !== null);
   if (rows.length === 0) return "";
   const verdict = (f: Figure) =>
-    `${f.name.replace(/^alert latency at [^,]+, /, "").replace(/, (same run|slack 2 s slow): p99$/, "")} ${Math.round(f.measured)} ms (floor: ${f.floor === null ? "?" : Math.round(f.floor)} ms)`;
+    `${sinkOf(f)} ${Math.round(f.measured)} ms (floor: ${f.floor === null ? "?" : Math.round(f.floor)} ms)`;
   const missed = rows.filter((f) => met(f) === false);
-  return `At 20/s, a rate the file store sustains, this run's p99s were ${rows.map(verdict).join(", ")}${missed.length === 0 ? ": every goal met." : `; ${missed.length === rows.length ? "none" : "not every one"} within 250 ms. A p99 at 20/s moves with whatever else the two cores run (PagerDuty's p99 with Slack slow read 95, 115, 189, 194 and 258 ms in five runs on 2026-12-01); in four of those five the slow-Slack run was at or below its all-healthy floor at p50.`}`;
+  return `At 20/s, a rate the file store sustains, this run's p99s were ${rows.map(verdict).join(", ")}${missed.length === 0 ? ": every goal met." : `; ${missed.length === rows.length ? "none" : "not every one"} within 250 ms. A p99 at 20/s moves with whatever else the two cores run (PagerDuty's p99 with Slack slow read 95, 115, 189, 194 and 258 ms in five runs on 2026-12-01); in four of those five the slow-Slack run was at or below its all-healthy run at p50.`}`;
 }
 
 /** Why a figure stands where it does: for each goal missed, and for the informational rows that need it. */
