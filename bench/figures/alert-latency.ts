@@ -3,8 +3,10 @@
  * to the PagerDuty event reaching the simulator's PagerDuty receiver, under a
  * steady 200 notifications/s to `watchdog serve` (the bundled CLI), every one
  * about a different grant, with Slack answering 2 s late and Teams, PagerDuty
- * and the generic webhook healthy. The floor is the same run with no slow sink:
- * a slow sink must not delay the others.
+ * and the generic webhook healthy. The floor is bench/alert-floor.ts, bare Node
+ * with no state doing the same HTTP, under the same slow sink: what the machine
+ * itself allows at that rate. A row of the product's own run with every sink
+ * healthy shows what the slow sink costs the others (it must not delay them).
  */
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
