@@ -11,12 +11,15 @@ import { Cron } from "croner";
 /** croner's option for reading a schedule in UTC. */
 export const IN_UTC = { utcOffset: 0 } as const;
 
+/** Runs a schedule's longest gap is judged over: enough to see a weekend in a weekday schedule. */
+const FIRINGS = 48;
+
 /**
- * The longest gap between consecutive runs over a schedule's next `firings` runs after `from`, in
+ * The longest gap between consecutive runs over a schedule's next FIRINGS runs after `from`, in
  * ms; null when it runs fewer than twice. Throws croner's error when the pattern does not parse.
  */
-export function longestGapMs(pattern: string, from: Date, firings: number): number | null {
-  const runs = new Cron(pattern, { paused: true, ...IN_UTC }).nextRuns(firings, from);
+export function longestGapMs(pattern: string, from: Date): number | null {
+  const runs = new Cron(pattern, { paused: true, ...IN_UTC }).nextRuns(FIRINGS, from);
   let gap = 0;
   for (let i = 1; i < runs.length; i++) gap = Math.max(gap, runs[i]!.getTime() - runs[i - 1]!.getTime());
   return runs.length < 2 ? null : gap;

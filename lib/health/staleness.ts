@@ -54,15 +54,12 @@ const SCHEDULE_OF: Record<TimerName, keyof Config["schedules"]> = {
   grantSweep: "grantSweep",
 };
 
-/** Firings looked at to find the interval: enough to see a weekend in a weekday schedule. */
-const FIRINGS = 48;
-
 /**
- * The longest gap between consecutive firings over the next FIRINGS, in UTC as the hosts run them:
- * the longest, so a schedule that skips weekends is not stale every Monday morning.
+ * The longest gap between consecutive firings over the next 48 (lib/utc-schedule.ts), in UTC as the
+ * hosts run them: the longest, so a schedule that skips weekends is not stale every Monday morning.
  */
 export function scheduleIntervalMs(pattern: string, from: Date): number | null {
-  return longestGapMs(pattern, from, FIRINGS);
+  return longestGapMs(pattern, from);
 }
 
 export function judgeStaleness(input: StalenessInput): Staleness {

@@ -5,9 +5,6 @@ import type { DoctorContext } from "../context.js";
 import { sources } from "../sources.js";
 import { longestGapMs } from "../../utc-schedule.js";
 
-/** Runs looked at for a schedule's longest gap: enough to see a weekend in a weekday schedule. */
-const FIRINGS = 48;
-
 function human(ms: number): string {
   if (ms >= DAY_MS) return `${Math.round((ms / DAY_MS) * 10) / 10} days`;
   if (ms >= HOUR_MS) return `${Math.round((ms / HOUR_MS) * 10) / 10} hours`;
@@ -61,7 +58,7 @@ export function checkSettings(ctx: DoctorContext): Promise<CheckOutcome> {
     let gap: number;
     try {
       // A schedule that runs fewer than twice has no gap to judge: 0, nothing to warn of.
-      gap = longestGapMs(pattern, now, FIRINGS) ?? 0;
+      gap = longestGapMs(pattern, now) ?? 0;
     } catch (error) {
       findings.push({
         status: "fail",
