@@ -12,6 +12,7 @@ import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { grantIdOfIncidentKey } from "../../lib/grants/grant-signals.js";
+import { SINK_NAMES } from "../../lib/incidents/incident.js";
 import type { SimGrant, Simulator, SinkName } from "../../lib/sim/index.js";
 import { ALERT_FLOOR, CLI, SIZES, log, scratch, startServerChild } from "../harness.js";
 import { percentile, type Figure } from "../table.js";
@@ -173,13 +174,10 @@ async function run(
 
 /** Per sink, the median size of the bodies it received, as "sink=bytes,…" for the floor. */
 function bodyBytes(sim: Simulator): string {
-  const sinks: SinkName[] = ["slack", "teams", "pagerduty", "webhook"];
-  return sinks
-    .map((sink) => {
-      const sizes = sim.sinks.of(sink).map((r) => Buffer.byteLength(r.body));
-      return `${sink}=${Math.round(percentile(sizes, 0.5))}`;
-    })
-    .join(",");
+  return SINK_NAMES.map((sink) => {
+    const sizes = sim.sinks.of(sink).map((r) => Buffer.byteLength(r.body));
+    return `${sink}=${Math.round(percentile(sizes, 0.5))}`;
+  }).join(",");
 }
 
 /**
