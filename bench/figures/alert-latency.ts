@@ -79,15 +79,31 @@ function logCpuShare(wallMs: number, bench: NodeJS.CpuUsage, serveMs: number): v
   );
 }
 
-/** What takes the POSTs: `watchdog serve` (the bundle), or the bare floor with the product's body sizes. */
-type Server = { kind: "product" } | { kind: "floor"; sinkBytes: string };
+/** What takes the POSTs: its command, and the settings it needs beyond the webhook secret and the sinks. */
+interface Server {
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** `watchdog serve` (the bundle), on a state directory of its own, with no timer firing. */
+const product = (): Server => ({
+  args: [CLI, "serve", "--port", "0"],
+  env: {
+    WATCHDOG_STATE_DIR: mkdtempSync(join(scratch, "alert-state-")),
+    WATCHDOG_SCHEDULE: NEVER,
+    GRANT_SWEEP_SCHEDULE: NEVER,
+  },
+});
+
+/** The bare floor, sending bodies of the product's sizes (`bodyBytes`). */
+const floor = (sinkBytes: string): Server => ({ args: [ALERT_FLOOR], env: { BENCH_SINK_BYTES: sinkBytes } });
 
 async function run(
   sim: Simulator,
   all: SimGrant[],
   slow: boolean,
   ratePerS: number,
-  server: Server = { kind: "product" },
+  server: Server = product(),
 ): Promise<Latencies> {
   const [warm, ...grants] = all;
   if (warm === undefined) throw new RangeError("no grants to notify about");
@@ -100,15 +116,8 @@ async function run(
       })
     : undefined;
   const host = await startServerChild(
-    server.kind === "product" ? [CLI, "serve", "--port", "0"] : [ALERT_FLOOR],
-    sim.env({
-      ...(server.kind === "floor" ? { BENCH_SINK_BYTES: server.sinkBytes } : {}),
-      NYLAS_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      WATCHDOG_STATE_DIR: mkdtempSync(join(scratch, "alert-state-")),
-      WATCHDOG_SCHEDULE: NEVER,
-      GRANT_SWEEP_SCHEDULE: NEVER,
-      ...allSinks(sim),
-    }),
+    server.args,
+    sim.env({ NYLAS_WEBHOOK_SECRET: WEBHOOK_SECRET, ...allSinks(sim), ...server.env }),
     /listening on (http:\/\/\S+)/,
   );
   const sent = new Map<string, number>();
@@ -197,7 +206,7 @@ async function atRate(sim: Simulator, ratePerS: number, seconds: number, label: 
   const healthy = await run(sim, grants, false, ratePerS);
   const sinkBytes = bodyBytes(sim);
   const slow = await run(sim, grants, true, ratePerS);
-  const bare = await run(sim, grants, true, ratePerS, { kind: "floor", sinkBytes });
+  const bare = await run(sim, grants, true, ratePerS, floor(sinkBytes));
   const lost = (l: number[]) => l.filter((v) => v === Infinity).length;
   const note = `${count} signed grant.expired POSTs to \`watchdog serve\` (the bundle), ${ratePerS}/s, each about another grant; from the POST leaving to the sink receiving the alert (simulator receipt time); ${lost(slow.pagerduty)} PagerDuty event(s) not received within ${DRAIN_MS / 1000} s (floor: ${lost(bare.pagerduty)}); floor = bench/alert-floor.ts, bare Node without state: it checks the signature, asks Nylas for the grant, answers, and posts to each sink bodies of the product's size, with ${SLOW_SINK} as slow`;
   const row = (name: string, sink: SinkName, q: number, goal: Figure["goal"]): Figure => ({
