@@ -89,6 +89,25 @@ describe("npx watchdog scan --json", () => {
     expect(tokens).toHaveLength(1);
   });
 
+  it("keeps undici's WebAssembly HTTP parser on V8's baseline tier, so exit never waits on its optimization", async () => {
+    // V8 traces each WebAssembly function it compiles, and with which tier, to stdout.
+    const { code, stdout } = await runProcess(
+      process.execPath,
+      ["--trace-wasm-compilation-times", BIN, "scan", "--json"],
+      { env: sim.env({ WATCH_APP_IDS: "*" }), cwd: ROOT },
+    );
+    expect(code).toBe(0);
+    const lines = stdout.split("\n");
+    const compiled = lines.filter((line) => line.startsWith("Compiled function"));
+    // The scan did parse responses with undici (its parser was compiled), and nothing was optimized.
+    expect(compiled.filter((line) => line.includes("using Liftoff")).length).toBeGreaterThan(0);
+    expect(compiled.filter((line) => line.includes("using TurboFan"))).toEqual([]);
+    const doc = JSON.parse(lines.filter((line) => !line.startsWith("Compiled function")).join("\n")) as {
+      schema: string;
+    };
+    expect(doc.schema).toBe("secret-watchdog.scan/v1");
+  });
+
   it("exits 1 when a watched secret is within ALERT_BEFORE_DAYS", async () => {
     const app = sim.tenant.appByAppId(watchedAppId)!;
     const soon = sim.tenant.addSecret(app.id, {
