@@ -1,15 +1,21 @@
 /**
  * The whole-process floor of `watchdog scan --json`: a bare Node script, no
- * SDK and nothing from lib/, that gets one client-credentials token, pages the
- * same `/applications` ($select, $top=999) and writes a JSON document of the
- * same size to stdout, one line per app as the scan does.
+ * SDK and nothing from lib/ but the CLI's V8 tiering setting (applied as the
+ * CLI applies it: without it, a bare script waits at exit for V8 to optimize
+ * undici's parser, a cost no Node process needs to pay), that gets one
+ * client-credentials token, pages the same `/applications` ($select,
+ * $top=999) and writes a JSON document of the same size to stdout, one line
+ * per app as the scan does.
  *
  *   node dist/bench/scan-floor.js   (settings from the environment the product gets,
  *                                    plus BENCH_SELECT and BENCH_JSON_BYTES)
  *
  * Its count goes to stderr, as `scan: N app(s)`, for the bench to check.
  */
+import { applyShortRunTiering } from "../lib/cli/v8-tiering.js";
 import { pageApplicationsFloor } from "./floors.js";
+
+await applyShortRunTiering();
 
 function env(name: string): string {
   const value = process.env[name];

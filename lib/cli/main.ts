@@ -28,6 +28,8 @@ export interface Command {
   /** Longer help: what it does, exit codes. */
   help: string;
   options: NonNullable<ParseArgsConfig["options"]>;
+  /** Runs until it is stopped (serve): it keeps V8's default tiering (bin/watchdog.ts). */
+  runsUntilStopped?: true;
   run(context: CommandContext): Promise<ExitCode>;
 }
 

@@ -5,6 +5,7 @@ import { commandLogger, type Command } from "./main.js";
 
 export const serveCommand: Command = {
   name: "serve",
+  runsUntilStopped: true,
   summary: "run the Function App locally: HTTP routes + both timers",
   usage: "serve [--port 7071] [--host 127.0.0.1]",
   help: `
