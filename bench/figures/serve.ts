@@ -20,19 +20,60 @@ interface LoadResult {
   errors: number;
 }
 
+/** Rounds of the three servers in turn: the machine's pace drifts, and each side sees the same drift. */
+const ROUNDS = 3;
+
+function withLoad(
+  url: string,
+  requests: Parameters<typeof autocannon>[0]["requests"],
+): { warmUp(): Promise<void>; measure(seconds: number): Promise<LoadResult> } {
+  const options = { url, connections: 10, requests };
+  return {
+    async warmUp() {
+      await autocannon({ ...options, duration: Math.max(1, SIZES.serveSeconds / 5) }); // JIT, sockets
+    },
+    async measure(seconds) {
+      const result = await autocannon({ ...options, duration: seconds });
+      return {
+        rps: result.requests.average,
+        p99: result.latency.p99,
+        non2xx: result.non2xx,
+        errors: result.errors + result.timeouts,
+      };
+    },
+  };
+}
+
+/** One server under the load once, after a warm-up. */
 async function load(
   url: string,
   requests: Parameters<typeof autocannon>[0]["requests"],
 ): Promise<LoadResult> {
-  const options = { url, connections: 10, requests };
-  await autocannon({ ...options, duration: Math.max(1, SIZES.serveSeconds / 5) }); // warm-up (JIT, sockets)
-  const result = await autocannon({ ...options, duration: SIZES.serveSeconds });
-  return {
-    rps: result.requests.average,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-  };
+  const side = withLoad(url, requests);
+  await side.warmUp();
+  return side.measure(SIZES.serveSeconds);
+}
+
+/**
+ * Servers measured in alternating rounds, each given its best round: interference on a shared
+ * machine only ever slows a round down, so the best is the nearest to what each can do, and
+ * neither side's figure comes from a quieter minute than the other's.
+ */
+async function alternating(
+  sides: { url: string; requests: Parameters<typeof autocannon>[0]["requests"] }[],
+): Promise<LoadResult[]> {
+  const loads = sides.map((s) => withLoad(s.url, s.requests));
+  for (const l of loads) await l.warmUp();
+  const rounds: LoadResult[][] = loads.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, l] of loads.entries()) rounds[i]!.push(await l.measure(SIZES.serveSeconds / ROUNDS));
+  }
+  return rounds.map((results) => {
+    const best = results.reduce((a, b) => (b.rps > a.rps ? b : a));
+    const sum = (pick: (r: LoadResult) => number) => results.reduce((n, r) => n + pick(r), 0);
+    // Every answer of every round counts against the figure, not only the best round's.
+    return { ...best, non2xx: sum((r) => r.non2xx), errors: sum((r) => r.errors) };
+  });
 }
 
 /** A notification type the watchdog does not handle (answered 200 "ignored" after verification). */
@@ -82,15 +123,7 @@ async function expectAnswer(url: string, request: RawRequest, status: number, bo
 }
 
 export async function serve(sim: Simulator): Promise<Figure[]> {
-  log(`serve: autocannon, 10 connections, ${SIZES.serveSeconds} s per side`);
-  const bare = await startServerChild([FLOOR_CHILD, "bare-server"], {}, /"url":"([^"]+)"/);
-  let floor: LoadResult;
-  try {
-    floor = await load(bare.url, FRESH_UNKNOWN_TYPE_POSTS);
-  } finally {
-    await bare.stop();
-  }
-
+  log(`serve: autocannon, 10 connections, ${SIZES.serveSeconds} s per side in ${ROUNDS} alternating rounds`);
   const stateDir = mkdtempSync(join(scratch, "serve-state-"));
   const serveEnv = sim.env({
     NYLAS_WEBHOOK_SECRET: WEBHOOK_SECRET,
@@ -98,23 +131,22 @@ export async function serve(sim: Simulator): Promise<Figure[]> {
     WATCHDOG_SCHEDULE: NEVER,
     GRANT_SWEEP_SCHEDULE: NEVER,
   });
-  const bareHandler = await startServerChild([FLOOR_CHILD, "handler-server"], serveEnv, /"url":"([^"]+)"/);
+  let floor: LoadResult;
   let handlerOnly: LoadResult;
-  try {
-    await expectAnswer(bareHandler.url, unknownTypeDelivery(), 200, /"ignored"/);
-    handlerOnly = await load(bareHandler.url, FRESH_UNKNOWN_TYPE_POSTS);
-  } finally {
-    await bareHandler.stop();
-  }
-
-  const host = await startServerChild(
-    [WATCHDOG, "serve", "--port", "0"],
-    serveEnv,
-    /listening on (http:\/\/\S+)/,
-  );
   let ignored: LoadResult;
   let duplicate: LoadResult;
+  // All three up at once, each idle but for its turn.
+  const servers: Awaited<ReturnType<typeof startServerChild>>[] = [];
+  const started = async (...args: Parameters<typeof startServerChild>) => {
+    const server = await startServerChild(...args);
+    servers.push(server);
+    return server;
+  };
   try {
+    const bare = await started([FLOOR_CHILD, "bare-server"], {}, /"url":"([^"]+)"/);
+    const bareHandler = await started([FLOOR_CHILD, "handler-server"], serveEnv, /"url":"([^"]+)"/);
+    const host = await started([WATCHDOG, "serve", "--port", "0"], serveEnv, /listening on (http:\/\/\S+)/);
+    await expectAnswer(bareHandler.url, unknownTypeDelivery(), 200, /"ignored"/);
     // Verification is on: a forged copy is refused before anything is parsed.
     const forged = unknownTypeDelivery();
     await expectAnswer(
@@ -124,7 +156,9 @@ export async function serve(sim: Simulator): Promise<Figure[]> {
       /invalid signature/,
     );
     await expectAnswer(host.url, unknownTypeDelivery(), 200, /"ignored"/);
-    ignored = await load(host.url, FRESH_UNKNOWN_TYPE_POSTS);
+    [floor, handlerOnly, ignored] = (await alternating(
+      [bare, bareHandler, host].map(({ url }) => ({ url, requests: FRESH_UNKNOWN_TYPE_POSTS })),
+    )) as [LoadResult, LoadResult, LoadResult];
 
     // Nylas retrying one delivered notification: verified, then de-duplicated through the state store.
     const grant = sim.tenant.nylas.grants[0];
@@ -140,13 +174,13 @@ export async function serve(sim: Simulator): Promise<Figure[]> {
     await expectAnswer(host.url, retry, 200, /"duplicate"/);
     duplicate = await load(host.url, [retry]);
   } finally {
-    await host.stop();
+    await Promise.all(servers.map((server) => server.stop()));
   }
   for (const [name, r] of Object.entries({ floor, handlerOnly, ignored, duplicate })) {
     if (r.non2xx > 0 || r.errors > 0)
       throw new Error(`serve (${name}): ${r.non2xx} non-2xx answers, ${r.errors} errors under load`);
   }
-  const note = `autocannon, 10 connections, ${SIZES.serveSeconds} s after a warm-up; floor = node:http reading the body and answering 200`;
+  const note = `autocannon, 10 connections, after a warm-up: ${ROUNDS} rounds of ${(SIZES.serveSeconds / ROUNDS).toFixed(1)} s, floor, handler alone and serve in turn, each side's best round; floor = node:http reading the body and answering 200`;
   return [
     {
       name: "serve: verified POSTs, distinct ids, unhandled type (req/s)",
@@ -178,7 +212,7 @@ export async function serve(sim: Simulator): Promise<Figure[]> {
       measured: duplicate.rps,
       floor: floor.rps,
       goal: null,
-      note: `${note}; every answer reads the state store`,
+      note: `autocannon, 10 connections, ${SIZES.serveSeconds} s after a warm-up, once, after the rounds above; every answer reads the state store`,
     },
   ];
 }
