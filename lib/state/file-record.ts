@@ -2,7 +2,7 @@
  * One state file: its name for a key, its JSON shape, and reading and writing
  * it durably. Imports only `node:` modules (see file-store.ts).
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 
@@ -95,7 +95,7 @@ export function keyOfFileName(name: string): string {
 /** Writes (and fsyncs) a temp file next to `file`, creating the directory if needed. Returns its path. */
 export async function writeTemp(file: string, record: FileRecord): Promise<string> {
   const text = `${JSON.stringify(record, null, 2)}\n`;
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.tmp`);
   let handle;
   try {
     handle = await fs.open(temp, "wx", 0o600);
@@ -146,9 +146,13 @@ export async function exists(file: string): Promise<boolean> {
   }
 }
 
-/** Opaque and never reused, so a delete-and-recreate cannot revive a stale etag. */
+/**
+ * Opaque and never reused, so a delete-and-recreate cannot revive a stale etag. A random UUID
+ * (122 random bits) comes from Node's pooled entropy; randomBytes costs several times as much per
+ * call, and every durable write makes one etag, one temp name and one lock token.
+ */
 export function newEtag(): string {
-  return `${Date.now().toString(36)}-${randomBytes(8).toString("hex")}`;
+  return `${Date.now().toString(36)}-${randomUUID()}`;
 }
 
 export function toJsonValue(value: unknown): unknown {
