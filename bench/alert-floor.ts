@@ -34,6 +34,13 @@ const nylasUri = env("NYLAS_API_URI").replace(/\/+$/, "");
 const nylasKey = env("NYLAS_API_KEY");
 const routingKey = env("PAGERDUTY_ROUTING_KEY");
 const alertSecret = env("ALERT_WEBHOOK_SECRET");
+// Read once at start, as serve reads its settings: not per notification, on the path being timed.
+const sinkUrls = {
+  slack: env("SLACK_WEBHOOK_URL"),
+  teams: env("TEAMS_WEBHOOK_URL"),
+  pagerduty: env("PAGERDUTY_EVENTS_URL"),
+  webhook: env("ALERT_WEBHOOK_URL"),
+};
 const bytes = new Map(
   env("BENCH_SINK_BYTES")
     .split(",")
@@ -89,14 +96,14 @@ function alertsFor(grantId: string, email: string): Alert[] {
   return [
     {
       sink: "slack",
-      url: env("SLACK_WEBHOOK_URL"),
+      url: sinkUrls.slack,
       headers: json,
       body: sized("slack", { text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] }),
     },
-    { sink: "teams", url: env("TEAMS_WEBHOOK_URL"), headers: json, body: sized("teams", { text }) },
+    { sink: "teams", url: sinkUrls.teams, headers: json, body: sized("teams", { text }) },
     {
       sink: "pagerduty",
-      url: env("PAGERDUTY_EVENTS_URL"),
+      url: sinkUrls.pagerduty,
       headers: json,
       body: sized("pagerduty", {
         routing_key: routingKey,
@@ -107,7 +114,7 @@ function alertsFor(grantId: string, email: string): Alert[] {
     },
     {
       sink: "webhook",
-      url: env("ALERT_WEBHOOK_URL"),
+      url: sinkUrls.webhook,
       headers: { ...json, "x-watchdog-timestamp": timestamp, "x-watchdog-signature": `sha256=${signature}` },
       body: webhook,
     },
