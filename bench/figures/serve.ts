@@ -20,12 +20,15 @@ interface LoadResult {
   errors: number;
 }
 
+/** What autocannon sends, request by request. */
+type Requests = Parameters<typeof autocannon>[0]["requests"];
+
 /** Rounds of the three servers in turn: the machine's pace drifts, and each side sees the same drift. */
 const ROUNDS = 3;
 
 function withLoad(
   url: string,
-  requests: Parameters<typeof autocannon>[0]["requests"],
+  requests: Requests,
 ): { warmUp(): Promise<void>; measure(seconds: number): Promise<LoadResult> } {
   const options = { url, connections: 10, requests };
   return {
@@ -45,10 +48,7 @@ function withLoad(
 }
 
 /** One server under the load once, after a warm-up. */
-async function load(
-  url: string,
-  requests: Parameters<typeof autocannon>[0]["requests"],
-): Promise<LoadResult> {
+async function load(url: string, requests: Requests): Promise<LoadResult> {
   const side = withLoad(url, requests);
   await side.warmUp();
   return side.measure(SIZES.serveSeconds);
@@ -59,9 +59,7 @@ async function load(
  * machine only ever slows a round down, so the best is the nearest to what each can do, and
  * neither side's figure comes from a quieter minute than the other's.
  */
-async function alternating(
-  sides: { url: string; requests: Parameters<typeof autocannon>[0]["requests"] }[],
-): Promise<LoadResult[]> {
+async function alternating(sides: { url: string; requests: Requests }[]): Promise<LoadResult[]> {
   const loads = sides.map((s) => withLoad(s.url, s.requests));
   for (const l of loads) await l.warmUp();
   const rounds: LoadResult[][] = loads.map(() => []);
@@ -102,7 +100,7 @@ export function unknownTypeDelivery(): RawRequest {
 }
 
 /** The load every serve figure is measured with: each request a freshly signed notification of its own. */
-const FRESH_UNKNOWN_TYPE_POSTS: Parameters<typeof autocannon>[0]["requests"] = [
+const FRESH_UNKNOWN_TYPE_POSTS: Requests = [
   {
     method: "POST",
     path: "/api/nylas/webhook",
