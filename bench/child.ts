@@ -1,17 +1,11 @@
 /**
- * The bench's floor processes, and the webhook handler without the Functions
- * host's objects: `node dist/bench/child.js <task>`. Each task prints one JSON
- * line (a ChildReport) on stdout. Settings come from the same environment the
+ * The bench's floor processes, and the webhook on node:http one layer of
+ * `serve` at a time (bench/layer-servers.ts): `node dist/bench/child.js <task>`.
+ * A floor prints one JSON line (a ChildReport) on stdout, a server its URL. Settings come from the same environment the
  * product child gets.
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { CREDENTIAL_SELECT } from "../lib/clients/graph.js";
 import { MAX_GRANTS_PAGE } from "../lib/clients/nylas.js";
-import { loadConfig } from "../lib/config.js";
-import { createDeps } from "../lib/deps.js";
-import { receiveNylasWebhook } from "../lib/grants/grant-passes.js";
-import { silentLogger } from "../lib/logger.js";
 import { pageApplicationsFloor, pageGrantsFloor, startBareServer } from "./floors.js";
 import { measure } from "./report.js";
 
@@ -45,32 +39,13 @@ switch (task) {
     await report(() => pageGrantsFloor(options));
     break;
   }
-  case "handler-server": {
-    // The webhook handler on bare node:http, without @azure/functions' request and response objects:
-    // how much of `serve`'s time is the handler's own.
-    const deps = createDeps(loadConfig(process.env), silentLogger);
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (chunk: Buffer) => chunks.push(chunk));
-      req.on("end", () => {
-        const headers = new Headers();
-        for (const [name, value] of Object.entries(req.headers)) {
-          if (typeof value === "string") headers.set(name, value);
-        }
-        receiveNylasWebhook(deps, {
-          method: req.method ?? "GET",
-          query: new URL(req.url ?? "/", "http://localhost").searchParams,
-          headers,
-          body: () => Promise.resolve(Buffer.concat(chunks)),
-        }).then(
-          (out) => res.writeHead(out.status, out.headers).end(out.body),
-          () => res.writeHead(500).end(),
-        );
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}` })}\n`);
+  case "handler-server":
+  case "functions-server": {
+    // Imported here: the floors this child also runs load none of it.
+    const layers = await import("./layer-servers.js");
+    const start = task === "handler-server" ? layers.startHandlerServer : layers.startFunctionsServer;
+    const { url } = await start(process.env);
+    process.stdout.write(`${JSON.stringify({ url })}\n`);
     process.once("SIGTERM", () => process.exit(0));
     break;
   }

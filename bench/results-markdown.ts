@@ -109,13 +109,30 @@ function scanMemory(figures: readonly Figure[]): string {
   return `${MEMORY_BY_HAND}${thisRun}`;
 }
 
+/** Where serve's time goes, layer by layer, with this run's CPU-per-request rows. */
+function serveLayers(figures: readonly Figure[], goalMissed: boolean): string {
+  const cpu = (name: string) => measuredOf(figures, `CPU per request: ${name}`);
+  const floor = figures.find((f) => f.name.startsWith("CPU per request: serve"))?.floor ?? undefined;
+  const [handler, functions, serve] = [
+    cpu("webhook handler alone"),
+    cpu("webhook through the Functions types"),
+    cpu("serve"),
+  ];
+  const diff = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? undefined : a - b;
+  return [
+    `- **serve** — where its time goes, by layer, in this run's CPU-per-request rows (the server process's own CPU, which the load generator on the same cores does not inflate as it does req/s): the bare floor ${fmt(floor)} µs, the webhook handler alone on node:http ${fmt(handler)} µs (HMAC over the raw body, envelope parse and validation), the same handler reached through the Functions types ${fmt(functions)} µs (\`@azure/functions\`' \`HttpRequest\` and \`InvocationContext\`, the redacting wrapper, \`AsyncLocalStorage\` for the invocation's logger: \`bench/child.ts\`, "functions-server"), and \`serve\` ${fmt(serve)} µs. So \`serve\`'s own routing, method and key checks and answer add ${fmt(diff(serve, functions))} µs, and the Functions layer ${fmt(diff(functions, handler))} µs: the distance to the goal is that layer, and its req/s row reads as \`serve\`'s does.`,
+    "The layer split once more by hand (2026-12-02, patched builds of `serve` alternating in one run, 5 rounds of 3 s, medians): the handler called straight from serve's routing 67 µs; with the `HttpRequest` over the lazy request and the handler's reads through it 93 µs; with the `InvocationContext` 104; with the Function's wrapper and the redaction 107; with `AsyncLocalStorage` 119 (the handler alone on node:http: 56). `HttpRequest` and `InvocationContext` keep each private field in a `WeakMap` (TypeScript's downlevel of `#field`, three per object, in the package's own build) and `HttpRequest` parses the URL again for `query`; `AsyncLocalStorage` on Node 22 runs a hook for every promise and async resource while one is in use (Node 24's AsyncContextFrame does without). All kept: handlers get the official types, and an invocation's log lines follow it as `context.log` does on the Functions host.",
+    "Earlier changes and profiles: handlers get the real `HttpRequest` built over a request that makes undici's `Request` only when a handler asks for what only it has, the body as a stream, a Blob, form data, a clone (`lib/host/lazy-request.ts`; test/lib/host/lazy-request.test.ts compares every member with the documented construction); the webhook reads `arrayBuffer()`, answered from the bytes already read. Before, each request built an undici `Request` whose body is a web stream, with an `AbortSignal`: 6,948 req/s against a floor of 32,157 (0.22×, this file of 2026-11-30), most of it garbage collection. Profiled on 2026-12-02 (all three servers of the time under `--cpu-prof` in one `--only=serve` run): the bare floor was busy 0.2–0.4 of a core at about 19,500 req/s, so its req/s is what the load generator, in the bench's process on the same two cores, can send, not what node:http can answer; `serve` was busy 0.6–0.8 of a core at 8,800 req/s, about 35 % of its samples inside the socket's `writev`: on loopback the sender's `writev` delivers the bytes and wakes the load generator, and on two busy cores the kernel then runs that process while the server waits inside the call (a wall-clock profile counts that wait; the CPU rows do not)." +
+      (goalMissed ? " The goal is missed on this run." : ""),
+  ].join(" ");
+}
+
 /** Why a figure stands where it does: for each goal missed, and for the informational rows that need it. */
 function whereTheTimeGoes(figures: readonly Figure[]): string {
   const missed = (prefix: string) => figures.some((f) => f.name.startsWith(prefix) && met(f) === false);
   const lines: string[] = [];
-  lines.push(
-    `- **serve** — handlers get the real \`@azure/functions\` \`HttpRequest\`, built over a request that makes undici's \`Request\` only when a handler asks for what only it has: the body as a stream, a Blob, form data, a clone (\`lib/host/lazy-request.ts\`; test/lib/host/lazy-request.test.ts compares every member with the documented construction). The webhook reads \`arrayBuffer()\`, answered from the bytes already read. Before, each request built an undici \`Request\` whose body is a web stream, with an \`AbortSignal\`: 6,948 req/s against a floor of 32,157 (0.22×, this file of 2026-11-30), most of it garbage collection. A CPU profile of serve under the same load (\`node --cpu-prof\`, 6 s, 2026-12-01): 19 % of samples in the socket's \`writev\` (the floor pays it too), 19 % in the handler (\`handleNylasWebhook\`: HMAC over the raw body, zod validation of the envelope), about 6 % in \`@azure/functions\`' \`HttpRequest\` and its \`__awaiter\` wrappers, 3 % building the lazy request, 5 % in garbage collection; the rest spread over routing, the \`InvocationContext\`, \`AsyncLocalStorage\` for the invocation's logger and the answer. Nothing left is one large cost inside \`@azure/functions\`. Profiled again on 2026-12-02 (all three servers under \`--cpu-prof\` in one \`--only=serve\` run, each loaded in its turn): during its rounds the bare floor was busy 0.2–0.4 of a core at about 19,500 req/s, so its figure is what the load generator, in the bench's process on the same two cores, can send, not what node:http can answer; \`serve\` was busy 0.6–0.8 of a core at 8,800 req/s, about 35 % of it inside the socket's \`writev\`, where the floor spends a fifth as long per response: on loopback the sender's \`writev\` delivers the bytes and wakes the load generator, and on two busy cores the kernel then runs that process while the server waits inside the call. The handler's own work (signature, parse) was 27 %, the Functions types' request and context about 15 %.${missed("serve:") ? " The goal is still missed on this run: see the two rows." : ""}`,
-  );
+  lines.push(serveLayers(figures, missed("serve:")));
   lines.push(scanMemory(figures));
   lines.push(scanTime(figures));
   lines.push(

@@ -3,7 +3,7 @@
  * printed as a table for the terminal and as Markdown for bench/RESULTS.md.
  */
 
-export type Unit = "ms" | "s" | "MiB" | "req/s" | "writes/s" | "writes" | "×";
+export type Unit = "µs" | "ms" | "s" | "MiB" | "req/s" | "writes/s" | "writes" | "×";
 
 export type Goal =
   /** measured / floor at most `value`. */
@@ -51,6 +51,8 @@ export function formatValue(value: number, unit: Unit): string {
   // A latency percentile that falls on an event never received.
   if (value === Infinity) return "never";
   switch (unit) {
+    case "µs":
+      return `${Math.round(value)} µs`;
     case "ms":
       // autocannon reports latency in whole milliseconds: a 0 is "under one", not "none".
       if (value === 0) return "< 1 ms";

@@ -6,7 +6,7 @@ import autocannon, { type RawRequest } from "autocannon";
 import { signNylasBody } from "../../lib/grants/verify-nylas-signature.js";
 import type { Simulator } from "../../lib/sim/index.js";
 import { FLOOR_CHILD, SIZES, WATCHDOG, log, scratch, startServerChild } from "../harness.js";
-import type { Figure } from "../table.js";
+import { median, type Figure } from "../table.js";
 
 /** Never fires during a bench: `serve`'s timers must not run a pass under load. */
 export const NEVER = "0 0 0 1 1 *";
@@ -18,6 +18,8 @@ interface LoadResult {
   p99: number;
   non2xx: number;
   errors: number;
+  /** The server process's CPU (user + system) per answered request; NaN where /proc is not. */
+  cpuUs: number;
 }
 
 /** What autocannon sends, request by request. */
@@ -26,30 +28,38 @@ type Requests = Parameters<typeof autocannon>[0]["requests"];
 /** Rounds of the three servers in turn: the machine's pace drifts, and each side sees the same drift. */
 const ROUNDS = 3;
 
+interface Side {
+  url: string;
+  /** The server process's CPU so far (ms). */
+  cpuMs(): number;
+}
+
 function withLoad(
-  url: string,
+  server: Side,
   requests: Requests,
 ): { warmUp(): Promise<void>; measure(seconds: number): Promise<LoadResult> } {
-  const options = { url, connections: 10, requests };
+  const options = { url: server.url, connections: 10, requests };
   return {
     async warmUp() {
       await autocannon({ ...options, duration: Math.max(1, SIZES.serveSeconds / 5) }); // JIT, sockets
     },
     async measure(seconds) {
+      const cpuBefore = server.cpuMs();
       const result = await autocannon({ ...options, duration: seconds });
       return {
         rps: result.requests.average,
         p99: result.latency.p99,
         non2xx: result.non2xx,
         errors: result.errors + result.timeouts,
+        cpuUs: ((server.cpuMs() - cpuBefore) * 1000) / result.requests.total,
       };
     },
   };
 }
 
 /** One server under the load once, after a warm-up. */
-async function load(url: string, requests: Requests): Promise<LoadResult> {
-  const side = withLoad(url, requests);
+async function load(server: Side, requests: Requests): Promise<LoadResult> {
+  const side = withLoad(server, requests);
   await side.warmUp();
   return side.measure(SIZES.serveSeconds);
 }
@@ -57,10 +67,11 @@ async function load(url: string, requests: Requests): Promise<LoadResult> {
 /**
  * Servers measured in alternating rounds, each given its best round: interference on a shared
  * machine only ever slows a round down, so the best is the nearest to what each can do, and
- * neither side's figure comes from a quieter minute than the other's.
+ * neither side's figure comes from a quieter minute than the other's. CPU per request is the
+ * median of the rounds: it counts the server's own work, which waiting on a shared core does not add to.
  */
-async function alternating(sides: { url: string; requests: Requests }[]): Promise<LoadResult[]> {
-  const loads = sides.map((s) => withLoad(s.url, s.requests));
+async function alternating(sides: { server: Side; requests: Requests }[]): Promise<LoadResult[]> {
+  const loads = sides.map((s) => withLoad(s.server, s.requests));
   for (const l of loads) await l.warmUp();
   const rounds: LoadResult[][] = loads.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
@@ -70,7 +81,12 @@ async function alternating(sides: { url: string; requests: Requests }[]): Promis
     const best = results.reduce((a, b) => (b.rps > a.rps ? b : a));
     const sum = (pick: (r: LoadResult) => number) => results.reduce((n, r) => n + pick(r), 0);
     // Every answer of every round counts against the figure, not only the best round's.
-    return { ...best, non2xx: sum((r) => r.non2xx), errors: sum((r) => r.errors) };
+    return {
+      ...best,
+      non2xx: sum((r) => r.non2xx),
+      errors: sum((r) => r.errors),
+      cpuUs: median(results.map((r) => r.cpuUs)),
+    };
   });
 }
 
@@ -131,9 +147,10 @@ export async function serve(sim: Simulator): Promise<Figure[]> {
   });
   let floor: LoadResult;
   let handlerOnly: LoadResult;
+  let functionsLayer: LoadResult;
   let ignored: LoadResult;
   let duplicate: LoadResult;
-  // All three up at once, each idle but for its turn.
+  // All four up at once, each idle but for its turn.
   const servers: Awaited<ReturnType<typeof startServerChild>>[] = [];
   const started = async (...args: Parameters<typeof startServerChild>) => {
     const server = await startServerChild(...args);
@@ -143,8 +160,10 @@ export async function serve(sim: Simulator): Promise<Figure[]> {
   try {
     const bare = await started([FLOOR_CHILD, "bare-server"], {}, /"url":"([^"]+)"/);
     const bareHandler = await started([FLOOR_CHILD, "handler-server"], serveEnv, /"url":"([^"]+)"/);
+    const functions = await started([FLOOR_CHILD, "functions-server"], serveEnv, /"url":"([^"]+)"/);
     const host = await started([WATCHDOG, "serve", "--port", "0"], serveEnv, /listening on (http:\/\/\S+)/);
     await expectAnswer(bareHandler.url, unknownTypeDelivery(), 200, /"ignored"/);
+    await expectAnswer(functions.url, unknownTypeDelivery(), 200, /"ignored"/);
     // Verification is on: a forged copy is refused before anything is parsed.
     const forged = unknownTypeDelivery();
     await expectAnswer(
@@ -154,9 +173,9 @@ export async function serve(sim: Simulator): Promise<Figure[]> {
       /invalid signature/,
     );
     await expectAnswer(host.url, unknownTypeDelivery(), 200, /"ignored"/);
-    [floor, handlerOnly, ignored] = (await alternating(
-      [bare, bareHandler, host].map(({ url }) => ({ url, requests: FRESH_UNKNOWN_TYPE_POSTS })),
-    )) as [LoadResult, LoadResult, LoadResult];
+    [floor, handlerOnly, functionsLayer, ignored] = (await alternating(
+      [bare, bareHandler, functions, host].map((server) => ({ server, requests: FRESH_UNKNOWN_TYPE_POSTS })),
+    )) as [LoadResult, LoadResult, LoadResult, LoadResult];
 
     // Nylas retrying one delivered notification: verified, then de-duplicated through the state store.
     const grant = sim.tenant.nylas.grants[0];
@@ -170,15 +189,15 @@ export async function serve(sim: Simulator): Promise<Figure[]> {
     };
     await expectAnswer(host.url, retry, 200, /"accepted"/);
     await expectAnswer(host.url, retry, 200, /"duplicate"/);
-    duplicate = await load(host.url, [retry]);
+    duplicate = await load(host, [retry]);
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
   }
-  for (const [name, r] of Object.entries({ floor, handlerOnly, ignored, duplicate })) {
+  for (const [name, r] of Object.entries({ floor, handlerOnly, functionsLayer, ignored, duplicate })) {
     if (r.non2xx > 0 || r.errors > 0)
       throw new Error(`serve (${name}): ${r.non2xx} non-2xx answers, ${r.errors} errors under load`);
   }
-  const note = `autocannon, 10 connections, after a warm-up: ${ROUNDS} rounds of ${(SIZES.serveSeconds / ROUNDS).toFixed(1)} s, floor, handler alone and serve in turn, each side's best round; floor = node:http reading the body and answering 200`;
+  const note = `autocannon, 10 connections, after a warm-up: ${ROUNDS} rounds of ${(SIZES.serveSeconds / ROUNDS).toFixed(1)} s, floor, handler alone, handler through the Functions types and serve in turn, each side's best round; floor = node:http reading the body and answering 200`;
   return [
     {
       name: "serve: verified POSTs, distinct ids, unhandled type (req/s)",
@@ -205,6 +224,15 @@ export async function serve(sim: Simulator): Promise<Figure[]> {
       note: `${note}; receiveNylasWebhook called straight from node:http, without @azure/functions' HttpRequest, InvocationContext and HttpResponse: the handler's own share of serve's time`,
     },
     {
+      name: "webhook through the Functions types on node:http, same POSTs (req/s)",
+      unit: "req/s",
+      measured: functionsLayer.rps,
+      floor: floor.rps,
+      goal: null,
+      note: `${note}; the Function's handler as serve hands it a request (@azure/functions' HttpRequest and InvocationContext, the redacting wrapper, AsyncLocalStorage for the invocation's logger), without serve's routing`,
+    },
+    ...cpuRows({ floor, handlerOnly, functionsLayer, ignored }),
+    {
       name: "serve: one notification re-delivered (dedup via file state) (req/s)",
       unit: "req/s",
       measured: duplicate.rps,
@@ -212,5 +240,27 @@ export async function serve(sim: Simulator): Promise<Figure[]> {
       goal: null,
       note: `autocannon, 10 connections, ${SIZES.serveSeconds} s after a warm-up, once, after the rounds above; every answer reads the state store`,
     },
+  ];
+}
+
+/**
+ * CPU per answered request of each server, beside the bare floor's: where `serve`'s time goes by
+ * layer (handler, Functions types, serve's routing), less swayed than req/s by the load generator
+ * sharing the cores.
+ */
+function cpuRows(r: Record<"floor" | "handlerOnly" | "functionsLayer" | "ignored", LoadResult>): Figure[] {
+  const note = `the server process's CPU (user + system, /proc/<pid>/stat) over the requests it answered, median of the ${ROUNDS} rounds above; floor = the bare node:http server's`;
+  const row = (name: string, measured: LoadResult): Figure => ({
+    name: `CPU per request: ${name}`,
+    unit: "µs",
+    measured: measured.cpuUs,
+    floor: r.floor.cpuUs,
+    goal: null,
+    note,
+  });
+  return [
+    row("webhook handler alone on node:http", r.handlerOnly),
+    row("webhook through the Functions types", r.functionsLayer),
+    row("serve", r.ignored),
   ];
 }

@@ -119,4 +119,9 @@ describe("values", () => {
     expect(formatValue(4, "ms")).toBe("4.0 ms");
     expect(formatValue(233.4, "ms")).toBe("233 ms");
   });
+
+  it("prints CPU per request in whole microseconds", () => {
+    expect(formatValue(53.6, "µs")).toBe("54 µs");
+    expect(formatValue(121.2, "µs")).toBe("121 µs");
+  });
 });
