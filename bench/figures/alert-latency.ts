@@ -16,7 +16,7 @@ import { SINK_NAMES } from "../../lib/incidents/incident.js";
 import type { SimGrant, Simulator, SinkName } from "../../lib/sim/index.js";
 import { ALERT_FLOOR, CLI, SIZES, log, scratch, startServerChild } from "../harness.js";
 import { percentile, type Figure } from "../table.js";
-import { NEVER, WEBHOOK_SECRET } from "./serve.js";
+import { NEVER, WEBHOOK_SECRET } from "../notifications.js";
 
 /** The rate; the store-ceiling figure holds the file store to it too. */
 export const RATE_PER_S = 200;

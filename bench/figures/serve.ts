@@ -1,17 +1,14 @@
-/** serve: signed webhook POSTs under autocannon, beside a bare node:http server and the bare handler. */
-import { randomUUID } from "node:crypto";
+/**
+ * serve: signed webhook POSTs under autocannon, beside a bare node:http server and the webhook one
+ * layer of serve at a time (bench/layer-servers.ts).
+ */
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import autocannon, { type RawRequest } from "autocannon";
-import { signNylasBody } from "../../lib/grants/verify-nylas-signature.js";
 import type { Simulator } from "../../lib/sim/index.js";
 import { FLOOR_CHILD, SIZES, WATCHDOG, log, scratch, startServerChild } from "../harness.js";
+import { NEVER, WEBHOOK_SECRET, unknownTypeDelivery } from "../notifications.js";
 import { median, type Figure } from "../table.js";
-
-/** Never fires during a bench: `serve`'s timers must not run a pass under load. */
-export const NEVER = "0 0 0 1 1 *";
-
-export const WEBHOOK_SECRET = "bench-webhook-secret-0123456789abcdef";
 
 interface LoadResult {
   rps: number;
@@ -88,31 +85,6 @@ async function alternating(sides: { server: Side; requests: Requests }[]): Promi
       cpuUs: median(results.map((r) => r.cpuUs)),
     };
   });
-}
-
-/** A notification type the watchdog does not handle (answered 200 "ignored" after verification). */
-export function unknownTypeDelivery(): RawRequest {
-  const body = JSON.stringify({
-    specversion: "1.0",
-    type: "message.created",
-    source: "/google/emails/realtime",
-    id: randomUUID(),
-    time: Math.floor(Date.now() / 1000),
-    webhook_delivery_attempt: 1,
-    data: {
-      application_id: "bench",
-      object: { id: randomUUID(), grant_id: randomUUID(), object: "message", subject: "Quarterly report" },
-    },
-  });
-  return {
-    method: "POST",
-    path: "/api/nylas/webhook",
-    body,
-    headers: {
-      "content-type": "application/json",
-      "x-nylas-signature": signNylasBody(body, WEBHOOK_SECRET),
-    },
-  };
 }
 
 /** The load every serve figure is measured with: each request a freshly signed notification of its own. */

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Simulator } from "../../lib/sim/index.js";
 import { CLI, SIZES, log, scratch, startServerChild } from "../harness.js";
 import { percentile, type Figure } from "../table.js";
-import { NEVER, WEBHOOK_SECRET, unknownTypeDelivery } from "./serve.js";
+import { NEVER, WEBHOOK_SECRET, unknownTypeDelivery } from "../notifications.js";
 
 const ATTACKERS = 60;
 /**

@@ -24,7 +24,7 @@ import type { StateStore } from "../../lib/state/store.js";
 import { SIZES, log, scratch } from "../harness.js";
 import type { Figure } from "../table.js";
 import { RATE_PER_S, allSinks } from "./alert-latency.js";
-import { NEVER, WEBHOOK_SECRET } from "./serve.js";
+import { NEVER, WEBHOOK_SECRET } from "../notifications.js";
 
 const CONCURRENCY = 16;
 

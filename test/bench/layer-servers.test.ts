@@ -3,21 +3,19 @@
  * something only if every layer answers a notification exactly as serve does. Checked against serve
  * itself on the simulator; no timing here (`npm run bench` does that).
  */
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFunctionsServer, startHandlerServer, type LayerServer } from "../../bench/layer-servers.js";
+import { unknownTypeDelivery, WEBHOOK_SECRET } from "../../bench/notifications.js";
 import { loadTriggers } from "../../bin/triggers.js";
 import { loadConfig } from "../../lib/config.js";
 import { createDeps } from "../../lib/deps.js";
-import { signNylasBody } from "../../lib/grants/verify-nylas-signature.js";
 import { startHost } from "../../lib/host/serve.js";
 import { silentLogger } from "../../lib/logger.js";
 import { startSimulator, type Simulator } from "../../lib/sim/index.js";
 
-const SECRET = "layer-test-webhook-secret-0123456789abcdef";
 let sim: Simulator;
 let stateDir: string;
 let env: Record<string, string>;
@@ -25,7 +23,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   sim = await startSimulator();
   stateDir = mkdtempSync(join(tmpdir(), "layer-servers-"));
-  env = sim.env({ NYLAS_WEBHOOK_SECRET: SECRET, WATCHDOG_STATE_DIR: stateDir });
+  env = sim.env({ NYLAS_WEBHOOK_SECRET: WEBHOOK_SECRET, WATCHDOG_STATE_DIR: stateDir });
 });
 afterAll(async () => {
   await sim.close();
@@ -38,20 +36,13 @@ interface Answer {
   body: string;
 }
 
-/** A notification of a type the watchdog does not handle, as the serve figure sends them. */
-async function post(url: string, secret = SECRET): Promise<Answer> {
-  const body = JSON.stringify({
-    specversion: "1.0",
-    type: "message.created",
-    source: "/google/emails/realtime",
-    id: randomUUID(),
-    time: Math.floor(Date.now() / 1000),
-    data: { application_id: "bench", object: { id: randomUUID(), object: "message" } },
-  });
-  const response = await fetch(`${url}/api/nylas/webhook`, {
+/** A notification of a type the watchdog does not handle, as the serve figure sends it; forged on request. */
+async function post(url: string, forged = false): Promise<Answer> {
+  const { path, headers, body } = unknownTypeDelivery();
+  const response = await fetch(`${url}${path ?? ""}`, {
     method: "POST",
-    headers: { "content-type": "application/json", "x-nylas-signature": signNylasBody(body, secret) },
-    body,
+    headers: forged ? { ...headers, "x-nylas-signature": "0".repeat(64) } : headers,
+    body: body as string,
   });
   return {
     status: response.status,
@@ -63,7 +54,7 @@ async function post(url: string, secret = SECRET): Promise<Answer> {
 /** Two notifications (one signed, one forged) through a server, which is closed after. */
 async function answers(server: LayerServer): Promise<Answer[]> {
   try {
-    return [await post(server.url), await post(server.url, "another-secret-another-secret-0123456789")];
+    return [await post(server.url), await post(server.url, true)];
   } finally {
     await server.close();
   }
