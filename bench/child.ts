@@ -1,8 +1,8 @@
 /**
  * The bench's floor processes, and the webhook on node:http one layer of
  * `serve` at a time (bench/layer-servers.ts): `node dist/bench/child.js <task>`.
- * A floor prints one JSON line (a ChildReport) on stdout, a server its URL. Settings come from the same environment the
- * product child gets.
+ * A floor prints one JSON line (a ChildReport) on stdout, a server its URL.
+ * Settings come from the same environment the product child gets.
  */
 import { CREDENTIAL_SELECT } from "../lib/clients/graph.js";
 import { MAX_GRANTS_PAGE } from "../lib/clients/nylas.js";

@@ -22,7 +22,7 @@ interface LoadResult {
 /** What autocannon sends, request by request. */
 type Requests = Parameters<typeof autocannon>[0]["requests"];
 
-/** Rounds of the three servers in turn: the machine's pace drifts, and each side sees the same drift. */
+/** Rounds of the servers in turn: the machine's pace drifts, and each side sees the same drift. */
 const ROUNDS = 3;
 
 interface Side {
