@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { enableCompileCache } from "node:module";
-import { runCli } from "../lib/cli/main.js";
+import { runCli, type Command } from "../lib/cli/main.js";
 import { COMMANDS } from "../lib/cli/commands.js";
 import { processIo } from "../lib/cli/io.js";
 import { applyShortRunTiering } from "../lib/cli/v8-tiering.js";
@@ -15,10 +15,11 @@ enableCompileCache();
 
 // A command that runs for seconds must not wait at exit for V8 to optimize undici's HTTP parser
 // (lib/cli/v8-tiering.ts). `serve` runs until stopped, where optimizing pays, and keeps V8's
-// default; `--help` makes no request and loads nothing for it.
-const command = COMMANDS.find((c) => c.name === process.argv[2]);
-if (command !== undefined && command.runsUntilStopped !== true) await applyShortRunTiering();
+// default; help and usage errors make no request and load nothing for it.
+const beforeRun = async (command: Command) => {
+  if (command.runsUntilStopped !== true) await applyShortRunTiering();
+};
 
-const code = await runCli(process.argv.slice(2), processIo(), COMMANDS, loadTriggers);
+const code = await runCli(process.argv.slice(2), processIo(), COMMANDS, loadTriggers, beforeRun);
 // Let stdout drain before exiting; long-running commands (serve) never return here.
 process.exitCode = code;

@@ -65,11 +65,17 @@ function commandHelp(command: Command): string {
   return `Usage: watchdog ${command.usage}\n\n${command.help.trim()}\n${opts ? `\nOptions:\n${opts}\n  --help\n  --verbose\n` : ""}`;
 }
 
+/**
+ * `beforeRun` is the process's last word before a command runs, once its arguments have parsed
+ * (bin/watchdog.ts sets V8's tiering there): help and usage errors never reach it, so they pay
+ * nothing for what only a running command needs.
+ */
 export async function runCli(
   argv: readonly string[],
   rawIo: CliIo,
   commands: readonly Command[],
   loadTriggers: () => Promise<readonly TriggerDescriptor[]> = () => Promise.resolve([]),
+  beforeRun: (command: Command) => Promise<void> = () => Promise.resolve(),
 ): Promise<ExitCode> {
   // Every byte a command prints passes the redactor: the CLI's side of the one choke point.
   const io = redactedIo(rawIo);
@@ -119,6 +125,7 @@ export async function runCli(
     },
   };
   try {
+    await beforeRun(command);
     return await command.run({
       io: commandIo,
       values: parsed.values,
