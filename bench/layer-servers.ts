@@ -6,13 +6,14 @@
  * the bench child that serves them (bench/child.ts), so no floor pays for
  * importing @azure/functions.
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadTriggers } from "../bin/triggers.js";
 import { loadConfig, type Env } from "../lib/config.js";
 import { createDeps } from "../lib/deps.js";
 import { receiveNylasWebhook } from "../lib/grants/grant-passes.js";
 import { MAX_BODY_BYTES } from "../lib/grants/handle-nylas-webhook.js";
+import { flatHeaders } from "../lib/host/flat-headers.js";
 import { contextFor } from "../lib/host/invocation-context.js";
 import { lazyHttpRequest } from "../lib/host/lazy-request.js";
 import { readBody } from "../lib/host/read-body.js";
@@ -39,14 +40,6 @@ async function listen(server: Server, after: () => void = () => undefined): Prom
   };
 }
 
-function stringHeaders(req: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (typeof value === "string") headers[name] = value;
-  }
-  return headers;
-}
-
 /**
  * receiveNylasWebhook called straight from node:http, without @azure/functions' request, context
  * and response objects: the handler's own share of serve's time.
@@ -60,7 +53,7 @@ export function startHandlerServer(env: Env): Promise<LayerServer> {
       receiveNylasWebhook(deps, {
         method: req.method ?? "GET",
         query: new URL(req.url ?? "/", "http://localhost").searchParams,
-        headers: new Headers(stringHeaders(req)),
+        headers: new Headers(flatHeaders(req)),
         body: () => Promise.resolve(Buffer.concat(chunks)),
       }).then(
         (out) => res.writeHead(out.status, out.headers).end(out.body),
@@ -85,7 +78,7 @@ export async function startFunctionsServer(env: Env): Promise<LayerServer> {
   const server = createServer((req, res) => {
     const method = req.method ?? "GET";
     const url = new URL(req.url ?? "/", "http://localhost");
-    const headers = stringHeaders(req);
+    const headers = flatHeaders(req);
     readBody(req, MAX_BODY_BYTES)
       .then((body) =>
         handler(lazyHttpRequest({ method, url, headers, body }), contextFor(webhook.name, silentLogger)),

@@ -18,6 +18,7 @@ import type { Deps } from "../deps.js";
 import { MAX_BODY_BYTES } from "../grants/handle-nylas-webhook.js";
 import { writeResponse } from "./write-response.js";
 import { redactingHandler } from "./redact-answer.js";
+import { flatHeaders } from "./flat-headers.js";
 import { readBody } from "./read-body.js";
 import { contextFor } from "./invocation-context.js";
 import { lazyHttpRequest } from "./lazy-request.js";
@@ -80,15 +81,6 @@ function keyGiven(req: IncomingMessage, url: URL): string {
   const header = req.headers["x-functions-key"];
   if (header === undefined) return url.searchParams.get("code") ?? "";
   return typeof header === "string" ? header : "";
-}
-
-function flatHeaders(req: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (typeof value === "string") headers[name] = value;
-    else if (Array.isArray(value)) headers[name] = value.join(", ");
-  }
-  return headers;
 }
 
 /** One request, as the Functions host answers it: route, method, key, then the handler. */
