@@ -29,25 +29,32 @@ const MIN_SECRET_LENGTH = 6;
  * Credential shapes. Each keeps its label and replaces only the value, so a
  * reader still sees what was there. Values stop at a quote, whitespace, `&`,
  * `,`, `;`, `<` or `}` so JSON and HTML stay well formed.
+ *
+ * `needs` is a character every match contains: text without it cannot match, and `includes` says so
+ * some 30 times faster than the pattern's own pass (a 10k-app scan's 5.5 MB of JSON: 0.2 against
+ * 5.9 ms for the query parameters, which need "="; 2026-12-02). Only where such a character is rare
+ * in output: every other shape needs a letter or a ":" that JSON is full of.
  */
-const SHAPES: readonly (readonly [RegExp, string])[] = [
+const SHAPES: readonly { shape: RegExp; to: string; needs?: string }[] = [
   // Authorization header values (Bearer/Basic), wherever they are quoted.
-  [/\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{16,}/gi, "$1$2[REDACTED]"],
+  { shape: /\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{16,}/gi, to: "$1$2[REDACTED]" },
   // A JWT (what Entra issues as an access token), even without its header.
-  [/\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*/g, "[REDACTED]"],
+  { shape: /\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*/g, to: "[REDACTED]" },
   // Named fields and headers, JSON (`"x-functions-key":"…"`) or header/form style (`x-api-key: …`).
   // It starts at the name, not at an optional quote before it: the quote stays as it was either way,
   // and a pattern that starts at one of a few letters lets V8 skip ahead (40 % faster on scan output).
-  [
-    /(\b(?:authorization|x-functions-key|x-api-key|api[_-]?key|client[_-]?secret|secret[_-]?text|access[_-]?token|refresh[_-]?token|id[_-]?token|client[_-]?assertion|password)\b["']?\s*[:=]\s*["']?)(?!\[REDACTED\]|Bearer\b|Basic\b)[^"'\s&,;<}]{6,}/gi,
-    "$1[REDACTED]",
-  ],
+  {
+    shape:
+      /(\b(?:authorization|x-functions-key|x-api-key|api[_-]?key|client[_-]?secret|secret[_-]?text|access[_-]?token|refresh[_-]?token|id[_-]?token|client[_-]?assertion|password)\b["']?\s*[:=]\s*["']?)(?!\[REDACTED\]|Bearer\b|Basic\b)[^"'\s&,;<}]{6,}/gi,
+    to: "$1[REDACTED]",
+  },
   // Query parameters that carry a credential: the Functions key (`code`), SAS signatures.
   // (The lookahead names each name's first letter, which lets V8 skip a `?` or `&` quickly.)
-  [
-    /([?&](?=[acks])(?:code|sig|api_key|apikey|access_token|key)=)(?!\[REDACTED\])[^&\s"'<#]+/gi,
-    "$1[REDACTED]",
-  ],
+  {
+    shape: /([?&](?=[acks])(?:code|sig|api_key|apikey|access_token|key)=)(?!\[REDACTED\])[^&\s"'<#]+/gi,
+    to: "$1[REDACTED]",
+    needs: "=",
+  },
 ];
 
 function escapeRegExp(value: string): string {
@@ -77,7 +84,9 @@ export class Redactor {
     let out = text;
     const known = this.#known();
     if (known !== undefined) out = out.replace(known, REDACTED);
-    for (const [shape, replacement] of SHAPES) out = out.replace(shape, replacement);
+    for (const { shape, to, needs } of SHAPES) {
+      if (needs === undefined || out.includes(needs)) out = out.replace(shape, to);
+    }
     return out;
   }
 
