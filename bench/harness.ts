@@ -17,6 +17,8 @@ export const WATCHDOG = join(ROOT, "dist/bin/watchdog.js");
 /** The CLI as users run it: the esbuild bundle (scripts/bundle-cli.mjs). Whole-process figures run this. */
 export const CLI = join(ROOT, "dist/cli/watchdog.js");
 export const SCAN_FLOOR = join(ROOT, "dist/bench/scan-floor.js");
+/** bench/scan-floor-sdk.ts, bundled by scripts/bundle-bench.mjs (`npm run bench` builds it). */
+export const SCAN_FLOOR_SDK = join(ROOT, "dist/bench-sdk/scan-floor-sdk.js");
 export const ALERT_FLOOR = join(ROOT, "dist/bench/alert-floor.js");
 const RSS_PROBE = join(ROOT, "dist/bench/rss-probe.js");
 export const FLOOR_CHILD = join(ROOT, "dist/bench/child.js");

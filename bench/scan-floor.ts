@@ -13,26 +13,12 @@
  * Its count goes to stderr, as `scan: N app(s)`, for the bench to check.
  */
 import { applyShortRunTiering } from "../lib/cli/v8-tiering.js";
+import { env, jsonWriter } from "./floor-io.js";
 import { pageApplicationsFloor } from "./floors.js";
 
 await applyShortRunTiering();
 
-function env(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === "") throw new Error(`scan floor: ${name} is not set`);
-  return value;
-}
-
-const target = Number(env("BENCH_JSON_BYTES"));
-let written = 0;
-const write = (text: string) => {
-  // Never past the product's size: the two write the same number of bytes.
-  const part = written + text.length > target ? text.slice(0, target - written) : text;
-  if (part.length > 0) process.stdout.write(part);
-  written += part.length;
-};
-
-write("[\n");
+const out = jsonWriter(Number(env("BENCH_JSON_BYTES")));
 const count = await pageApplicationsFloor({
   authorityHost: env("AZURE_AUTHORITY_HOST"),
   tenantId: env("AZURE_TENANT_ID"),
@@ -41,10 +27,8 @@ const count = await pageApplicationsFloor({
   graphEndpoint: env("GRAPH_ENDPOINT"),
   select: env("BENCH_SELECT").split(","),
   onPage: (apps) => {
-    for (const app of apps) write(`${JSON.stringify(app)}\n`);
+    for (const app of apps) out.write(`${JSON.stringify(app)}\n`);
   },
 });
-// The rest, so the bytes match what the product writes (its lines carry more than the app).
-if (target > written + 2) write(" ".repeat(target - written - 2));
-write("]\n");
+out.end();
 process.stderr.write(`scan: ${count} app(s)\n`);

@@ -15,6 +15,7 @@ import {
   IMPORT_CHILD,
   ROOT,
   SCAN_FLOOR,
+  SCAN_FLOOR_SDK,
   SIZES,
   log,
   mib,
@@ -46,6 +47,8 @@ interface SizeRuns {
   jsonBytes: number;
   product: ProcessRun[];
   floor: ProcessRun[];
+  /** bench/scan-floor-sdk.ts: the floor's requests through the stack's SDKs. */
+  sdkFloor: ProcessRun[];
   /** The same runs with V8's young generation capped (`YOUNG_CAP`): where the RSS growth goes. */
   capped: { product: ProcessRun[]; floor: ProcessRun[] };
 }
@@ -76,28 +79,32 @@ async function scanAt(sim: Simulator, apps: number, withCap: boolean): Promise<S
     BENCH_SELECT: CREDENTIAL_SELECT.join(","),
     BENCH_JSON_BYTES: String(first.stdoutBytes),
   };
-  const check = await runProcess([SCAN_FLOOR], floorEnv, { stdout: "count", probe: false });
-  if (check.exitCode !== 0) throw new Error(`scan floor failed:\n${check.stderr}`);
-  if (appsRead(first) !== appsRead(check) || check.stdoutBytes !== first.stdoutBytes) {
-    throw new Error(
-      `scan read ${appsRead(first)} apps and wrote ${first.stdoutBytes} B; the floor ${appsRead(check)} and ${check.stdoutBytes} B`,
-    );
+  for (const floorFile of [SCAN_FLOOR, SCAN_FLOOR_SDK]) {
+    const check = await runProcess([floorFile], floorEnv, { stdout: "count", probe: false });
+    if (check.exitCode !== 0) throw new Error(`${floorFile} failed:\n${check.stderr}`);
+    if (appsRead(first) !== appsRead(check) || check.stdoutBytes !== first.stdoutBytes) {
+      throw new Error(
+        `scan read ${appsRead(first)} apps and wrote ${first.stdoutBytes} B; ${floorFile} ${appsRead(check)} and ${check.stdoutBytes} B`,
+      );
+    }
   }
   log(
     `scan: ${apps.toLocaleString("en-US")} apps, ${first.stdoutBytes.toLocaleString("en-US")} B of JSON, ${SIZES.runs} run(s) per side`,
   );
   const product: ProcessRun[] = [];
   const floor: ProcessRun[] = [];
+  const sdkFloor: ProcessRun[] = [];
   const capped = { product: [] as ProcessRun[], floor: [] as ProcessRun[] };
   const measured = { stdout: "ignore", probe: true } as const;
   for (let run = 0; run < SIZES.runs; run++) {
     floor.push(await runProcess([SCAN_FLOOR], floorEnv, measured));
     product.push(checkScan(await runProcess(scan, env, measured)));
+    sdkFloor.push(await runProcess([SCAN_FLOOR_SDK], floorEnv, measured));
     if (!withCap) continue;
     capped.floor.push(await runProcess([YOUNG_CAP, SCAN_FLOOR], floorEnv, measured));
     capped.product.push(checkScan(await runProcess([YOUNG_CAP, ...scan], env, measured)));
   }
-  return { apps, jsonBytes: first.stdoutBytes, product, floor, capped };
+  return { apps, jsonBytes: first.stdoutBytes, product, floor, sdkFloor, capped };
 }
 
 const spread = (values: number[], format: (v: number) => string) =>
@@ -133,6 +140,38 @@ function growthRows(a: SizeRuns, b: SizeRuns): Figure[] {
       note: `as above, both sides started with ${YOUNG_CAP} (V8's default is 16 MiB a semi-space), ${SIZES.runs} runs of their own alternating with the others: what is left of the growth when V8's young generation cannot grow to its default size`,
     },
   ];
+}
+
+const sizeName = (runs: SizeRuns, base: SizeRuns) =>
+  runs === base ? `the base tenant (${runs.apps} apps)` : `${thousands(runs.apps)} apps`;
+
+/**
+ * Per size, the floor on the stack's SDKs beside the bare floor (what the stack alone costs a scan),
+ * and the product beside it (what the product adds on top of the stack: the connector's evidence,
+ * the checks, the report, and its own code's loading).
+ */
+function sdkFloorRows(sizes: SizeRuns[]): Figure[] {
+  const wholeSeconds = (runs: ProcessRun[]) => median(runs.map((r) => r.ms)) / 1000;
+  const [base] = sizes;
+  if (base === undefined) return [];
+  return sizes.flatMap((size) => [
+    {
+      name: `scan floor on the stack's SDKs, ${sizeName(size, base)}: whole process`,
+      unit: "s",
+      measured: wholeSeconds(size.sdkFloor),
+      floor: wholeSeconds(size.floor),
+      goal: null,
+      note: `median of ${SIZES.runs}, alternating with the runs above: bench/scan-floor-sdk.ts (bundled with the CLI's esbuild options), the bare floor's requests and bytes with the token from @azure/identity's ClientSecretCredential and the pages through the Microsoft Graph SDK's client; floor = the bare floor. What the stack alone costs a scan`,
+    },
+    {
+      name: `scan --json, ${sizeName(size, base)}: against the floor on the stack's SDKs`,
+      unit: "s",
+      measured: wholeSeconds(size.product),
+      floor: wholeSeconds(size.sdkFloor),
+      goal: null,
+      note: `the same medians: the product over the floor on the stack's SDKs, i.e. what the product does beyond a token and the pages (the connector's evidence from Nylas and Graph, the checks of every answer, the report, its own code's loading)`,
+    },
+  ]);
 }
 
 /** The SDKs the stack fixes for a scan (token, Graph paging, the connector's evidence): none in the floor. */
@@ -205,6 +244,7 @@ export async function scans(sim: Simulator): Promise<Figure[]> {
     goal: null,
     note: `median of ${SIZES.runs}, as above, before any bench app is added: the connector's app and the watchdog's own. What every scan pays whatever the tenant's size: start-up, the SDKs, the token, the connector's evidence (Nylas, the connector's app, its sign-in report) and exit`,
   });
+  figures.push(...sdkFloorRows([base, ...results]));
   for (const { apps, product, floor } of results) {
     figures.push({
       name: `scan --json: what ${thousands(apps)} apps add to the base tenant's time`,

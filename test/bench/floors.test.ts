@@ -3,6 +3,11 @@
  * nothing: same endpoints, same page sizes, same items. Counted against the
  * simulator; no timing here (`npm run bench` does that).
  */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pageApplicationsFloor, pageGrantsFloor, startBareServer } from "../../bench/floors.js";
 import { CREDENTIAL_SELECT } from "../../lib/clients/graph.js";
@@ -47,6 +52,50 @@ describe("bench floors", () => {
     const ids = new Set(handed.flat().map((app) => (app as { id: string }).id));
     expect(ids).toEqual(new Set([...sim.tenant.apps.values()].map((app) => app.id)));
   });
+
+  it("the floor on the stack's SDKs gets its token from Entra, pages like the bare floor and writes exactly the bytes asked", async () => {
+    const root = fileURLToPath(new URL("../../", import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), "scan-floor-sdk-"));
+    try {
+      const built = spawnSync(process.execPath, [join(root, "scripts/bundle-bench.mjs"), dir], {
+        encoding: "utf8",
+      });
+      expect(built.status, built.stderr).toBe(0);
+      const from = sim.requests.length;
+      const target = 2 * 2 ** 20;
+      const child = spawn(process.execPath, [join(dir, "scan-floor-sdk.js")], {
+        env: {
+          PATH: process.env.PATH ?? "",
+          ...sim.env({ BENCH_SELECT: CREDENTIAL_SELECT.join(","), BENCH_JSON_BYTES: String(target) }),
+        },
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+      expect(code, stderr).toBe(0);
+      expect(stderr).toContain(`scan: ${sim.tenant.apps.size} app(s)`);
+      // The document is the size asked: the bench gives both floors the product's.
+      expect(Buffer.byteLength(stdout)).toBe(target);
+      const apps = stdout
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as { id: string });
+      expect(new Set(apps.map((app) => app.id))).toEqual(
+        new Set([...sim.tenant.apps.values()].map((app) => app.id)),
+      );
+      const seen = sim.requests.slice(from);
+      expect(seen.filter((r) => r.service === "entra" && r.path.endsWith("/oauth2/v2.0/token"))).toHaveLength(
+        1,
+      );
+      const pages = seen.filter((r) => r.service === "graph");
+      expect(pages).toHaveLength(2);
+      expect(pages[0]!.query).toMatchObject({ $select: CREDENTIAL_SELECT.join(","), $top: "999" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("the sweep floor pages /v3/grants by offset at the sweep's limit, as the product's client does", async () => {
     const floorFrom = sim.requests.length;
