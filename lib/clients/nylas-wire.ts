@@ -9,7 +9,7 @@ import { HttpError, excerpt } from "../errors.js";
 import { isRecord } from "../util/json-guards.js";
 import { parseRetryAfter } from "./http.js";
 import { parseAnswer } from "./answer.js";
-import { WireConnector } from "./nylas-schemas.js";
+import { wireConnector } from "./nylas-schemas.js";
 import type { MicrosoftConnector, NylasWebhook } from "./nylas-types.js";
 
 // The package's typings describe its CommonJS face (class under `.default`); at
@@ -47,7 +47,7 @@ export function envelopeData(body: Buffer): unknown {
 
 /** The connector's `data` checked first: a `{}`, a list or an HTML page is not "a connector without client_id". */
 export function parseConnector(data: unknown, what: string): MicrosoftConnector {
-  return toConnector(parseAnswer(WireConnector, data, "nylas", what));
+  return toConnector(parseAnswer(wireConnector(), data, "nylas", what));
 }
 
 export function toConnector(data: unknown): MicrosoftConnector {

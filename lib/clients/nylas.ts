@@ -29,7 +29,7 @@ import {
   type NylasSdk,
 } from "./nylas-wire.js";
 import { parseAnswer } from "./answer.js";
-import { assertGrantId, parseFoundGrant, parseWireGrant, WebhookPage } from "./nylas-schemas.js";
+import { assertGrantId, parseFoundGrant, parseWireGrant, webhookPage } from "./nylas-schemas.js";
 
 export * from "./nylas-types.js";
 export { toNylasHttpError } from "./nylas-wire.js";
@@ -237,7 +237,7 @@ export class NylasClient {
           ).toString("utf8"),
         ),
       );
-      const body = parseAnswer(WebhookPage, raw, "nylas", "listing webhooks");
+      const body = parseAnswer(webhookPage(), raw, "nylas", "listing webhooks");
       for (const w of body.data) out.push(toWebhook(w));
       if (typeof body.next_cursor !== "string" || body.next_cursor === "") break;
       pageToken = body.next_cursor;
