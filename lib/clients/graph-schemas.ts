@@ -7,6 +7,7 @@
  */
 import * as z from "zod/mini";
 import { IsoDate, malformedAnswer, parseAnswer } from "./answer.js";
+import { isRecord } from "../util/json-guards.js";
 import { quickApplication } from "./quick-application.js";
 import type {
   AppRoleAssignment,
@@ -142,10 +143,36 @@ const Page = z.object({
   "@odata.nextLink": z.optional(z.string()),
 });
 
-export function parsePage(raw: unknown, what: string): { value: unknown[]; "@odata.nextLink"?: string } {
+export interface ODataPage {
+  value: unknown[];
+  "@odata.nextLink"?: string;
+}
+
+const pageOf = (value: unknown[], next: string | undefined): ODataPage =>
+  next === undefined ? { value } : { value, "@odata.nextLink": next };
+
+/** A page of Graph's: the quick check below when it is sure, else zod, which decides and words the error. */
+export function parsePage(raw: unknown, what: string): ODataPage {
+  return quickPage(raw) ?? zodPage(raw, what);
+}
+
+/**
+ * A hand-written check of the page's envelope ahead of `Page`, as quick-application.ts does for its
+ * apps: zod's array of unknowns visits and copies each of a page's 999 items, about 4 ms of a
+ * 10k-app scan's CPU (profile, 2026-12-02). It accepts only what `Page` accepts and builds the same
+ * page (the list itself, not a copy: nothing changes it); anything else is undefined, for zod.
+ * test/lib/clients/parse-page.test.ts compares the two.
+ */
+export function quickPage(raw: unknown): ODataPage | undefined {
+  if (!isRecord(raw) || !Array.isArray(raw.value)) return undefined;
+  const next = raw["@odata.nextLink"];
+  return next === undefined || typeof next === "string" ? pageOf(raw.value, next) : undefined;
+}
+
+/** The zod schema's reading alone: what decides every page `quickPage` leaves to it. */
+export function zodPage(raw: unknown, what: string): ODataPage {
   const page = parseAnswer(Page, raw, "graph", what);
-  const next = page["@odata.nextLink"];
-  return next === undefined ? { value: page.value } : { value: page.value, "@odata.nextLink": next };
+  return pageOf(page.value, page["@odata.nextLink"]);
 }
 
 /** The appId an item of an application page names, however malformed the rest; undefined when none. */
