@@ -6,8 +6,8 @@
  * secrets": it is an answer that cannot be read (answer.ts).
  */
 import * as z from "zod/mini";
-import { IsoDate, malformedAnswer, parseAnswer } from "./answer.js";
 import { isRecord } from "../util/json-guards.js";
+import { IsoDate, malformedAnswer, parseAnswer } from "./answer.js";
 import { quickApplication } from "./quick-application.js";
 import type {
   AppRoleAssignment,
