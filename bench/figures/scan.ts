@@ -142,6 +142,9 @@ function growthRows(a: SizeRuns, b: SizeRuns): Figure[] {
   ];
 }
 
+/** The median of whole-process runs, in seconds. */
+const wholeSeconds = (runs: ProcessRun[]) => median(runs.map((r) => r.ms)) / 1000;
+
 const sizeName = (runs: SizeRuns, base: SizeRuns) =>
   runs === base ? `the base tenant (${runs.apps} apps)` : `${thousands(runs.apps)} apps`;
 
@@ -151,7 +154,6 @@ const sizeName = (runs: SizeRuns, base: SizeRuns) =>
  * the checks, the report, and its own code's loading).
  */
 function sdkFloorRows(sizes: SizeRuns[]): Figure[] {
-  const wholeSeconds = (runs: ProcessRun[]) => median(runs.map((r) => r.ms)) / 1000;
   const [base] = sizes;
   if (base === undefined) return [];
   return sizes.flatMap((size) => [
@@ -227,7 +229,6 @@ export async function scans(sim: Simulator): Promise<Figure[]> {
     );
     results.push(await scanAt(sim, apps, true));
   }
-  const wholeSeconds = (runs: ProcessRun[]) => median(runs.map((r) => r.ms)) / 1000;
   const figures: Figure[] = results.map(({ apps, jsonBytes, product, floor }) => ({
     name: `scan --json, ${thousands(apps)} apps: whole process`,
     unit: "s",
