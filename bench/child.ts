@@ -6,14 +6,11 @@
  */
 import { CREDENTIAL_SELECT } from "../lib/clients/graph.js";
 import { MAX_GRANTS_PAGE } from "../lib/clients/nylas.js";
+import { settingsOf } from "./floor-io.js";
 import { pageApplicationsFloor, pageGrantsFloor, startBareServer } from "./floors.js";
 import { measure } from "./report.js";
 
-function env(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === "") throw new Error(`bench child: ${name} is not set`);
-  return value;
-}
+const env = settingsOf("bench child");
 
 async function report(work: () => Promise<number>): Promise<void> {
   const out = await measure(async () => ({ exitCode: 0, count: await work() }));

@@ -1,14 +1,18 @@
 /**
- * What the scan's two whole-process floors (bench/scan-floor.ts, bench/scan-floor-sdk.ts) share:
- * their settings from the environment, and a JSON document of exactly the product's size on stdout.
- * Node modules only: a floor loads nothing the product does not.
+ * What the bench's floor processes share: their settings from the environment (the scan's two
+ * whole-process floors and bench/child.ts), and the scan floors' JSON document of exactly the
+ * product's size on stdout. It imports nothing: a floor loads nothing the product does not.
+ * (bench/alert-floor.ts keeps its own reader: its test runs the .ts file itself, which may
+ * import only `node:` modules.)
  */
 
-/** A setting the floor cannot run without. */
-export function env(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === "") throw new Error(`scan floor: ${name} is not set`);
-  return value;
+/** A reader of the settings `who` cannot run without: unset or empty is an error naming both. */
+export function settingsOf(who: string): (name: string) => string {
+  return (name) => {
+    const value = process.env[name];
+    if (value === undefined || value === "") throw new Error(`${who}: ${name} is not set`);
+    return value;
+  };
 }
 
 export interface FloorJson {

@@ -26,7 +26,9 @@ import {
 } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js";
 import { applyShortRunTiering } from "../lib/cli/v8-tiering.js";
-import { env, jsonWriter } from "./floor-io.js";
+import { jsonWriter, settingsOf } from "./floor-io.js";
+
+const env = settingsOf("scan floor");
 
 enableCompileCache();
 await applyShortRunTiering();

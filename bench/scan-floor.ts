@@ -13,8 +13,10 @@
  * Its count goes to stderr, as `scan: N app(s)`, for the bench to check.
  */
 import { applyShortRunTiering } from "../lib/cli/v8-tiering.js";
-import { env, jsonWriter } from "./floor-io.js";
+import { jsonWriter, settingsOf } from "./floor-io.js";
 import { pageApplicationsFloor } from "./floors.js";
+
+const env = settingsOf("scan floor");
 
 await applyShortRunTiering();
 
