@@ -148,7 +148,8 @@ export interface ODataPage {
   "@odata.nextLink"?: string;
 }
 
-const pageOf = (value: unknown[], next: string | undefined): ODataPage =>
+/** The page as both readings build it: the list, and the next link only when there is one. */
+const odataPage = (value: unknown[], next: string | undefined): ODataPage =>
   next === undefined ? { value } : { value, "@odata.nextLink": next };
 
 /** A page of Graph's: the quick check below when it is sure, else zod, which decides and words the error. */
@@ -166,13 +167,13 @@ export function parsePage(raw: unknown, what: string): ODataPage {
 export function quickPage(raw: unknown): ODataPage | undefined {
   if (!isRecord(raw) || !Array.isArray(raw.value)) return undefined;
   const next = raw["@odata.nextLink"];
-  return next === undefined || typeof next === "string" ? pageOf(raw.value, next) : undefined;
+  return next === undefined || typeof next === "string" ? odataPage(raw.value, next) : undefined;
 }
 
 /** The zod schema's reading alone: what decides every page `quickPage` leaves to it. */
 export function zodPage(raw: unknown, what: string): ODataPage {
   const page = parseAnswer(Page, raw, "graph", what);
-  return pageOf(page.value, page["@odata.nextLink"]);
+  return odataPage(page.value, page["@odata.nextLink"]);
 }
 
 /** The appId an item of an application page names, however malformed the rest; undefined when none. */
