@@ -11,10 +11,9 @@
  *    this disk, with nothing else running, beside the alert figure's 200/s.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fsync, linkSync, mkdtempSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { promises as fs, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { promisify } from "node:util";
 import { loadConfig } from "../../lib/config.js";
 import { createDeps } from "../../lib/deps.js";
 import { receiveNylasWebhook } from "../../lib/grants/grant-passes.js";
@@ -28,7 +27,6 @@ import { RATE_PER_S, allSinks } from "./alert-latency.js";
 import { NEVER, WEBHOOK_SECRET } from "../notifications.js";
 
 const CONCURRENCY = 16;
-const fsyncFd = promisify(fsync);
 
 /** Runs `count` calls of `one`, `CONCURRENCY` at a time; calls a second. */
 async function rate(count: number, one: (i: number) => Promise<unknown>): Promise<number> {
@@ -42,21 +40,18 @@ async function rate(count: number, one: (i: number) => Promise<unknown>): Promis
   return (count / (performance.now() - started)) * 1000;
 }
 
-/**
- * The least code that makes one small record durable the way the store does: metadata calls
- * made synchronously, each fsync through the thread pool (why: lib/state/file-record.ts).
- */
+/** The least code that makes one small record durable the way the store does. */
 async function bareDurableCreate(dir: string, i: number): Promise<void> {
   const temp = join(dir, `.t${i}-${randomBytes(6).toString("hex")}`);
-  const fd = openSync(temp, "wx", 0o600);
-  writeSync(fd, `{"key":"k${i}","etag":"e","value":{"n":${i}}}\n`);
-  await fsyncFd(fd);
-  closeSync(fd);
-  linkSync(temp, join(dir, `k${i}.json`));
-  unlinkSync(temp);
-  const d = openSync(dir, "r");
-  await fsyncFd(d);
-  closeSync(d);
+  const handle = await fs.open(temp, "wx", 0o600);
+  await handle.writeFile(`{"key":"k${i}","etag":"e","value":{"n":${i}}}\n`);
+  await handle.sync();
+  await handle.close();
+  await fs.link(temp, join(dir, `k${i}.json`));
+  await fs.unlink(temp);
+  const d = await fs.open(dir, "r");
+  await d.sync();
+  await d.close();
 }
 
 /** A store that counts the writes (puts and deletes) that reach the file store. */
