@@ -4,7 +4,7 @@
  * period (its writer died). Imports only `node:` modules (see file-store.ts).
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { promises as fs, readFileSync, writeFileSync } from "node:fs";
+import { promises as fs } from "node:fs";
 import path from "node:path";
 import { errorCode, removeIfThere } from "./file-record.js";
 
@@ -20,8 +20,7 @@ export async function takeFileLock(
   const deadline = Date.now() + lockTimeoutMs;
   for (let attempt = 0; ; attempt++) {
     try {
-      // Synchronous, as the record's own calls (file-record.ts): a lock is taken for every conditional write.
-      writeFileSync(lock, token, { flag: "wx", mode: 0o600 });
+      await fs.writeFile(lock, token, { flag: "wx", mode: 0o600 });
       return token;
     } catch (error) {
       const code = errorCode(error);
@@ -72,13 +71,8 @@ async function breakIfStale(lock: string, staleMs: number): Promise<boolean> {
 }
 
 /** Removes the lock taken with `token`. */
-export function unlockFile(lock: string, token: string): void {
+export async function unlockFile(lock: string, token: string): Promise<void> {
   // Only remove our own lock: if we stalled past the stale period, it may be someone else's now.
-  let content: string | undefined;
-  try {
-    content = readFileSync(lock, "utf8");
-  } catch {
-    return;
-  }
-  if (content === token) removeIfThere(lock);
+  const content = await fs.readFile(lock, "utf8").catch(() => undefined);
+  if (content === token) await removeIfThere(lock);
 }

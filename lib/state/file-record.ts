@@ -1,33 +1,10 @@
 /**
  * One state file: its name for a key, its JSON shape, and reading and writing
  * it durably. Imports only `node:` modules (see file-store.ts).
- *
- * Only `fsync` goes through Node's thread pool; every other call is made
- * synchronously. They touch a local directory's metadata and the page cache
- * and take microseconds, while each asynchronous call is a round trip through
- * libuv's pool (a hand-over to a worker thread and back). A put made about
- * fifteen of those, and under a storm of webhooks (26 records a notification)
- * the hand-overs cost `serve` more CPU than everything else it did: on the
- * bench VM, 92–103 µs for an asynchronous open and close against 3.6–4.7 µs
- * made synchronously. `fsync` is the one call that waits for the disk, so it
- * stays asynchronous and never holds up the event loop.
  */
 import { createHash, randomUUID } from "node:crypto";
-import {
-  accessSync,
-  closeSync,
-  fsync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
-import { rm } from "node:fs/promises";
+import { promises as fs } from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
-
-const fsyncFd = promisify(fsync);
 
 // File systems cap a name at 255 bytes; leave room for the lock and temp affixes.
 const MAX_NAME_CHARS = 200;
@@ -72,10 +49,10 @@ export function fileName(key: string): string {
 }
 
 /** The file's record, what is wrong with it, or undefined when there is no file. */
-export function readRecord(file: string): FileRecord | UnreadableFile | undefined {
+export async function readRecord(file: string): Promise<FileRecord | UnreadableFile | undefined> {
   let raw: string;
   try {
-    raw = readFileSync(file, "utf8");
+    raw = await fs.readFile(file, "utf8");
   } catch (error) {
     if (errorCode(error) === "ENOENT") return undefined;
     throw error;
@@ -119,50 +96,50 @@ export function keyOfFileName(name: string): string {
 export async function writeTemp(file: string, record: FileRecord): Promise<string> {
   const text = `${JSON.stringify(record, null, 2)}\n`;
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.tmp`);
-  let fd: number;
+  let handle;
   try {
-    fd = openSync(temp, "wx", 0o600);
+    handle = await fs.open(temp, "wx", 0o600);
   } catch (error) {
     if (errorCode(error) !== "ENOENT") throw error;
     // First write to this collection (or the directory was removed): create it.
-    mkdirSync(path.dirname(file), { recursive: true });
-    fd = openSync(temp, "wx", 0o600);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    handle = await fs.open(temp, "wx", 0o600);
   }
   try {
-    writeSync(fd, text);
-    await fsyncFd(fd);
+    await handle.writeFile(text);
+    await handle.sync();
   } catch (error) {
-    closeSync(fd);
-    await rm(temp, { force: true });
+    await handle.close();
+    await fs.rm(temp, { force: true });
     throw error;
   }
-  closeSync(fd);
+  await handle.close();
   return temp;
 }
 
 /** Makes a rename or unlink durable: the directory entry is flushed too (POSIX; a no-op elsewhere). */
 export async function syncDir(dir: string): Promise<void> {
   if (process.platform === "win32") return;
-  const fd = openSync(dir, "r");
+  const handle = await fs.open(dir, "r");
   try {
-    await fsyncFd(fd);
+    await handle.sync();
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
 }
 
-/** Unlinks `file`; already gone is fine. */
-export function removeIfThere(file: string): void {
+/** Unlinks `file`; already gone is fine. (`fs.rm` with `force` stats it first: one more trip through libuv's pool.) */
+export async function removeIfThere(file: string): Promise<void> {
   try {
-    unlinkSync(file);
+    await fs.unlink(file);
   } catch (error) {
     if (errorCode(error) !== "ENOENT") throw error;
   }
 }
 
-export function exists(file: string): boolean {
+export async function exists(file: string): Promise<boolean> {
   try {
-    accessSync(file);
+    await fs.access(file);
     return true;
   } catch {
     return false;

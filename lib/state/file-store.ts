@@ -5,16 +5,12 @@
  * creates are an atomic `link()` that fails if the file exists, and
  * compare-and-swap runs under a per-key lock file opened with `wx`.
  *
- * Calls other than `fsync` are synchronous (why: `file-record.ts`), so the
- * directory should be on a local disk, not a network share.
- *
  * This file and its siblings (`file-record.ts`, `file-lock.ts`) import nothing
  * at runtime but `node:` modules and each other, so child processes in tests
  * can load them with Node's type stripping.
  */
-import { promises as fs, linkSync, renameSync, unlinkSync } from "node:fs";
+import { promises as fs } from "node:fs";
 import path from "node:path";
-import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { DirSyncs } from "./dir-sync.js";
 import { takeFileLock, unlockFile } from "./file-lock.js";
 import {
@@ -88,10 +84,7 @@ export class FileStateStore implements StateStore {
 
   async get<T>(collection: Collection, key: string): Promise<StoredItem<T> | undefined> {
     const file = this.#file(collection, key);
-    const record = readRecord(file);
-    // The read is synchronous: without a turn of the event loop here, a caller that polls a key
-    // until another task writes it would never let that task run. (A read from Table storage waits for I/O, and so lets it.)
-    await yieldToLoop();
+    const record = await readRecord(file);
     if (record === undefined) return undefined;
     if (isUnreadable(record)) {
       await this.#quarantine(collection, key, file, record);
@@ -114,16 +107,16 @@ export class FileStateStore implements StateStore {
     // The temp file is written (and fsynced) before taking the lock, so the lock
     // is held only for read-compare-rename.
     const temp = await writeTemp(file, { key, etag, value: toJsonValue(value) });
-    // After a rename the temp name is gone: no call to remove it.
+    // After a rename the temp name is gone: no call to remove it (each is one more trip through libuv's pool).
     const moved = { renamed: false };
     try {
       if (options.ifNotExists) {
         const created = await this.#create(temp, file, moved);
         if (!created) return { ok: false };
       } else {
-        const done = await this.#withLock(file, () => {
-          if (options.ifMatch !== undefined && !this.#matches(file, options.ifMatch)) return false;
-          renameSync(temp, file);
+        const done = await this.#withLock(file, async () => {
+          if (options.ifMatch !== undefined && !(await this.#matches(file, options.ifMatch))) return false;
+          await fs.rename(temp, file);
           moved.renamed = true;
           return true;
         });
@@ -133,18 +126,18 @@ export class FileStateStore implements StateStore {
       return { ok: true, etag };
     } finally {
       // A second name for the file after a link; unused after a refusal.
-      if (!moved.renamed) removeIfThere(temp);
+      if (!moved.renamed) await removeIfThere(temp);
     }
   }
 
   async delete(collection: Collection, key: string, options: DeleteOptions = {}): Promise<boolean> {
     const file = this.#file(collection, key);
     // Nothing to delete: skip the lock (and creating the collection's directory for it).
-    if (!exists(file)) return false;
-    const deleted = await this.#withLock(file, () => {
-      if (options.ifMatch !== undefined && !this.#matches(file, options.ifMatch)) return false;
+    if (!(await exists(file))) return false;
+    const deleted = await this.#withLock(file, async () => {
+      if (options.ifMatch !== undefined && !(await this.#matches(file, options.ifMatch))) return false;
       try {
-        unlinkSync(file);
+        await fs.unlink(file);
         return true;
       } catch (error) {
         if (errorCode(error) === "ENOENT") return false;
@@ -168,7 +161,7 @@ export class FileStateStore implements StateStore {
     for await (const entry of handle) {
       if (entry.name.startsWith(".") || !entry.name.endsWith(SUFFIX)) continue;
       const file = path.join(dir, entry.name);
-      const record = readRecord(file);
+      const record = await readRecord(file);
       // Deleted between the directory read and the file read: no longer part of the collection.
       if (record === undefined) continue;
       if (isUnreadable(record)) {
@@ -184,8 +177,8 @@ export class FileStateStore implements StateStore {
   }
 
   /** An unreadable file matches no etag: nobody was ever given one for it. */
-  #matches(file: string, etag: string): boolean {
-    const current = readRecord(file);
+  async #matches(file: string, etag: string): Promise<boolean> {
+    const current = await readRecord(file);
     return current !== undefined && !isUnreadable(current) && current.etag === etag;
   }
 
@@ -197,10 +190,10 @@ export class FileStateStore implements StateStore {
   async #quarantine(collection: Collection, key: string, file: string, found: UnreadableFile): Promise<void> {
     const unreadable = { collection, key, reason: found.unreadable, raw: found.raw, version: found.raw };
     await moveToQuarantine(this, this.#io, unreadable, async () => {
-      const removed = await this.#withLock(file, () => {
-        const current = readRecord(file);
+      const removed = await this.#withLock(file, async () => {
+        const current = await readRecord(file);
         if (current === undefined || !isUnreadable(current) || current.raw !== found.raw) return false;
-        unlinkSync(file);
+        await fs.unlink(file);
         return true;
       });
       if (removed) await this.#dirSyncs.sync(path.dirname(file));
@@ -211,7 +204,7 @@ export class FileStateStore implements StateStore {
   /** Creates `file` from `temp` only if it does not exist: atomic across processes. */
   async #create(temp: string, file: string, moved: { renamed: boolean }): Promise<boolean> {
     try {
-      linkSync(temp, file);
+      await fs.link(temp, file);
       return true;
     } catch (error) {
       const code = errorCode(error);
@@ -219,19 +212,16 @@ export class FileStateStore implements StateStore {
       if (code === undefined || !NO_HARD_LINKS.has(code)) throw error;
     }
     // Every other writer of this file holds its lock, so check-then-rename under it is atomic too.
-    return this.#withLock(file, () => {
-      if (exists(file)) return false;
-      renameSync(temp, file);
+    return this.#withLock(file, async () => {
+      if (await exists(file)) return false;
+      await fs.rename(temp, file);
       moved.renamed = true;
       return true;
     });
   }
 
-  /**
-   * Runs `fn` holding the file's lock: first this process's queue, then the lock file shared with
-   * other processes. `fn` is synchronous, so the lock is held for no longer than its system calls.
-   */
-  async #withLock<R>(file: string, fn: () => R): Promise<R> {
+  /** Runs `fn` holding the file's lock: first this process's queue, then the lock file shared with other processes. */
+  async #withLock<R>(file: string, fn: () => Promise<R>): Promise<R> {
     const previous = this.#queues.get(file) ?? Promise.resolve();
     let done!: () => void;
     const mine = new Promise<void>((resolve) => (done = resolve));
@@ -242,9 +232,9 @@ export class FileStateStore implements StateStore {
       const lock = `${file}.lock`;
       const token = await takeFileLock(lock, this.#staleLockMs, this.#lockTimeoutMs);
       try {
-        return fn();
+        return await fn();
       } finally {
-        unlockFile(lock, token);
+        await unlockFile(lock, token);
       }
     } finally {
       done();
