@@ -8,20 +8,30 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { errorCode, removeIfThere } from "./file-record.js";
 
-/** Takes the lock file `lock`, waiting (short, growing, jittered waits) up to `lockTimeoutMs`. Returns the token for `unlockFile`. */
+/** A lock file this process holds: what `unlockFile` needs to remove it, and only it. */
+export interface HeldLock {
+  path: string;
+  token: string;
+  /** `Date.now()` before the lock file was created: its mtime is no earlier. */
+  takenAt: number;
+  staleLockMs: number;
+}
+
+/** Takes the lock file `lock`, waiting (short, growing, jittered waits) up to `lockTimeoutMs`. */
 export async function takeFileLock(
   lock: string,
   staleLockMs: number,
   lockTimeoutMs: number,
-): Promise<string> {
+): Promise<HeldLock> {
   // randomUUID, as for the record's temp name and etag: Node serves it from pooled entropy (about
   // 1 µs), where each randomBytes call asks OpenSSL (about 7 µs on the bench VM), on every write.
   const token = `${process.pid} ${randomUUID()}`;
   const deadline = Date.now() + lockTimeoutMs;
   for (let attempt = 0; ; attempt++) {
+    const takenAt = Date.now();
     try {
       await fs.writeFile(lock, token, { flag: "wx", mode: 0o600 });
-      return token;
+      return { path: lock, token, takenAt, staleLockMs };
     } catch (error) {
       const code = errorCode(error);
       if (code === "ENOENT") {
@@ -70,9 +80,19 @@ async function breakIfStale(lock: string, staleMs: number): Promise<boolean> {
   return true;
 }
 
-/** Removes the lock taken with `token`. */
-export async function unlockFile(lock: string, token: string): Promise<void> {
-  // Only remove our own lock: if we stalled past the stale period, it may be someone else's now.
-  const content = await fs.readFile(lock, "utf8").catch(() => undefined);
-  if (content === token) await removeIfThere(lock);
+/**
+ * Removes a lock this process took. A lock is broken only once its mtime is `staleLockMs` old
+ * (`breakIfStale`), and ours is no older than `takenAt`: released well inside that period, it is
+ * certainly still ours, and is removed without reading it back (which costs four more trips through
+ * libuv's thread pool, on every conditional write). Held longer (a stalled process), it may have been
+ * broken and taken by another writer since: it is removed only if it still holds our token.
+ */
+export async function unlockFile(held: HeldLock): Promise<void> {
+  // Half the period: margin for a clock that is not ours (a share's server stamps the mtime).
+  if (Date.now() - held.takenAt < held.staleLockMs / 2) {
+    await removeIfThere(held.path);
+    return;
+  }
+  const content = await fs.readFile(held.path, "utf8").catch(() => undefined);
+  if (content === held.token) await removeIfThere(held.path);
 }

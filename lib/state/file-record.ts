@@ -52,7 +52,7 @@ export function fileName(key: string): string {
 export async function readRecord(file: string): Promise<FileRecord | UnreadableFile | undefined> {
   let raw: string;
   try {
-    raw = await fs.readFile(file, "utf8");
+    raw = await readText(file);
   } catch (error) {
     if (errorCode(error) === "ENOENT") return undefined;
     throw error;
@@ -75,6 +75,31 @@ export async function readRecord(file: string): Promise<FileRecord | UnreadableF
   // A fresh object: a hand-added "unreadable" property must not make it look unreadable.
   const { key, etag, value } = parsed as FileRecord;
   return { key, etag, value };
+}
+
+/** The first read's size: every record this product writes fits (a delivery is about 2 KB). */
+const FIRST_READ_BYTES = 16 * 1024;
+
+/**
+ * A file's text in three trips through libuv's thread pool (open, read, close), where `readFile`
+ * makes five (it asks for the size first, and reads once more to find the end). On a regular file
+ * a read returns fewer bytes than asked only at the end (libuv retries an interrupted read).
+ * The handle keeps the file it opened: a write renamed over it meanwhile is not mixed in.
+ */
+async function readText(file: string): Promise<string> {
+  const handle = await fs.open(file, "r");
+  try {
+    const chunks: Buffer[] = [];
+    for (let size = FIRST_READ_BYTES; ; size *= 2) {
+      const buffer = Buffer.allocUnsafe(size);
+      const { bytesRead } = await handle.read(buffer, 0, size, null);
+      chunks.push(buffer.subarray(0, bytesRead));
+      if (bytesRead < size) break;
+    }
+    return chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
+  } finally {
+    await handle.close();
+  }
 }
 
 /**

@@ -230,11 +230,11 @@ export class FileStateStore implements StateStore {
     await previous;
     try {
       const lock = `${file}.lock`;
-      const token = await takeFileLock(lock, this.#staleLockMs, this.#lockTimeoutMs);
+      const held = await takeFileLock(lock, this.#staleLockMs, this.#lockTimeoutMs);
       try {
         return await fn();
       } finally {
-        await unlockFile(lock, token);
+        await unlockFile(held);
       }
     } finally {
       done();
