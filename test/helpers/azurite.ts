@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { connect, createServer } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -122,15 +122,20 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
   throw new Error(`Azurite did not listen on ${port} within ${START_TIMEOUT_MS} ms:\n${output()}`);
 }
 
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
+/**
+ * Whether Azurite itself answers on the port. Not just any listener: between `freePort` closing the
+ * port and Azurite binding it, another test's server can take it; a bare connect would then report
+ * Azurite ready, Azurite would exit with EADDRINUSE, and the tests would meet ECONNREFUSED once that
+ * other server closed. Azurite names itself in every answer's Server header.
+ */
+async function answers(port: number): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2_000) });
+    await response.arrayBuffer();
+    return response.headers.get("server")?.startsWith("Azurite-Table/") === true;
+  } catch {
+    return false;
+  }
 }
 
 async function terminate(child: ChildProcess): Promise<void> {
