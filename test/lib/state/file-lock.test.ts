@@ -1,18 +1,13 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { takeFileLock, unlockFile } from "../../../lib/state/file-lock.js";
+import { tempDirs } from "../../helpers/temp-dirs.js";
 
-const roots: string[] = [];
-afterAll(async () => {
-  await Promise.all(roots.map((dir) => rm(dir, { recursive: true, force: true })));
-});
+const tempDir = tempDirs("file-lock-");
 
 async function lockPath(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), "file-lock-"));
-  roots.push(dir);
-  return path.join(dir, "k.json.lock");
+  return path.join(await tempDir(), "k.json.lock");
 }
 
 const gone = (file: string) =>

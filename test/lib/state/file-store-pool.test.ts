@@ -8,23 +8,16 @@
  * fewer; more means a trip came back.
  */
 import { createHook } from "node:async_hooks";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FileStateStore } from "../../../lib/state/file-store.js";
+import { tempDirs } from "../../helpers/temp-dirs.js";
 
 const FS_RESOURCES = new Set(["FSREQCALLBACK", "FSREQPROMISE", "FILEHANDLE", "FILEHANDLECLOSEREQ"]);
 
-const roots: string[] = [];
-afterAll(async () => {
-  await Promise.all(roots.map((dir) => rm(dir, { recursive: true, force: true })));
-});
+const tempDir = tempDirs("file-store-pool-");
 
 async function store(): Promise<FileStateStore> {
-  const dir = await mkdtemp(path.join(tmpdir(), "file-store-pool-"));
-  roots.push(dir);
-  return new FileStateStore(dir);
+  return new FileStateStore(await tempDir());
 }
 
 /** How many file-system requests and handles `run` makes. */
