@@ -3,9 +3,7 @@
  * nothing: same endpoints, same page sizes, same items. Counted against the
  * simulator; no timing here (`npm run bench` does that).
  */
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,8 +13,11 @@ import { MAX_GRANTS_PAGE, NylasClient } from "../../lib/clients/nylas.js";
 import { systemClock } from "../../lib/clock.js";
 import { silentLogger } from "../../lib/logger.js";
 import { startSimulator, type Simulator } from "../../lib/sim/index.js";
+import { runProcess } from "../helpers/run-process.js";
+import { tempDirs } from "../helpers/temp-dirs.js";
 
 let sim: Simulator;
+const tempDir = tempDirs("scan-floor-sdk-");
 
 beforeAll(async () => {
   sim = await startSimulator();
@@ -55,46 +56,34 @@ describe("bench floors", () => {
 
   it("the floor on the stack's SDKs gets its token from Entra, pages like the bare floor and writes exactly the bytes asked", async () => {
     const root = fileURLToPath(new URL("../../", import.meta.url));
-    const dir = mkdtempSync(join(tmpdir(), "scan-floor-sdk-"));
-    try {
-      const built = spawnSync(process.execPath, [join(root, "scripts/bundle-bench.mjs"), dir], {
-        encoding: "utf8",
-      });
-      expect(built.status, built.stderr).toBe(0);
-      const from = sim.requests.length;
-      const target = 2 * 2 ** 20;
-      const child = spawn(process.execPath, [join(dir, "scan-floor-sdk.js")], {
-        env: {
-          PATH: process.env.PATH ?? "",
-          ...sim.env({ BENCH_SELECT: CREDENTIAL_SELECT.join(","), BENCH_JSON_BYTES: String(target) }),
-        },
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-      const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
-      expect(code, stderr).toBe(0);
-      expect(stderr).toContain(`scan: ${sim.tenant.apps.size} app(s)`);
-      // The document is the size asked: the bench gives both floors the product's.
-      expect(Buffer.byteLength(stdout)).toBe(target);
-      const apps = stdout
-        .split("\n")
-        .filter((line) => line.startsWith("{"))
-        .map((line) => JSON.parse(line) as { id: string });
-      expect(new Set(apps.map((app) => app.id))).toEqual(
-        new Set([...sim.tenant.apps.values()].map((app) => app.id)),
-      );
-      const seen = sim.requests.slice(from);
-      expect(seen.filter((r) => r.service === "entra" && r.path.endsWith("/oauth2/v2.0/token"))).toHaveLength(
-        1,
-      );
-      const pages = seen.filter((r) => r.service === "graph");
-      expect(pages).toHaveLength(2);
-      expect(pages[0]!.query).toMatchObject({ $select: CREDENTIAL_SELECT.join(","), $top: "999" });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = await tempDir();
+    const built = spawnSync(process.execPath, [join(root, "scripts/bundle-bench.mjs"), dir], {
+      encoding: "utf8",
+    });
+    expect(built.status, built.stderr).toBe(0);
+    const from = sim.requests.length;
+    const target = 2 * 2 ** 20;
+    const { code, stdout, stderr } = await runProcess(process.execPath, [join(dir, "scan-floor-sdk.js")], {
+      env: sim.env({ BENCH_SELECT: CREDENTIAL_SELECT.join(","), BENCH_JSON_BYTES: String(target) }),
+    });
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain(`scan: ${sim.tenant.apps.size} app(s)`);
+    // The document is the size asked: the bench gives both floors the product's.
+    expect(Buffer.byteLength(stdout)).toBe(target);
+    const apps = stdout
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { id: string });
+    expect(new Set(apps.map((app) => app.id))).toEqual(
+      new Set([...sim.tenant.apps.values()].map((app) => app.id)),
+    );
+    const seen = sim.requests.slice(from);
+    expect(seen.filter((r) => r.service === "entra" && r.path.endsWith("/oauth2/v2.0/token"))).toHaveLength(
+      1,
+    );
+    const pages = seen.filter((r) => r.service === "graph");
+    expect(pages).toHaveLength(2);
+    expect(pages[0]!.query).toMatchObject({ $select: CREDENTIAL_SELECT.join(","), $top: "999" });
   }, 60_000);
 
   it("the sweep floor pages /v3/grants by offset at the sweep's limit, as the product's client does", async () => {
