@@ -1,20 +1,12 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FileStateStore, fileName } from "../../../lib/state/file-store.js";
 import { hookQuarantineWrites, runQuarantineContract } from "./quarantine-contract.js";
 import { collect } from "./store-contract.js";
+import { tempDirs } from "../../helpers/temp-dirs.js";
 
-const roots: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), "file-quarantine-"));
-  roots.push(dir);
-  return dir;
-}
-afterAll(async () => {
-  await Promise.all(roots.map((dir) => rm(dir, { recursive: true, force: true })));
-});
+const tempDir = tempDirs("file-quarantine-");
 
 runQuarantineContract("FileStateStore", async (options) => {
   const dir = path.join(await tempDir(), "state");

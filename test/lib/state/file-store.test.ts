@@ -1,22 +1,14 @@
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createStateStore } from "../../../lib/state/create-store.js";
 import { FileStateStore, fileName } from "../../../lib/state/file-store.js";
 import { collect, etagOf, runStoreContract } from "./store-contract.js";
+import { tempDirs } from "../../helpers/temp-dirs.js";
 
-const roots: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), "file-store-"));
-  roots.push(dir);
-  return dir;
-}
-afterAll(async () => {
-  await Promise.all(roots.map((dir) => rm(dir, { recursive: true, force: true })));
-});
+const tempDir = tempDirs("file-store-");
 
 runStoreContract("FileStateStore", async () => new FileStateStore(path.join(await tempDir(), "state")));
 

@@ -1,20 +1,13 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../../lib/clock.js";
 import { FileStateStore } from "../../../lib/state/file-store.js";
 import { LEASE_COLLECTION, acquireLease, type LeaseRecord } from "../../../lib/state/lease.js";
+import { tempDirs } from "../../helpers/temp-dirs.js";
 
-const roots: string[] = [];
+const tempDir = tempDirs("lease-");
 async function freshStore(): Promise<FileStateStore> {
-  const dir = await mkdtemp(path.join(tmpdir(), "lease-"));
-  roots.push(dir);
-  return new FileStateStore(dir);
+  return new FileStateStore(await tempDir());
 }
-afterAll(async () => {
-  await Promise.all(roots.map((dir) => rm(dir, { recursive: true, force: true })));
-});
 
 const TTL = 5 * 60_000;
 
