@@ -1,7 +1,8 @@
 /**
  * One delivery attempt: claim the record (a conditional write that also leases
- * it), send it, and settle it with the claim's etag, so two concurrent drivers
- * never send the same record twice. A settled record leaves the pending list.
+ * it, unless this process created it claimed), send it, and settle it with the
+ * claim's etag, so two concurrent drivers never send the same record twice. A
+ * settled record leaves the pending list.
  *
  * An attempt whose answer never came (timeout, reset, the drain's deadline while
  * the request was out) is in doubt: the sink may have taken it. Slack and Teams
@@ -14,6 +15,7 @@ import { HOUR_MS } from "../clock.js";
 import { errorMessage, HttpError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { StateStore, StoredItem } from "../state/store.js";
+import type { CreationClaims } from "./creation-claims.js";
 import type { DeliveryRecord } from "./delivery-record.js";
 import type { SinkName } from "./incident.js";
 import type { OutboxSettings } from "./outbox-options.js";
@@ -23,6 +25,8 @@ import { isPermanentStatus, scrub, sendToSink, type Sink } from "./sinks/sink.js
 export interface AttemptContext {
   store: StateStore;
   pending: PendingDeliveries;
+  /** Records this process created claimed: sent without claiming them again. */
+  created: CreationClaims;
   clock: Clock;
   logger: Logger;
   fetch: typeof fetch | undefined;
@@ -47,20 +51,14 @@ export async function attemptDelivery(
 ): Promise<AttemptResult> {
   const record = item.value;
   const now = ctx.clock.now().getTime();
-  if (record.leaseUntil !== null && Date.parse(record.leaseUntil) > now) return "skipped";
   if (Date.parse(record.nextAttemptAt) > now) return "skipped";
-
-  const claimed: DeliveryRecord = {
-    ...record,
-    attempts: record.attempts + 1,
-    leaseUntil: new Date(now + ctx.options.leaseMs).toISOString(),
-  };
-  const claim = await ctx.store.put("deliveries", record.id, claimed, { ifMatch: item.etag });
-  if (!claim.ok) return "skipped";
+  const claim = await claimFor(ctx, item, now);
+  if (claim === undefined) return "skipped";
+  const { claimed, etag } = claim;
 
   const outcome = await send(ctx, sink, record, abort);
   const { next, result } = settle(ctx, sink, claimed, outcome);
-  const settled = await ctx.store.put("deliveries", record.id, next, { ifMatch: claim.etag });
+  const settled = await ctx.store.put("deliveries", record.id, next, { ifMatch: etag });
   if (!settled.ok) {
     ctx.logger.warn(
       `Alert delivery ${record.id} (${labelOf(record, sink.name)}) changed while it was being sent: its lease expired and another driver took it over; the sink may receive it twice.`,
@@ -69,6 +67,33 @@ export async function attemptDelivery(
     await ctx.pending.remove(record.id);
   }
   return result;
+}
+
+/**
+ * The claim to send under, or undefined when another driver holds the record. A record this
+ * process created claimed (`creation-claims.ts`) is sent on that claim while at least half its
+ * lease is left, so that the send ends well inside it (as a claim's full lease exceeds one send);
+ * with less left it is claimed again, on the same etag, so a lease of ours never blocks us.
+ */
+async function claimFor(
+  ctx: AttemptContext,
+  item: StoredItem<DeliveryRecord>,
+  now: number,
+): Promise<{ claimed: DeliveryRecord; etag: string } | undefined> {
+  const record = item.value;
+  const leaseUntil = record.leaseUntil === null ? 0 : Date.parse(record.leaseUntil);
+  const ours = ctx.created.take(record.id, item.etag, now);
+  if (!ours && leaseUntil > now) return undefined;
+  if (ours && leaseUntil - now >= ctx.options.leaseMs / 2) {
+    return { claimed: { ...record, attempts: record.attempts + 1 }, etag: item.etag };
+  }
+  const claimed: DeliveryRecord = {
+    ...record,
+    attempts: record.attempts + 1,
+    leaseUntil: new Date(now + ctx.options.leaseMs).toISOString(),
+  };
+  const written = await ctx.store.put("deliveries", record.id, claimed, { ifMatch: item.etag });
+  return written.ok ? { claimed, etag: written.etag } : undefined;
 }
 
 /** The record as it is after the send, and what to report. */

@@ -42,8 +42,15 @@ export function deliveryIdOf(notificationId: string, sink: SinkName): string {
   return createHash("sha256").update(`${notificationId}\n${sink}`).digest("hex").slice(0, 32);
 }
 
-/** A fresh pending record, due at once. */
-export function newDeliveryRecord(notification: Notification, sink: SinkName, now: string): DeliveryRecord {
+/** A fresh pending record, due at once; with `leaseMs`, claimed by its creator for that long. */
+export function newDeliveryRecord(
+  notification: Notification,
+  sink: SinkName,
+  at: Date,
+  leaseMs = 0,
+): DeliveryRecord {
+  const now = at.toISOString();
+  const leaseUntil = leaseMs > 0 ? new Date(at.getTime() + leaseMs).toISOString() : null;
   return {
     v: 1,
     id: deliveryIdOf(notification.id, sink),
@@ -55,7 +62,7 @@ export function newDeliveryRecord(notification: Notification, sink: SinkName, no
     createdAt: now,
     attempts: 0,
     nextAttemptAt: now,
-    leaseUntil: null,
+    leaseUntil,
     lastError: null,
     settledAt: null,
   };

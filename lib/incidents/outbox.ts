@@ -11,7 +11,7 @@
  *   overtakes its trigger); after a transient failure the sink rests until the next pass;
  * - a record is claimed (conditional write + lease) before it is sent and marked
  *   delivered with the claim's etag, so two concurrent drivers never send it twice
- *   (`delivery-attempt.ts`);
+ *   (`delivery-attempt.ts`); it is created claimed, so its writer sends it at once;
  * - everything stops at the deadline: the webhook handler must answer Nylas well
  *   inside its 10 s cut-off, and what is not sent stays pending for the next pass;
  * - a failing record backs off (`nextAttemptAt`) and is given up, with an error
@@ -24,6 +24,7 @@
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { StateStore, StoredItem } from "../state/store.js";
+import { CreationClaims } from "./creation-claims.js";
 import { attemptDelivery, type AttemptContext } from "./delivery-attempt.js";
 import { newDeliveryRecord, type DeliveryRecord } from "./delivery-record.js";
 import type { Notification, SinkName } from "./incident.js";
@@ -94,6 +95,7 @@ export class Outbox {
     this.#attempt = {
       store: deps.store,
       pending: this.#pending,
+      created: new CreationClaims(),
       clock: deps.clock,
       logger: deps.logger,
       fetch: deps.fetch,
@@ -119,11 +121,10 @@ export class Outbox {
         "No alert sink is configured: incidents are recorded but nobody is told. Set ALERT_WEBHOOK_URL, SLACK_WEBHOOK_URL, TEAMS_WEBHOOK_URL or PAGERDUTY_ROUTING_KEY.",
       );
     }
-    const now = this.#clock.now().toISOString();
-    // Sinks at once: each record is its own durable write (an fsync per file on the file store), and
-    // the incident's answer waits for all of them. Per sink, the record still precedes its listing.
+    const [now, leaseMs] = [this.#clock.now(), this.#attempt.options.leaseMs]; // created claimed
+    // Sinks at once: each record is a durable write the answer waits for; each precedes its listing.
     const results = await Promise.allSettled(
-      targets.map((sink) => this.#enqueueOne(newDeliveryRecord(notification, sink.name, now))),
+      targets.map((sink) => this.#enqueueOne(newDeliveryRecord(notification, sink.name, now, leaseMs))),
     );
     // Every write has settled before a failure is reported: none goes on behind the caller's retry.
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -134,8 +135,10 @@ export class Outbox {
   async #enqueueOne(record: DeliveryRecord): Promise<boolean> {
     const result = await this.#store.put("deliveries", record.id, record, { ifNotExists: true });
     if (result.ok) {
+      const item = { key: record.id, value: record, etag: result.etag };
+      this.#attempt.created.add(item, this.#clock.now().getTime());
       await this.#pending.add(record);
-      this.#fresh.add({ key: record.id, value: record, etag: result.etag });
+      this.#fresh.add(item);
       return true;
     }
     // Enqueued before: if a crash came between its record and its listing, list it now.

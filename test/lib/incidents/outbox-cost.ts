@@ -17,11 +17,12 @@ import type {
 } from "../../../lib/state/store.js";
 import { captureLogger, type CapturedLogger } from "./fixtures.js";
 
-/** Reads are `get`s plus every item a `list` yields, per collection. */
+/** Reads are `get`s plus every item a `list` yields, per collection; writes are `put`s and `delete`s that took. */
 export class CountingStore implements StateStore {
   readonly description: string;
   readonly #inner: StateStore;
   reads: Partial<Record<Collection, number>> = {};
+  writes: Partial<Record<Collection, number>> = {};
 
   constructor(inner: StateStore) {
     this.#inner = inner;
@@ -44,12 +45,23 @@ export class CountingStore implements StateStore {
     return this.#inner.get<T>(collection, key);
   }
 
-  put<T>(collection: Collection, key: string, value: T, options?: WriteOptions): Promise<WriteResult> {
-    return this.#inner.put(collection, key, value, options);
+  /** Writes since the last call, and starts counting afresh. */
+  takeWrites(): Partial<Record<Collection, number>> {
+    const writes = this.writes;
+    this.writes = {};
+    return writes;
   }
 
-  delete(collection: Collection, key: string, options?: DeleteOptions): Promise<boolean> {
-    return this.#inner.delete(collection, key, options);
+  async put<T>(collection: Collection, key: string, value: T, options?: WriteOptions): Promise<WriteResult> {
+    const result = await this.#inner.put(collection, key, value, options);
+    if (result.ok) this.writes[collection] = (this.writes[collection] ?? 0) + 1;
+    return result;
+  }
+
+  async delete(collection: Collection, key: string, options?: DeleteOptions): Promise<boolean> {
+    const deleted = await this.#inner.delete(collection, key, options);
+    if (deleted) this.writes[collection] = (this.writes[collection] ?? 0) + 1;
+    return deleted;
   }
 
   async *list<T>(collection: Collection): AsyncIterable<StoredItem<T>> {

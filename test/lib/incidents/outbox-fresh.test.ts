@@ -115,7 +115,7 @@ describe("FreshDeliveries", () => {
         },
       } as never,
       sink,
-      "2026-12-01T00:00:00.000Z",
+      new Date("2026-12-01T00:00:00.000Z"),
     );
     return { key: r.id, etag: `e-${id}`, value: { ...r, seq } };
   };

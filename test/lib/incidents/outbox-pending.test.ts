@@ -61,7 +61,7 @@ describe("Outbox: pending records the index does not list", () => {
   it("delivers state written before the index existed, each record once", async () => {
     const memory = new MemoryStateStore();
     const w = costWorld(memory);
-    const now = w.clock.now().toISOString();
+    const now = w.clock.now();
     const notifications: Notification[] = [1, 2, 3].map((i) =>
       notificationOf(incidentOf(grantSignal(`old${i}`))),
     );
@@ -70,7 +70,11 @@ describe("Outbox: pending records the index does not list", () => {
       await memory.put("deliveries", record.id, record);
     }
     const delivered = newDeliveryRecord(notificationOf(incidentOf(grantSignal("done"))), "webhook", now);
-    await memory.put("deliveries", delivered.id, { ...delivered, state: "delivered", settledAt: now });
+    await memory.put("deliveries", delivered.id, {
+      ...delivered,
+      state: "delivered",
+      settledAt: now.toISOString(),
+    });
 
     const first = await w.outbox.deliverPending({ deadlineMs: 10_000 });
     expect(first.delivered).toBe(3);

@@ -182,14 +182,19 @@ describe("Outbox: independence and the deadline", () => {
     expect(bodies(PATHS.slack)).toHaveLength(2);
     expect(bodies(PATHS.pagerduty)).toHaveLength(2);
 
-    // Teams' records stay pending and unleased. The one that was out when the deadline came may
-    // have been posted (Teams would post it twice), so it is held for the in-doubt window; the
-    // one never sent is free to be taken by the next pass at once.
+    // Teams' records stay pending. The one that was out when the deadline came may have been
+    // posted (Teams would post it twice), so it is unleased but held for the in-doubt window; the
+    // one never sent still holds the claim it was created with, and this process, which holds
+    // that claim, takes it at the next pass at once.
     const teams = pending(w);
     expect(teams.map((r) => r.sink)).toEqual(["teams", "teams"]);
-    expect(teams.every((r) => r.leaseUntil === null)).toBe(true);
     const now = w.clock.now().getTime();
-    expect(teams.map((r) => Date.parse(r.nextAttemptAt) - now).sort((x, y) => x - y)).toEqual([0, 120_000]);
+    const [held, untried] = [...teams].sort((x, y) => (x.attempts > y.attempts ? -1 : 1));
+    expect(held).toMatchObject({ attempts: 1, leaseUntil: null });
+    expect(Date.parse(held!.nextAttemptAt) - now).toBe(120_000);
+    expect(untried).toMatchObject({ attempts: 0 });
+    expect(Date.parse(untried!.nextAttemptAt)).toBeLessThanOrEqual(now);
+    expect(Date.parse(untried!.leaseUntil!)).toBeGreaterThan(now);
 
     server.behave(PATHS.teams, { okStatus: 202 });
     const next = await w.outbox.deliverPending({ deadlineMs: 5_000 });
@@ -327,6 +332,8 @@ describe("Outbox: retention and idempotency", () => {
       logger: w.logger,
       sinks: [createWebhookSink({ url: server.url(PATHS.webhook), secret: WEBHOOK_SECRET })],
     });
+    // The process that created the records (claimed) stopped; its claims lapse after the lease.
+    w.clock.advance(120_000);
     const report = await webhookOnly.deliverPending({ deadlineMs: 10_000 });
     expect(report).toMatchObject({ delivered: 1, waiting: 3 });
     w.clock.advance(49 * HOUR_MS);

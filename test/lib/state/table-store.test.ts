@@ -240,7 +240,7 @@ describe("Outbox on TableStateStore: the pending index", () => {
   it("delivers deliveries written before the index existed, once", async () => {
     const store = freshStore();
     const w = costWorld(store);
-    const now = w.clock.now().toISOString();
+    const now = w.clock.now();
     for (const id of ["old1", "old2"]) {
       const record = newDeliveryRecord(notificationOf(incidentOf(grantSignal(id))), "webhook", now);
       await store.put("deliveries", record.id, record);
