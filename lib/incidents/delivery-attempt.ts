@@ -64,7 +64,7 @@ export async function attemptDelivery(
       `Alert delivery ${record.id} (${labelOf(record, sink.name)}) changed while it was being sent: its lease expired and another driver took it over; the sink may receive it twice.`,
     );
   } else if (next.state !== "pending") {
-    await ctx.pending.remove(record.id);
+    await ctx.pending.settled(record);
   }
   return result;
 }

@@ -1,9 +1,9 @@
 /**
  * What the outbox stores: one `DeliveryRecord` per (notification, sink) in
  * `deliveries`, the truth every claim and settlement is a conditional write on;
- * and, while it is pending, an entry under the same id in `outbox`, so that a
- * drain reads what is left to send and not the 30 days of settled records kept
- * for idempotency.
+ * and, while any of a notification's records is pending, one entry for it in
+ * `outbox` (`pending-deliveries.ts`), so that a drain reads what is left to send
+ * and not the 30 days of settled records kept for idempotency.
  */
 import { createHash } from "node:crypto";
 import type { StoredItem } from "../state/store.js";
@@ -29,12 +29,6 @@ export interface DeliveryRecord {
   lastError: string | null;
   /** When it was delivered or given up. */
   settledAt: string | null;
-}
-
-/** The value of an `outbox` entry: a pointer, not a copy (the record stays the one truth). */
-export interface PendingEntry {
-  sink: SinkName;
-  createdAt: string;
 }
 
 /** The delivery id of (notification, sink): opaque, storage-key safe, the same on every retry. */

@@ -26,7 +26,7 @@ export async function orphaned(
     const dead: DeliveryRecord = { ...item.value, state: "dead", lastError, settledAt: now.toISOString() };
     const ok = await ctx.store.put("deliveries", item.key, dead, { ifMatch: item.etag });
     if (ok.ok) {
-      await ctx.pending.remove(item.key);
+      await ctx.pending.settled(item.value);
       report.gaveUp++;
       ctx.logger.error(
         `Alert given up: ${item.value.notification.event} ${item.value.orderKey} → ${name}: ${lastError}.`,

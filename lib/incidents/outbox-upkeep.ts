@@ -9,6 +9,7 @@
  */
 import type { Clock } from "../clock.js";
 import { DAY_MS } from "../clock.js";
+import type { Logger } from "../logger.js";
 import type { StateStore, StoredItem } from "../state/store.js";
 import type { DeliveryRecord } from "./delivery-record.js";
 
@@ -79,7 +80,7 @@ export async function claimUpkeep(
  * claim to lapse); marks the upkeep done only when it read to the end.
  */
 export async function runUpkeep(
-  deps: { store: StateStore; clock: Clock; pending: PendingListing; retentionDays: number },
+  deps: { store: StateStore; clock: Clock; pending: PendingListing; logger: Logger; retentionDays: number },
   claim: UpkeepClaim,
   abort: AbortSignal,
 ): Promise<UpkeepReport> {
@@ -88,7 +89,7 @@ export async function runUpkeep(
   const cutoff = clock.now().getTime() - deps.retentionDays * DAY_MS;
   const listed = await deps.pending.ids();
   for await (const item of store.list<DeliveryRecord>("deliveries")) {
-    if (abort.aborted) return report;
+    if (abort.aborted) break;
     if (item.value.state === "pending") {
       if (listed.has(item.key)) continue;
       await deps.pending.add(item.value);
@@ -97,6 +98,10 @@ export async function runUpkeep(
       if (await store.delete("deliveries", item.key, { ifMatch: item.etag })) report.purged++;
     }
   }
+  if (report.listed > 0) {
+    deps.logger.info(`Alerts: ${report.listed} pending delivery(ies) found unlisted and queued again.`);
+  }
+  if (abort.aborted) return report;
   await completeUpkeep(store, clock, claim);
   report.completed = true;
   return report;

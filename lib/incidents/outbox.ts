@@ -122,29 +122,34 @@ export class Outbox {
       );
     }
     const [now, leaseMs] = [this.#clock.now(), this.#attempt.options.leaseMs]; // created claimed
-    // Sinks at once: each record is a durable write the answer waits for; each precedes its listing.
+    // Sinks at once: each record is a durable write the answer waits for; then one listing for them all.
     const results = await Promise.allSettled(
-      targets.map((sink) => this.#enqueueOne(newDeliveryRecord(notification, sink.name, now, leaseMs))),
+      targets.map((sink) => this.#create(newDeliveryRecord(notification, sink.name, now, leaseMs))),
     );
-    // Every write has settled before a failure is reported: none goes on behind the caller's retry.
+    const written = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    const pending = written.filter((w) => w.pending).map((w) => w.sink);
+    // Listed even when a record failed: those written do not wait unlisted for the caller's retry.
+    if (pending.length > 0) await this.#pending.list(notification, pending);
+    const created = written.flatMap((w) => (w.created === undefined ? [] : [w.created]));
+    for (const item of created) this.#fresh.add(item);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed !== undefined) throw failed.reason;
-    return results.filter((r) => r.status === "fulfilled" && r.value).length;
+    return created.length;
   }
 
-  async #enqueueOne(record: DeliveryRecord): Promise<boolean> {
+  /** Creates the record unless it exists; whether it is pending, and the new item if this call made it. */
+  async #create(
+    record: DeliveryRecord,
+  ): Promise<{ sink: SinkName; pending: boolean; created?: StoredItem<DeliveryRecord> }> {
     const result = await this.#store.put("deliveries", record.id, record, { ifNotExists: true });
     if (result.ok) {
       const item = { key: record.id, value: record, etag: result.etag };
       this.#attempt.created.add(item, this.#clock.now().getTime());
-      await this.#pending.add(record);
-      this.#fresh.add(item);
-      return true;
+      return { sink: record.sink, pending: true, created: item };
     }
-    // Enqueued before: if a crash came between its record and its listing, list it now.
+    // Enqueued before: pending, it is listed again (a crash may have come between it and its listing).
     const existing = await this.#store.get<DeliveryRecord>("deliveries", record.id);
-    if (existing?.value.state === "pending") await this.#pending.add(existing.value);
-    return false;
+    return { sink: record.sink, pending: existing?.value.state === "pending" };
   }
 
   /**
@@ -204,19 +209,8 @@ export class Outbox {
   }
 
   async #upkeep(claim: UpkeepClaim, abort: AbortSignal): Promise<void> {
-    const done = await runUpkeep(
-      {
-        store: this.#store,
-        clock: this.#clock,
-        pending: this.#pending,
-        retentionDays: this.#attempt.options.retentionDays,
-      },
-      claim,
-      abort,
-    );
-    if (done.listed > 0) {
-      this.#logger.info(`Alerts: ${done.listed} pending delivery(ies) found unlisted and queued again.`);
-    }
+    const { store, clock, pending, logger, options } = this.#attempt;
+    await runUpkeep({ store, clock, pending, logger, retentionDays: options.retentionDays }, claim, abort);
   }
 
   /**

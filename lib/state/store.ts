@@ -20,7 +20,7 @@ export type Collection =
   | "events" // accepted webhook notification ids (de-duplication)
   | "incidents" // open and resolved incidents
   | "deliveries" // alert deliveries, pending and settled (settled ones make enqueue idempotent)
-  | "outbox" // one small entry per pending delivery: what a drain reads instead of every delivery
+  | "outbox" // one small entry per notification with a delivery pending: what a drain reads instead of every delivery
   | "rotation" // rotation records and the single-flight lease
   | "grants" // grants tracked by migration (still on a superseded secret)
   | "quarantine"; // unreadable records moved aside (`QuarantinedRecord`), for the pass to raise an incident
