@@ -27,7 +27,8 @@ function world() {
   const sent: string[] = [];
   const down = new Set<string>();
   const fetch: typeof globalThis.fetch = (url) => {
-    const sink = String(url).split("/").pop()!;
+    const target = typeof url === "string" ? url : url instanceof URL ? url.href : url.url;
+    const sink = target.split("/").pop()!;
     if (down.has(sink)) return Promise.resolve(new Response("busy", { status: 503 }));
     sent.push(sink);
     return Promise.resolve(new Response("ok", { status: 200 }));
