@@ -2,8 +2,8 @@
  * The `outbox` collection: what is left to send, so that a drain costs that and
  * not the settled records `deliveries` keeps for the idempotency window.
  *
- * One entry per notification with a record pending, naming the sinks it was
- * routed to; the records themselves, one per sink in `deliveries`, stay the
+ * One entry per notification with a record pending, naming the sinks it has
+ * records for; the records themselves, one per sink in `deliveries`, stay the
  * truth (claims and settlements are conditional writes on them). One entry a
  * notification, not one a record: a notification for four sinks used to cost
  * eight writes here (an entry each, and its removal), now two. The entry goes
