@@ -137,6 +137,31 @@ describe("Outbox: one listing per notification", () => {
     expect(w.sent.sort()).toEqual(["slack", "webhook"]);
   });
 
+  it("a listing another process extended is not removed on the word of the one that wrote it", async () => {
+    const w = world();
+    const notification = notificationOf(incidentOf(grantSignal("g1")));
+    w.down.add("webhook");
+    const first = w.newOutbox(["webhook"]);
+    await first.enqueue(notification);
+    // Another process, with Slack configured too, enqueues it again: the listing now names Slack.
+    w.down.add("slack");
+    await w.newOutbox(["webhook", "slack"]).enqueue(notification);
+
+    // The first process settles the only record it knows of; Slack's is still pending.
+    w.down.delete("webhook");
+    w.clock.advance(HOUR_MS);
+    expect((await first.deliverPending({ deadlineMs: 10_000, sinks: ["webhook"] })).delivered).toBe(1);
+    expect(w.entries()).toEqual([expect.objectContaining({ sinks: ["webhook", "slack"] })]);
+
+    w.down.delete("slack");
+    w.clock.advance(HOUR_MS);
+    const last = w.newOutbox(["webhook", "slack"]);
+    expect((await last.deliverPending({ deadlineMs: 10_000 })).delivered).toBe(1);
+    await last.deliverPending({ deadlineMs: 10_000 });
+    expect(w.entries()).toHaveLength(0);
+    expect(w.sent.sort()).toEqual(["slack", "webhook"]);
+  });
+
   it("drains state listed the old way, one entry per record, and drops those entries", async () => {
     const w = world();
     const record = newDeliveryRecord(
