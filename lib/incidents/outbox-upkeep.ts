@@ -88,8 +88,12 @@ export async function runUpkeep(
   const report: UpkeepReport = { purged: 0, listed: 0, completed: false };
   const cutoff = clock.now().getTime() - deps.retentionDays * DAY_MS;
   const listed = await deps.pending.ids();
+  let cut = false;
   for await (const item of store.list<DeliveryRecord>("deliveries")) {
-    if (abort.aborted) break;
+    if (abort.aborted) {
+      cut = true;
+      break;
+    }
     if (item.value.state === "pending") {
       if (listed.has(item.key)) continue;
       await deps.pending.add(item.value);
@@ -101,7 +105,7 @@ export async function runUpkeep(
   if (report.listed > 0) {
     deps.logger.info(`Alerts: ${report.listed} pending delivery(ies) found unlisted and queued again.`);
   }
-  if (abort.aborted) return report;
+  if (cut) return report;
   await completeUpkeep(store, clock, claim);
   report.completed = true;
   return report;
