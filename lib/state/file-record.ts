@@ -143,7 +143,7 @@ export async function writeTemp(file: string, record: FileRecord): Promise<strin
     if (DSYNC === undefined) await handle.sync();
   } catch (error) {
     await handle.close();
-    await fs.rm(temp, { force: true });
+    await removeIfThere(temp);
     throw error;
   }
   await handle.close();
