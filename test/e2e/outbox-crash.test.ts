@@ -13,8 +13,6 @@
  */
 import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
@@ -22,6 +20,7 @@ import { deliveryIdOf } from "../../lib/incidents/delivery-record.js";
 import type { IncidentRecord } from "../../lib/incidents/incident-record.js";
 import { FileStateStore } from "../../lib/state/file-store.js";
 import { runProcess } from "../helpers/run-process.js";
+import { SinkServer } from "../lib/incidents/sink-server.js";
 import { tempDirs } from "../helpers/temp-dirs.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -93,25 +92,24 @@ if (mode === "raise") {
 `;
 
 /**
- * A sink server that counts deliveries by path and id (X-Watchdog-Delivery). PagerDuty answers
+ * The sinks, with deliveries counted by path and id (X-Watchdog-Delivery). PagerDuty answers
  * slower than the webhook, so at a kill many notifications have one sink's record settled and the
  * other's still pending: their listing must outlive the first.
  */
 async function sinkServer() {
-  const received = new Map<string, number>();
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    req.on("end", () => {
-      const id = `${req.url}:${String(req.headers["x-watchdog-delivery"])}`;
-      received.set(id, (received.get(id) ?? 0) + 1);
-      setTimeout(() => res.writeHead(200).end("ok"), req.url === "/pagerduty" ? 40 : 5);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const count = (prefix: string) =>
-    [...received].filter(([id]) => id.startsWith(prefix)).reduce((a, [, n]) => a + n, 0);
-  return { url, received, count, close: () => new Promise<void>((r) => server.close(() => r())) };
+  const server = await new SinkServer().start();
+  server.behave("/webhook", { delayMs: 5 });
+  server.behave("/pagerduty", { delayMs: 40 });
+  const received = () => {
+    const byId = new Map<string, number>();
+    for (const r of server.requests) {
+      const id = `${r.path}:${String(r.headers["x-watchdog-delivery"])}`;
+      byId.set(id, (byId.get(id) ?? 0) + 1);
+    }
+    return byId;
+  };
+  const count = (path: string) => server.requests.filter((r) => r.path === path).length;
+  return { url: server.url(""), received, count, close: () => server.close() };
 }
 
 let closers: (() => Promise<void>)[] = [];
@@ -168,29 +166,29 @@ async function scenario(kill: (sink: Awaited<ReturnType<typeof sinkServer>>) => 
   for await (const item of new FileStateStore(dir).list<IncidentRecord>("incidents"))
     records.push(item.value);
   const completed = raised.split("\n").filter((line) => line.startsWith("raised ")).length;
+  const received = sink.received();
   expect(records.length).toBeGreaterThanOrEqual(completed);
   for (const record of records) {
     expect(record.unsent).toEqual([]);
     for (const name of SINKS) {
       const id = deliveryIdOf(`${record.incident.key}@${record.seq}`, name);
-      expect(
-        sink.received.get(`/${name}:${id}`) ?? 0,
-        `${record.incident.key} → ${name}`,
-      ).toBeGreaterThanOrEqual(1);
+      expect(received.get(`/${name}:${id}`) ?? 0, `${record.incident.key} → ${name}`).toBeGreaterThanOrEqual(
+        1,
+      );
     }
   }
-  return { records, sink, completed };
+  return { records, received, completed };
 }
 
 describe("outbox: a process killed mid-work, and the one after it", () => {
   it("killed while sending: the next process sends what was left once the claims lapse", async () => {
-    const { records, sink } = await scenario((s) => () => s.count("/webhook:") >= 25);
+    const { records, received } = await scenario((s) => () => s.count("/webhook") >= 25);
     expect(records).toHaveLength(40);
     // Each delivery once, but for those in flight at the kill: at most one per runner (the webhook
     // sink runs 4 at a time, two such sinks here), and never more than twice.
-    expect(sink.received.size).toBe(80);
-    expect([...sink.received.values()].filter((n) => n > 1).length).toBeLessThanOrEqual(8);
-    expect(Math.max(...sink.received.values())).toBeLessThanOrEqual(2);
+    expect(received.size).toBe(80);
+    expect([...received.values()].filter((n) => n > 1).length).toBeLessThanOrEqual(8);
+    expect(Math.max(...received.values())).toBeLessThanOrEqual(2);
   });
 
   it("killed while raising: every incident it recorded is alerted, including one cut mid-raise", async () => {

@@ -1,7 +1,7 @@
 /**
  * A real HTTP server on loopback that plays every alert sink: records each request
  * (raw body and headers), and per path can fail the first N requests (500, or 429
- * with Retry-After), refuse with a fixed status, or hang without answering.
+ * with Retry-After), refuse with a fixed status, answer late, or hang without answering.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,6 +18,8 @@ export interface Behaviour {
   okStatus?: number;
   /** Never answer. */
   hang?: boolean;
+  /** Answer this long after the request is received (and recorded). */
+  delayMs?: number;
 }
 
 export interface Recorded {
@@ -53,10 +55,14 @@ export class SinkServer {
         this.requests.push({ path, headers: req.headers, body, status });
         const headers: Record<string, string> = { "content-type": "application/json" };
         if (failing && b.retryAfter !== undefined) headers["retry-after"] = b.retryAfter;
-        res.writeHead(status, headers);
-        res.end(
-          failing ? (b.failBody ?? '{"error":"down"}') : status === 202 ? '{"status":"success"}' : "ok",
-        );
+        const answer = () =>
+          res
+            .writeHead(status, headers)
+            .end(
+              failing ? (b.failBody ?? '{"error":"down"}') : status === 202 ? '{"status":"success"}' : "ok",
+            );
+        if (b.delayMs === undefined) answer();
+        else setTimeout(answer, b.delayMs);
       });
     });
     await new Promise<void>((resolve) => this.#server!.listen(0, "127.0.0.1", resolve));
