@@ -4,6 +4,7 @@ import { runCli, type Command } from "../lib/cli/main.js";
 import { COMMANDS } from "../lib/cli/commands.js";
 import { processIo } from "../lib/cli/io.js";
 import { applyShortRunTiering } from "../lib/cli/v8-tiering.js";
+import { capYoungGeneration } from "../lib/cli/young-generation.js";
 import { loadTriggers } from "./triggers.js";
 
 // Before any command's chunk loads: V8 keeps what it compiled of the SDKs (@azure/identity with
@@ -14,10 +15,14 @@ import { loadTriggers } from "./triggers.js";
 enableCompileCache();
 
 // A command that runs for seconds must not wait at exit for V8 to optimize undici's HTTP parser
-// (lib/cli/v8-tiering.ts). `serve` runs until stopped, where optimizing pays, and keeps V8's
-// default; help and usage errors make no request and load nothing for it.
+// (lib/cli/v8-tiering.ts), nor let V8 grow its young generation to the full 32 MiB because it ran
+// long (lib/cli/young-generation.ts). `serve` runs until stopped, where optimizing pays and a
+// larger young generation means fewer collections, and keeps V8's defaults; help and usage errors
+// make no request and load nothing for either.
 const beforeRun = async (command: Command) => {
-  if (command.runsUntilStopped !== true) await applyShortRunTiering();
+  if (command.runsUntilStopped === true) return;
+  await applyShortRunTiering();
+  await capYoungGeneration();
 };
 
 const code = await runCli(process.argv.slice(2), processIo(), COMMANDS, loadTriggers, beforeRun);
