@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { closeFd, openFd, writeAllFd } from "./fd-calls.js";
 import { errorCode, removeIfThere } from "./file-record.js";
 
 /** A lock file this process holds: what `unlockFile` needs to remove it, and only it. */
@@ -30,7 +31,7 @@ export async function takeFileLock(
   for (let attempt = 0; ; attempt++) {
     const takenAt = Date.now();
     try {
-      await fs.writeFile(lock, token, { flag: "wx", mode: 0o600 });
+      await writeLockFile(lock, token);
       return { path: lock, token, takenAt, staleLockMs };
     } catch (error) {
       const code = errorCode(error);
@@ -51,6 +52,22 @@ export async function takeFileLock(
     const wait = Math.min(2 ** attempt, 50);
     await new Promise((resolve) => setTimeout(resolve, wait / 2 + Math.random() * wait));
   }
+}
+
+/**
+ * Creates `lock` holding `token`; EEXIST when it is taken. A lock file this call created but could
+ * not write is removed: left empty, it would hold the key until it went stale.
+ */
+async function writeLockFile(lock: string, token: string): Promise<void> {
+  const fd = await openFd(lock, "wx", 0o600);
+  try {
+    await writeAllFd(fd, Buffer.from(token, "utf8"));
+  } catch (error) {
+    await closeFd(fd);
+    await removeIfThere(lock);
+    throw error;
+  }
+  await closeFd(fd);
 }
 
 /** Breaks a lock left by a dead writer. True when the caller should retry at once. */

@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { constants, promises as fs } from "node:fs";
 import path from "node:path";
+import { closeFd, fsyncFd, openFd, readFd, unlinkPath, writeAllFd } from "./fd-calls.js";
 
 // File systems cap a name at 255 bytes; leave room for the lock and temp affixes.
 const MAX_NAME_CHARS = 200;
@@ -84,21 +85,21 @@ const FIRST_READ_BYTES = 16 * 1024;
  * A file's text in three trips through libuv's thread pool (open, read, close), where `readFile`
  * makes five (it asks for the size first, and reads once more to find the end). On a regular file
  * a read returns fewer bytes than asked only at the end (libuv retries an interrupted read).
- * The handle keeps the file it opened: a write renamed over it meanwhile is not mixed in.
+ * The descriptor keeps the file it opened: a write renamed over it meanwhile is not mixed in.
  */
 async function readText(file: string): Promise<string> {
-  const handle = await fs.open(file, "r");
+  const fd = await openFd(file, "r");
   try {
     const chunks: Buffer[] = [];
     for (let size = FIRST_READ_BYTES; ; size *= 2) {
       const buffer = Buffer.allocUnsafe(size);
-      const { bytesRead } = await handle.read(buffer, 0, size, null);
+      const bytesRead = await readFd(fd, buffer, size);
       chunks.push(buffer.subarray(0, bytesRead));
       if (bytesRead < size) break;
     }
     return chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
   } finally {
-    await handle.close();
+    await closeFd(fd);
   }
 }
 
@@ -127,44 +128,44 @@ const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (
 
 /** Writes (durably) a temp file next to `file`, creating the directory if needed. Returns its path. */
 export async function writeTemp(file: string, record: FileRecord): Promise<string> {
-  const text = `${JSON.stringify(record, null, 2)}\n`;
+  const text = Buffer.from(`${JSON.stringify(record, null, 2)}\n`, "utf8");
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.tmp`);
-  let handle;
+  let fd;
   try {
-    handle = await fs.open(temp, TEMP_FLAGS, 0o600);
+    fd = await openFd(temp, TEMP_FLAGS, 0o600);
   } catch (error) {
     if (errorCode(error) !== "ENOENT") throw error;
     // First write to this collection (or the directory was removed): create it.
     await fs.mkdir(path.dirname(file), { recursive: true });
-    handle = await fs.open(temp, TEMP_FLAGS, 0o600);
+    fd = await openFd(temp, TEMP_FLAGS, 0o600);
   }
   try {
-    await handle.writeFile(text);
-    if (DSYNC === undefined) await handle.sync();
+    await writeAllFd(fd, text);
+    if (DSYNC === undefined) await fsyncFd(fd);
   } catch (error) {
-    await handle.close();
+    await closeFd(fd);
     await removeIfThere(temp);
     throw error;
   }
-  await handle.close();
+  await closeFd(fd);
   return temp;
 }
 
 /** Makes a rename or unlink durable: the directory entry is flushed too (POSIX; a no-op elsewhere). */
 export async function syncDir(dir: string): Promise<void> {
   if (process.platform === "win32") return;
-  const handle = await fs.open(dir, "r");
+  const fd = await openFd(dir, "r");
   try {
-    await handle.sync();
+    await fsyncFd(fd);
   } finally {
-    await handle.close();
+    await closeFd(fd);
   }
 }
 
 /** Unlinks `file`; already gone is fine. (`fs.rm` with `force` stats it first: one more trip through libuv's pool.) */
 export async function removeIfThere(file: string): Promise<void> {
   try {
-    await fs.unlink(file);
+    await unlinkPath(file);
   } catch (error) {
     if (errorCode(error) !== "ENOENT") throw error;
   }

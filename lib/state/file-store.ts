@@ -11,6 +11,7 @@
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { linkPath, renamePath, unlinkPath } from "./fd-calls.js";
 import { DirSyncs } from "./dir-sync.js";
 import { takeFileLock, unlockFile } from "./file-lock.js";
 import {
@@ -116,7 +117,7 @@ export class FileStateStore implements StateStore {
       } else {
         const done = await this.#withLock(file, async () => {
           if (options.ifMatch !== undefined && !(await this.#matches(file, options.ifMatch))) return false;
-          await fs.rename(temp, file);
+          await renamePath(temp, file);
           moved.renamed = true;
           return true;
         });
@@ -137,7 +138,7 @@ export class FileStateStore implements StateStore {
     const deleted = await this.#withLock(file, async () => {
       if (options.ifMatch !== undefined && !(await this.#matches(file, options.ifMatch))) return false;
       try {
-        await fs.unlink(file);
+        await unlinkPath(file);
         return true;
       } catch (error) {
         if (errorCode(error) === "ENOENT") return false;
@@ -193,7 +194,7 @@ export class FileStateStore implements StateStore {
       const removed = await this.#withLock(file, async () => {
         const current = await readRecord(file);
         if (current === undefined || !isUnreadable(current) || current.raw !== found.raw) return false;
-        await fs.unlink(file);
+        await unlinkPath(file);
         return true;
       });
       if (removed) await this.#dirSyncs.sync(path.dirname(file));
@@ -204,7 +205,7 @@ export class FileStateStore implements StateStore {
   /** Creates `file` from `temp` only if it does not exist: atomic across processes. */
   async #create(temp: string, file: string, moved: { renamed: boolean }): Promise<boolean> {
     try {
-      await fs.link(temp, file);
+      await linkPath(temp, file);
       return true;
     } catch (error) {
       const code = errorCode(error);
@@ -214,7 +215,7 @@ export class FileStateStore implements StateStore {
     // Every other writer of this file holds its lock, so check-then-rename under it is atomic too.
     return this.#withLock(file, async () => {
       if (await exists(file)) return false;
-      await fs.rename(temp, file);
+      await renamePath(temp, file);
       moved.renamed = true;
       return true;
     });
