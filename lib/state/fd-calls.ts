@@ -53,3 +53,10 @@ export const renamePath = (from: string, to: string): Promise<void> =>
 
 export const linkPath = (existing: string, to: string): Promise<void> =>
   call<void>((done) => fs.link(existing, to, (error) => done(error)));
+
+/** A symbolic link at `at` whose target is `target` (any text: a lock's token); EEXIST if `at` exists. */
+export const symlinkPath = (target: string, at: string): Promise<void> =>
+  call<void>((done) => fs.symlink(target, at, (error) => done(error)));
+
+export const readlinkPath = (at: string): Promise<string> =>
+  call<string>((done) => fs.readlink(at, "utf8", done));

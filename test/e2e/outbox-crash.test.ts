@@ -6,8 +6,9 @@
  * webhook's delivery id lets it drop it), and nothing is left pending or
  * listed. The records the killed process created were claimed by it
  * (`lib/incidents/creation-claims.ts`): the second one sends them once that
- * claim lapses, and a per-key lock file it left is broken once stale (the
- * store's rule; 1 s here instead of 30). Runs the built modules (dist/lib,
+ * claim lapses, and a per-key lock file it left is broken once the killed
+ * process is found gone (`lib/state/lock-holder.ts`), long before the stale
+ * period (30 s, the default, here too). Runs the built modules (dist/lib,
  * which `npm test` builds first) in real processes, so a kill can land between
  * any two writes.
  */
@@ -39,8 +40,8 @@ const { createWebhookSink } = await load("incidents/sinks/webhook.js");
 const { systemClock } = await load("clock.js");
 const quiet = () => undefined;
 const logger = { debug: quiet, info: quiet, warn: quiet, error: quiet };
-// A lock file the killed process held is broken once stale: 30 s by default, 1 s here.
-const store = new FileStateStore(dir, { staleLockMs: 1_000 });
+// The default stale period (30 s): a lock file the killed process held must go sooner, as its holder is gone.
+const store = new FileStateStore(dir);
 const sinks = ["webhook", "pagerduty"].map((name) => ({
   ...createWebhookSink({ url: sinkUrl + "/" + name, secret: "whsec_crash" }),
   name,

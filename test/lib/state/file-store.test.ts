@@ -7,6 +7,7 @@ import { createStateStore } from "../../../lib/state/create-store.js";
 import { FileStateStore, fileName } from "../../../lib/state/file-store.js";
 import { collect, etagOf, runStoreContract } from "./store-contract.js";
 import { tempDirs } from "../../helpers/temp-dirs.js";
+import { TS_CHILD_FLAGS, TS_SOURCES_HOOK } from "../../helpers/ts-child.js";
 
 const tempDir = tempDirs("file-store-");
 
@@ -135,18 +136,9 @@ describe("FileStateStore on disk", () => {
 // Children load the real TypeScript sources through Node's type stripping (Node ≥ 22.6),
 // with a resolve hook for the `.js` import suffixes.
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const CHILD = `
-import { registerHooks } from "node:module";
+const CHILD = `${TS_SOURCES_HOOK}
 const loaded = [];
 registerHooks({
-  resolve(specifier, context, next) {
-    try {
-      return next(specifier, context);
-    } catch (error) {
-      if (/^\\.\\.?\\//.test(specifier) && specifier.endsWith(".js")) return next(specifier.slice(0, -3) + ".ts", context);
-      throw error;
-    }
-  },
   load(url, context, next) {
     loaded.push(url);
     return next(url, context);
@@ -191,7 +183,7 @@ async function childScript(): Promise<string> {
 async function race(n: number, args: string[]): Promise<string[]> {
   const script = await childScript();
   const children = Array.from({ length: n }, () =>
-    spawn(process.execPath, ["--experimental-strip-types", "--no-warnings", script, ...args], {
+    spawn(process.execPath, [...TS_CHILD_FLAGS, script, ...args], {
       stdio: ["pipe", "pipe", "pipe"],
     }),
   );
@@ -244,13 +236,7 @@ describe("FileStateStore across processes", () => {
     await mkdir(dir, { recursive: true });
     const script = await childScript();
     const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [
-        "--experimental-strip-types",
-        "--no-warnings",
-        script,
-        "create-store",
-        dir,
-      ]);
+      const child = spawn(process.execPath, [...TS_CHILD_FLAGS, script, "create-store", dir]);
       let text = "";
       let err = "";
       child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
