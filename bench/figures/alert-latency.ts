@@ -21,8 +21,8 @@ import { NEVER, WEBHOOK_SECRET } from "../notifications.js";
 /** The rate; the store-ceiling figure holds the file store to it too. */
 export const RATE_PER_S = 200;
 /**
- * A rate this file store sustains on the bench machine (2 cores, one disk): each alert is about 25
- * durable writes (the event, the incident, and per sink its record, listing, claim and settlement).
+ * A rate this file store sustains on the bench machine (2 cores, one disk): each alert is about 16
+ * durable writes (the event, the incident and its listings, and per sink its record and settlement).
  */
 const SUSTAINED_PER_S = 20;
 const SLOW_SINK: SinkName = "slack";
